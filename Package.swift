@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric core use -Ounchecked and target Haswell (AVX2, FMA):
+// hot kernels are Float loops over unsafe buffers and need both to vectorise.
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "dde-train",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dde-train", targets: ["dde-train"]),
+        .library(name: "DDECore", targets: ["DDECore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .target(
+            name: "DDECore",
+            dependencies: ["CBLAS"],
+            swiftSettings: fastMath
+        ),
+        .executableTarget(
+            name: "dde-train",
+            dependencies: [
+                "DDECore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fastMath
+        ),
+        .testTarget(
+            name: "DDECoreTests",
+            dependencies: ["DDECore"],
+            swiftSettings: fastMath
+        ),
+    ]
+)

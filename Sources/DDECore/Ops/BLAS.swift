@@ -1,0 +1,57 @@
+import CBLAS
+
+/// The one file that talks to OpenBLAS. Everything else calls these wrappers.
+public enum BLAS {
+    /// Row-major single-precision GEMM: `C = alpha * op(A) * op(B) + beta * C`.
+    ///
+    /// - `op(A)` is `(m, k)`, `op(B)` is `(k, n)`, `C` is `(m, n)`; `lda`, `ldb`, `ldc` are the
+    ///   row strides of A, B, C as stored (before the transpose).
+    @inlinable
+    public static func sgemm(transA: Bool = false, transB: Bool = false,
+                             m: Int, n: Int, k: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0,
+                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets OpenBLAS's thread count.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
+    /// OpenBLAS's own description of its build and the kernel it chose (e.g. "Haswell").
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    public static var configString: String {
+        guard let s = openblas_get_config() else { return "unknown" }
+        return String(cString: s)
+    }
+
+    /// Eigen-decomposition of a symmetric `n x n` matrix (row-major, overwritten by the
+    /// eigenvectors as columns) through LAPACKE's `dsyevd`. Returns the eigenvalues, ascending.
+    public static func symmetricEigen(_ matrix: inout [Double], n: Int) throws -> [Double] {
+        var values = [Double](repeating: 0, count: n)
+        let info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")),
+                                  Int32(n), &matrix, Int32(n), &values)
+        if info != 0 {
+            throw NumericError("LAPACKE_dsyevd failed with info \(info) for a \(n)x\(n) matrix")
+        }
+        return values
+    }
+}
+
+/// A numerical routine failed; the message says which and why.
+public struct NumericError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,51 @@
+/// A grow-only, 64-byte aligned buffer of `Float` with a stable pointer.
+///
+/// Activations, parameters, gradients and optimizer moments all live in `FloatBuffer`s.
+/// The pointer stays valid until `reserve(_:)` has to grow the buffer; after a growth
+/// the old contents are *not* preserved (buffers are workspaces, not arrays).
+public final class FloatBuffer: @unchecked Sendable {
+    public private(set) var capacity: Int
+    public private(set) var pointer: UnsafeMutablePointer<Float>
+
+    /// A zero-filled buffer of `count` floats.
+    public init(count: Int) {
+        capacity = max(count, 1)
+        pointer = FloatBuffer.allocate(capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+    }
+
+    /// A buffer holding a copy of `values`.
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Makes room for at least `count` floats. Contents are undefined after a growth.
+    @discardableResult
+    public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = count
+            pointer = FloatBuffer.allocate(capacity)
+            pointer.initialize(repeating: 0, count: capacity)
+        }
+        return pointer
+    }
+
+    /// Sets the first `count` floats (default: all) to zero.
+    public func zero(_ count: Int? = nil) {
+        pointer.update(repeating: 0, count: count ?? capacity)
+    }
+
+    /// A copy of the first `count` floats.
+    public func array(_ count: Int? = nil) -> [Float] {
+        Array(UnsafeBufferPointer(start: pointer, count: count ?? capacity))
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
+}
