@@ -1,0 +1,110 @@
+import XCTest
+import DDECore
+
+final class Conv2dTests: XCTestCase {
+    struct Shape { let n, c, h, w, oc, k, s, p: Int }
+
+    static let shapes: [Shape] = [
+        Shape(n: 2, c: 3, h: 5, w: 5, oc: 4, k: 3, s: 1, p: 1),   // odd size, padded
+        Shape(n: 3, c: 5, h: 7, w: 6, oc: 3, k: 3, s: 2, p: 1),   // stride 2, odd and non-square
+        Shape(n: 2, c: 4, h: 4, w: 4, oc: 6, k: 1, s: 1, p: 0),   // 1x1 (pointwise path)
+        Shape(n: 1, c: 2, h: 6, w: 5, oc: 2, k: 3, s: 1, p: 0),   // unpadded
+        Shape(n: 5, c: 3, h: 8, w: 8, oc: 5, k: 3, s: 2, p: 1),   // the downsampler's shape
+        Shape(n: 1, c: 1, h: 1, w: 1, oc: 1, k: 3, s: 1, p: 1),   // a single pixel
+    ]
+
+    /// Every shape, with one big chunk and with a column budget that forces one-image chunks
+    /// (and a remainder), on one and on two threads.
+    func testForwardMatchesNaiveTwin() {
+        var data = TestData(seed: 7)
+        for threads in [1, 2] {
+            Threads.configure(threads)
+            for sh in Self.shapes {
+                for budget in [1 << 22, 1] {
+                    let (store, conv) = make(sh)
+                    let x = data.normal(sh.n * sh.c * sh.h * sh.w)
+                    let w = data.normal(conv.weight.count), b = data.normal(sh.oc)
+                    load(store, conv.weight, w); load(store, conv.bias, b)
+                    let fast = runForward(conv, store, x, sh, Workspace(columnBudget: budget))
+                    let naive = Naive.conv2d(x, w, b, n: sh.n, channels: sh.c, height: sh.h, width: sh.w,
+                                             outChannels: sh.oc, kernel: sh.k, stride: sh.s, padding: sh.p)
+                    assertClose(fast, naive, "conv forward \(sh) budget \(budget) threads \(threads)")
+                }
+            }
+        }
+        Threads.configure(1)
+    }
+
+    func testGradientsMatchFiniteDifferences() {
+        var data = TestData(seed: 8)
+        for threads in [1, 2] {
+            Threads.configure(threads)
+            for sh in Self.shapes {
+                for budget in [1 << 22, 1] {
+                    let (store, conv) = make(sh)
+                    let ws = Workspace(columnBudget: budget)
+                    let x = data.normal(sh.n * sh.c * sh.h * sh.w)
+                    let w = data.normal(conv.weight.count), b = data.normal(sh.oc)
+                    load(store, conv.weight, w); load(store, conv.bias, b)
+                    let g = conv.geometry(height: sh.h, width: sh.w)
+                    let r = data.normal(sh.n * sh.oc * g.outPixels)
+                    let dx = FloatBuffer(count: x.count)
+                    store.zeroGrads()
+                    r.withUnsafeBufferPointer { rp in
+                        x.withUnsafeBufferPointer {
+                            conv.backward(dOut: rp.baseAddress!, x: $0.baseAddress!, dx: dx.pointer,
+                                          n: sh.n, height: sh.h, width: sh.w, store, ws)
+                        }
+                    }
+                    let rd = r.doubles, xd = x.doubles, wd = w.doubles, bd = b.doubles
+                    func f(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+                        dotD(rd, Naive.conv2d(x, w, b, n: sh.n, channels: sh.c, height: sh.h, width: sh.w,
+                                              outChannels: sh.oc, kernel: sh.k, stride: sh.s, padding: sh.p))
+                    }
+                    let tag = "\(sh) budget \(budget) threads \(threads)"
+                    GradCheck.check("conv dx \(tag)", analytic: dx.array(x.count), at: xd) { f($0, wd, bd) }
+                    GradCheck.check("conv dW \(tag)", analytic: readGrad(store, conv.weight), at: wd) { f(xd, $0, bd) }
+                    GradCheck.check("conv db \(tag)", analytic: readGrad(store, conv.bias), at: bd) { f(xd, wd, $0) }
+                }
+            }
+        }
+        Threads.configure(1)
+    }
+
+    /// Backward adds: running it twice doubles the gradients (skips and accumulation rely on it).
+    func testBackwardAccumulates() {
+        var data = TestData(seed: 9)
+        let sh = Self.shapes[0]
+        let (store, conv) = make(sh)
+        let ws = Workspace()
+        let x = data.normal(sh.n * sh.c * sh.h * sh.w)
+        load(store, conv.weight, data.normal(conv.weight.count))
+        let r = data.normal(sh.n * sh.oc * sh.h * sh.w)
+        let dx = FloatBuffer(count: x.count)
+        store.zeroGrads()
+        func run() {
+            r.withUnsafeBufferPointer { rp in x.withUnsafeBufferPointer {
+                conv.backward(dOut: rp.baseAddress!, x: $0.baseAddress!, dx: dx.pointer, n: sh.n, height: sh.h, width: sh.w, store, ws)
+            } }
+        }
+        run()
+        let once = (dx.array(x.count), readGrad(store, conv.weight))
+        run()
+        assertClose(dx.array(x.count), once.0.map { 2 * $0 }, "dx doubles")
+        assertClose(readGrad(store, conv.weight), once.1.map { 2 * $0 }, "dW doubles")
+    }
+
+    private func make(_ sh: Shape) -> (ParameterStore, Conv2d) {
+        let store = ParameterStore()
+        let conv = Conv2d(store, "conv", inChannels: sh.c, outChannels: sh.oc, kernel: sh.k, stride: sh.s, padding: sh.p)
+        store.seal()
+        return (store, conv)
+    }
+
+    private func runForward(_ conv: Conv2d, _ store: ParameterStore, _ x: [Float], _ sh: Shape, _ ws: Workspace) -> [Float] {
+        let g = conv.geometry(height: sh.h, width: sh.w)
+        let out = FloatBuffer(count: sh.n * sh.oc * g.outPixels)
+        x.withUnsafeBufferPointer { conv.forward($0.baseAddress!, out.pointer, n: sh.n, height: sh.h, width: sh.w, store, ws) }
+        return out.array(sh.n * sh.oc * g.outPixels)
+    }
+}
