@@ -1,0 +1,43 @@
+import ArgumentParser
+import DDECore
+import Foundation
+
+/// `dde-train bench kernels`: convolution vs plain sgemm on the reference shapes.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks. `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let modes = options.overrides.filter { !$0.contains("=") }
+        let threads = 2
+        Threads.configure(threads)
+        guard modes == ["kernels"] else {
+            throw ValidationError("bench: say which benchmark: `dde-train bench kernels`")
+        }
+        let bench = KernelBench(warmup: 2, repeats: 10)
+        print("OpenBLAS \(BLAS.coreName) kernel; OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE")); threads \(threads); median of \(bench.repeats) after \(bench.warmup) warm-up")
+        print(pad("shape", 22) + pad("fwd ms", 9) + pad("bwd ms", 9) + pad("conv GF/s", 11) + pad("sgemm ms", 10) + pad("sgemm GF/s", 12) + "conv/sgemm")
+        var convTime = 0.0, sgemmTime = 0.0, flops = 0.0
+        for c in KernelBench.referenceCases {
+            let r = bench.run(c)
+            convTime += r.forward.median + r.backward.median
+            sgemmTime += r.sgemmForward.median + r.sgemmBackward.median
+            flops += 3 * r.forwardFLOPs
+            print(pad(r.name, 22) + pad(ms(r.forward.median), 9) + pad(ms(r.backward.median), 9)
+                  + pad(String(format: "%.1f", r.convRate), 11)
+                  + pad(ms(r.sgemmForward.median + r.sgemmBackward.median), 10)
+                  + pad(String(format: "%.1f", r.sgemmRate), 12) + String(format: "%.0f%%", 100 * r.convRate / r.sgemmRate))
+        }
+        print(pad("all", 22) + pad("", 18) + pad(String(format: "%.1f", flops / convTime / 1e9), 11)
+              + pad(ms(sgemmTime), 10) + pad(String(format: "%.1f", flops / sgemmTime / 1e9), 12)
+              + String(format: "%.0f%%", 100 * sgemmTime / convTime))
+    }
+
+    private func env(_ name: String) -> String { ProcessInfo.processInfo.environment[name] ?? "(unset)" }
+    private func ms(_ s: Double) -> String { String(format: "%.2f", s * 1000) }
+    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+}
