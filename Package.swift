@@ -23,9 +23,14 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
         .target(
             name: "DDECore",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CPNG"],
             swiftSettings: fastMath
         ),
         .executableTarget(
