@@ -9,16 +9,19 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks. `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes."
     )
 
+    @Argument(help: "Which benchmark: kernels.")
+    var mode: String
+
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let modes = options.overrides.filter { !$0.contains("=") }
-        let threads = 2
-        Threads.configure(threads)
-        guard modes == ["kernels"] else {
-            throw ValidationError("bench: say which benchmark: `dde-train bench kernels`")
+        guard mode == "kernels" else {
+            throw ValidationError("unknown benchmark '\(mode)': the benchmarks are: kernels")
         }
-        let bench = KernelBench(warmup: 2, repeats: 10)
+        let config = try options.resolve()
+        let threads = config.int("threads")
+        Threads.configure(threads)
+        let bench = KernelBench(warmup: config.int("bench.warmup"), repeats: config.int("bench.repeats"))
         print("OpenBLAS \(BLAS.coreName) kernel; OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE")); threads \(threads); median of \(bench.repeats) after \(bench.warmup) warm-up")
         print(pad("shape", 22) + pad("fwd ms", 9) + pad("bwd ms", 9) + pad("conv GF/s", 11) + pad("sgemm ms", 10) + pad("sgemm GF/s", 12) + "conv/sgemm")
         var convTime = 0.0, sgemmTime = 0.0, flops = 0.0

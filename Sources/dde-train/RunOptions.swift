@@ -1,7 +1,31 @@
 import ArgumentParser
 import DDECore
-// TEMPORARY stub until the config system lands.
+import Foundation
+
+/// The options every subcommand shares (`@OptionGroup var options: RunOptions`): a config file
+/// and `key=value` overrides, resolved through `ConfigLoader`.
 struct RunOptions: ParsableArguments {
-    @Option(name: .customLong("config")) var configFile: String?
-    @Argument var overrides: [String] = []
+    @Option(name: .customLong("config"),
+            help: ArgumentHelp("A config file of 'key = value' lines (see 'dde-train config').", valueName: "file"))
+    var configFile: String?
+
+    @Argument(help: ArgumentHelp(
+        "key=value overrides; they win over the config file. Keys: "
+            + ConfigKeys.all.map(\.name).joined(separator: ", ") + " ('dde-train config' describes each).",
+        valueName: "key=value"))
+    var overrides: [String] = []
+
+    /// True when neither a config file nor an override was given.
+    var isEmpty: Bool { configFile == nil && overrides.isEmpty }
+
+    /// The resolved config. A config error prints `error: <message>` on stderr and exits with
+    /// status 64 (EX_USAGE) before anything is written.
+    func resolve() throws -> Config {
+        do {
+            return try ConfigLoader.load(file: configFile, overrides: overrides)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(64)
+        }
+    }
 }

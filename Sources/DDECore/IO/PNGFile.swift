@@ -73,14 +73,12 @@ public enum PNGFile {
     }
 
     public static func read(_ path: String) throws -> RGBImage {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PNGError("\(path): cannot read the file")
-        }
-        return try decode([UInt8](data), name: path)
+        try decode(try FileIO.read(path), name: path)
     }
 
+    /// Writes crash-safely (temporary file, fsync, rename).
     public static func write(_ image: RGBImage, to path: String) throws {
-        try AtomicFile.write(Data(try encode(image)), to: path)
+        try FileIO.writeAtomically(try encode(image), to: path)
     }
 
     private static let iendChunk: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]

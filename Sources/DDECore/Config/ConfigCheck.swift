@@ -1,0 +1,98 @@
+/// A validator of one key's parsed value, with the one-line summary the key table shows.
+///
+/// The common ones are static members (`.range(1...64)`, `.atLeast(0)`, `.positive`,
+/// `.eachAtLeast(8)`, `.count(1...4)`); `ConfigCheck(summary) { value in ... }` makes any
+/// other. A check returns nil when the value is fine and otherwise the problem, phrased to
+/// follow `key 'threads': `, e.g. `0 is out of range 1...64`.
+///
+/// Checks that involve two keys (`norm_num_groups` divides every `block_out_channels` entry)
+/// live in `ConfigLoader`, after every key is resolved. A check given a value of a type it does
+/// not handle (`.range(1...4)` on a list) is a bug in the table and stops the program.
+public struct ConfigCheck: Sendable {
+    /// Shown in the `allowed` column: `1...64`, `>= 0`, `each >= 8`.
+    public let summary: String
+    let problem: @Sendable (ConfigValue) -> String?
+
+    public init(_ summary: String, _ problem: @escaping @Sendable (ConfigValue) -> String?) {
+        self.summary = summary
+        self.problem = problem
+    }
+
+    /// The problem with `value`, or nil if it passes.
+    public func check(_ value: ConfigValue) -> String? { problem(value) }
+
+    /// An int in `lo...hi`, both ends included.
+    public static func range(_ r: ClosedRange<Int>) -> ConfigCheck {
+        let summary = "\(r.lowerBound)...\(r.upperBound)"
+        return ConfigCheck(summary) { value in
+            guard case .int(let v) = value else { fatalError("range(Int) on \(value)") }
+            return r.contains(v) ? nil : "\(v) is out of range \(summary)"
+        }
+    }
+
+    /// A float in `lo...hi`, both ends included.
+    public static func range(_ r: ClosedRange<Double>) -> ConfigCheck {
+        let summary = "\(r.lowerBound)...\(r.upperBound)"
+        return ConfigCheck(summary) { value in
+            guard case .float(let v) = value else { fatalError("range(Double) on \(value)") }
+            return r.contains(v) ? nil : "\(v) is out of range \(summary)"
+        }
+    }
+
+    /// A float in `lo..<hi`: `lo` included, `hi` not (an Adam beta is below 1).
+    public static func range(_ r: Range<Double>) -> ConfigCheck {
+        let summary = "\(r.lowerBound)..<\(r.upperBound)"
+        return ConfigCheck(summary) { value in
+            guard case .float(let v) = value else { fatalError("range(Range<Double>) on \(value)") }
+            return r.contains(v) ? nil : "\(v) is out of range \(summary)"
+        }
+    }
+
+    /// An int `>= lo`.
+    public static func atLeast(_ lo: Int) -> ConfigCheck {
+        ConfigCheck(">= \(lo)") { value in
+            guard case .int(let v) = value else { fatalError("atLeast(Int) on \(value)") }
+            return v >= lo ? nil : "\(v) must be >= \(lo)"
+        }
+    }
+
+    /// A float `>= lo`.
+    public static func atLeast(_ lo: Double) -> ConfigCheck {
+        ConfigCheck(">= \(lo)") { value in
+            guard case .float(let v) = value else { fatalError("atLeast(Double) on \(value)") }
+            return v >= lo ? nil : "\(v) must be >= \(lo)"
+        }
+    }
+
+    /// An int or float `> 0`.
+    public static let positive = ConfigCheck("> 0") { value in
+        switch value {
+        case .int(let v): v > 0 ? nil : "\(v) must be > 0"
+        case .float(let v): v > 0 ? nil : "\(v) must be > 0"
+        default: fatalError("positive on \(value)")
+        }
+    }
+
+    /// Every entry of an int list `>= lo`.
+    public static func eachAtLeast(_ lo: Int) -> ConfigCheck {
+        ConfigCheck("each >= \(lo)") { value in
+            guard case .intList(let list) = value else { fatalError("eachAtLeast on \(value)") }
+            guard let i = list.firstIndex(where: { $0 < lo }) else { return nil }
+            return "entry \(i + 1) (\(list[i])) must be >= \(lo)"
+        }
+    }
+
+    /// A list with `lo...hi` entries.
+    public static func count(_ r: ClosedRange<Int>) -> ConfigCheck {
+        ConfigCheck("\(r.lowerBound)...\(r.upperBound) entries") { value in
+            let n: Int
+            switch value {
+            case .intList(let l): n = l.count
+            case .floatList(let l): n = l.count
+            case .stringList(let l): n = l.count
+            default: fatalError("count on \(value)")
+            }
+            return r.contains(n) ? nil : "has \(n) entries, expected \(r.lowerBound)...\(r.upperBound)"
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// THE table of config keys: the only place a key, its type, default, unit, doc and checks are
+/// declared. Adding a key is adding one line to its section.
+///
+/// Checks that involve two keys run in `ConfigLoader` after every key is resolved:
+/// `norm_num_groups` divides every `block_out_channels` entry, `sample_size` is a multiple of
+/// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
+public enum ConfigKeys {
+    /// Every key, in the order config files, `dde-train config` and the README list them.
+    public static let all: [ConfigKey] = general + model + diffusion + optimisation + bench
+
+    static let general = section("general", [
+        ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
+        ConfigKey("threads", .int, "2", unit: "threads", "threads for BLAS and dde-train's own loops", .range(1...64)),
+        ConfigKey("out", .path, "", "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
+        ConfigKey("checkpoint", .path, "", "checkpoint file to load the model from; empty = none"),
+        ConfigKey("resume", .string, "", "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
+        ConfigKey("base", .path, "", "base (pretrained) model the fine-tune starts from; empty = none"),
+        ConfigKey("pairs", .path, "", "preference pairs file; empty = none"),
+    ])
+
+    /// The U-Net: diffusers' `UNet2DModel` arguments of the same names.
+    static let model = section("model", [
+        ConfigKey("block_out_channels", .intList, "32,64", unit: "channels", "U-Net channels per resolution level (diffusers block_out_channels)", .eachAtLeast(8), .count(1...4)),
+        ConfigKey("layers_per_block", .int, "1", "resnets per down block (up blocks have one more)", .range(1...4)),
+        ConfigKey("norm_num_groups", .int, "8", unit: "groups", "GroupNorm groups; must divide every block_out_channels entry", .positive),
+        ConfigKey("sample_size", .int, "16", unit: "px", "image side; a multiple of 2^(levels-1), levels = block_out_channels entries", .range(8...64)),
+    ])
+
+    /// The noise schedule: diffusers' `DDPMScheduler` arguments (`beta_schedule`, `num_train_timesteps`).
+    static let diffusion = section("diffusion", [
+        ConfigKey("schedule", .choice(["linear", "scaled_linear", "squaredcos_cap_v2"]), "scaled_linear", "beta schedule (diffusers beta_schedule)"),
+        ConfigKey("timesteps", .int, "1000", unit: "steps", "diffusion steps T (diffusers num_train_timesteps)", .range(2...10000)),
+        ConfigKey("beta_start", .float, "0.00085", "first beta of linear and scaled_linear; below beta_end", .positive, .range(0.0..<1.0)),
+        ConfigKey("beta_end", .float, "0.012", "last beta of linear and scaled_linear", .positive, .range(0.0..<1.0)),
+    ])
+
+    /// The fine-tune stage: AdamW with warmup, clipping and accumulation.
+    static let optimisation = section("optimisation", [
+        ConfigKey("lr", .float, "2e-5", "AdamW peak learning rate", .positive),
+        ConfigKey("batch", .int, "32", unit: "pairs", "pairs per step", .atLeast(1)),
+        ConfigKey("steps", .int, "200", unit: "steps", "optimizer steps", .atLeast(1)),
+        ConfigKey("warmup_steps", .int, "0", unit: "steps", "linear learning-rate warmup from 0; 0 = none", .atLeast(0)),
+        ConfigKey("weight_decay", .float, "0.01", "AdamW decoupled weight decay", .atLeast(0.0)),
+        ConfigKey("adam_beta1", .float, "0.9", "AdamW first-moment decay", .range(0.0..<1.0)),
+        ConfigKey("adam_beta2", .float, "0.999", "AdamW second-moment decay", .range(0.0..<1.0)),
+        ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
+        ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
+        ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
+    ])
+
+    /// `dde-train bench`.
+    static let bench = section("bench", [
+        ConfigKey("bench.repeats", .int, "10", unit: "runs", "timed runs per benchmark", .atLeast(3)),
+        ConfigKey("bench.warmup", .int, "2", unit: "runs", "untimed runs before timing", .atLeast(0)),
+    ])
+
+    /// The key named `name`, or nil.
+    public static func key(_ name: String) -> ConfigKey? { index[name].map { all[$0] } }
+
+    /// Position of each key in `all`.
+    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.name, $0) })
+
+    private static func section(_ name: String, _ keys: [ConfigKey]) -> [ConfigKey] {
+        keys.map { var key = $0; key.section = name; return key }
+    }
+}
