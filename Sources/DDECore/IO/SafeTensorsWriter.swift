@@ -2,7 +2,7 @@ import Foundation
 
 /// Builds a safetensors file: tensors are appended in call order, each copied once (one
 /// `memcpy`) into the data section, then `write(to:)` stores header + data crash-safely through
-/// `AtomicFile`.
+/// `FileIO.writeAtomically`.
 ///
 /// The output is a pure function of the inputs: tensors in insertion order, metadata keys
 /// sorted, compact JSON in the field order of the reference writer
@@ -85,7 +85,7 @@ public struct SafeTensorsWriter {
     public func write(to path: String) throws {
         var named = self
         named.name = path
-        try AtomicFile.write(try named.encoded(), to: path)
+        try FileIO.writeAtomically([UInt8](try named.encoded()), to: path)
     }
 
     /// The JSON header, padded with spaces to a multiple of 8 bytes.
