@@ -1,6 +1,6 @@
 extension Naive {
     /// a: (N, C1, H, W)  b: (N, C2, H, W)  out: (N, C1+C2, H, W), a's channels first.
-    public static func channelConcat<T>(_ a: [T], _ b: [T], n: Int, c1: Int, c2: Int, h: Int, w: Int) -> [T] {
+    @inlinable public static func channelConcat<T>(_ a: [T], _ b: [T], n: Int, c1: Int, c2: Int, h: Int, w: Int) -> [T] {
         let hw = h * w
         var out: [T] = []
         out.reserveCapacity(n * (c1 + c2) * hw)
@@ -15,7 +15,7 @@ extension Naive {
     }
 
     /// x: (N, C1+C2, H, W) -> (a: (N, C1, H, W), b: (N, C2, H, W))
-    public static func channelSplit<T>(_ x: [T], n: Int, c1: Int, c2: Int, h: Int, w: Int) -> ([T], [T]) {
+    @inlinable public static func channelSplit<T>(_ x: [T], n: Int, c1: Int, c2: Int, h: Int, w: Int) -> ([T], [T]) {
         let hw = h * w
         var a: [T] = [], b: [T] = []
         for i in 0..<n {

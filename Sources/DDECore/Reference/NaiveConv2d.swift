@@ -1,7 +1,7 @@
 extension Naive {
     /// Direct convolution, the definition: x: (N, C, H, W)  w: (OC, C, K, K)  b: (OC)
     /// out: (N, OC, H', W') with `H' = (H + 2p - K)/s + 1`, zero padding.
-    public static func conv2d<T: BinaryFloatingPoint>(_ x: [T], _ w: [T], _ b: [T], n: Int, channels c: Int,
+    @inlinable public static func conv2d<T: BinaryFloatingPoint>(_ x: [T], _ w: [T], _ b: [T], n: Int, channels c: Int,
                                                       height h: Int, width wd: Int, outChannels oc: Int,
                                                       kernel k: Int, stride s: Int, padding p: Int) -> [T] {
         let ho = (h + 2 * p - k) / s + 1, wo = (wd + 2 * p - k) / s + 1

@@ -2,7 +2,7 @@ extension Naive {
     /// x: (N, C, H, W)  gamma, beta: (C)  out: (N, C, H, W) — PyTorch's `nn.GroupNorm` by its
     /// definition: per (n, group) mean and biased variance, `(x - mean) / sqrt(var + eps)`,
     /// then `* gamma[c] + beta[c]`; then `silu` when `applySiLU`.
-    public static func groupNorm<T: BinaryFloatingPoint>(_ x: [T], gamma: [T], beta: [T], n: Int, c: Int, h: Int, w: Int,
+    @inlinable public static func groupNorm<T: BinaryFloatingPoint>(_ x: [T], gamma: [T], beta: [T], n: Int, c: Int, h: Int, w: Int,
                                                          groups: Int, eps: T = 1e-5, applySiLU: Bool = false) -> [T] {
         let cpg = c / groups, hw = h * w, m = cpg * hw
         var out = [T](repeating: 0, count: n * c * hw)

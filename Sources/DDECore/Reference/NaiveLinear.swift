@@ -4,7 +4,7 @@ public enum Naive {}
 
 extension Naive {
     /// x: (N, IN)  w: (OUT, IN)  b: (OUT) or empty  out: (N, OUT)
-    public static func linear<T: BinaryFloatingPoint>(_ x: [T], _ w: [T], _ b: [T], n: Int,
+    @inlinable public static func linear<T: BinaryFloatingPoint>(_ x: [T], _ w: [T], _ b: [T], n: Int,
                                                       inFeatures: Int, outFeatures: Int) -> [T] {
         var out = [T](repeating: 0, count: n * outFeatures)
         for i in 0..<n {

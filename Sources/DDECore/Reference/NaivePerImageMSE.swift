@@ -1,6 +1,6 @@
 extension Naive {
     /// pred, target: (N, C, H, W)  out: (N) — mean over C*H*W of (pred - target)^2.
-    public static func perImageMSE<T: BinaryFloatingPoint>(_ pred: [T], _ target: [T], n: Int, c: Int, h: Int, w: Int) -> [T] {
+    @inlinable public static func perImageMSE<T: BinaryFloatingPoint>(_ pred: [T], _ target: [T], n: Int, c: Int, h: Int, w: Int) -> [T] {
         let size = c * h * w
         return (0..<n).map { i in
             var s: T = 0

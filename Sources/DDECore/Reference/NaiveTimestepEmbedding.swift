@@ -4,7 +4,7 @@ extension Naive {
     /// steps: (N)  out: (N, C0) — diffusers' `get_timestep_embedding` with
     /// `flip_sin_to_cos=True, downscale_freq_shift=0` written as it is there: exponent
     /// `-ln(10000) * arange(half) / half`, `emb = [sin, cos]`, then the halves swapped.
-    public static func timestepEmbedding<T: BinaryFloatingPoint>(_ steps: [Double], dimension: Int) -> [T] {
+    @inlinable public static func timestepEmbedding<T: BinaryFloatingPoint>(_ steps: [Double], dimension: Int) -> [T] {
         let half = dimension / 2
         var out: [T] = []
         for k in steps {

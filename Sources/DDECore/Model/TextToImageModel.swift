@@ -1,0 +1,42 @@
+/// The whole text-to-image model: the U-Net and the prompt encoder, with their parameters in
+/// one store (U-Net tensors first, under diffusers' names, then `prompt_encoder.*`).
+public final class TextToImageModel: @unchecked Sendable {
+    public let unet: UNet2DModel
+    public let encoder: PromptEncoder
+    public let store: ParameterStore
+    let cond = FloatBuffer(count: 0)
+
+    public init(_ config: UNetConfig, tokenizer: Tokenizer, encoderDimension: Int) {
+        store = ParameterStore()
+        unet = UNet2DModel(config, store: store)
+        encoder = PromptEncoder(store, tokenizer: tokenizer, dimension: encoderDimension,
+                                outputDimension: config.embeddingDimension)
+        store.seal()
+    }
+
+    public var config: UNetConfig { unet.config }
+    /// Floats per image: 3 * S * S.
+    public var imageSize: Int { config.inChannels * config.sampleSize * config.sampleSize }
+
+    public func initialize(_ rng: inout RandomStream) {
+        unet.initialize(&rng)
+        encoder.initialize(&rng)
+    }
+
+    /// xt: (N, 3, S, S)  steps: (N) network steps k  prompts: N ("" = unconditional)
+    /// Returns the epsilon prediction (N, 3, S, S), owned by the U-Net.
+    @discardableResult
+    public func predictNoise(_ xt: UnsafePointer<Float>, steps: UnsafePointer<Float>, prompts: [String])
+        -> UnsafeMutablePointer<Float> {
+        let n = prompts.count
+        let c = cond.reserve(n * config.embeddingDimension)
+        encoder.forward(prompts, c)
+        return unet.forward(xt, steps: steps, cond: c, n: n)
+    }
+
+    /// Back-propagates d loss / d eps of the last `predictNoise` into both networks' gradients.
+    public func backward(_ dEps: UnsafePointer<Float>) {
+        unet.backward(dEps)
+        encoder.backward(unet.condGradient.pointer)
+    }
+}
