@@ -30,10 +30,11 @@ public final class GroupNormCache: @unchecked Sendable {
 /// with `applySiLU` the output is `silu(y)`.
 ///
 /// Numerics: statistics by two passes (mean, then Σ(x - mean)^2, so no cancellation when
-/// |mean| >> std), each row summed by `Reduce` (Float lanes per 1024-block, blocks in Double);
+/// |mean| >> std), each summed by `Reduce` (Float lanes per 256-block, blocks in Double);
 /// mean and rstd are formed in Double and stored as Float. The output is `x * scale + shift`
 /// with `scale = rstd * weight[c]`, `shift = bias[c] - mean * scale`, as PyTorch's CPU kernel
-/// does. Work is split over the N*G (image, group) pairs on two threads; every pair is computed
+/// does; backward rebuilds the same scale and shift from the stored statistics, so the fused
+/// path's recomputed y is bit-identical to the forward's. Work is split over the N*G (image, group) pairs on two threads; every pair is computed
 /// the same way whatever the split, so results do not depend on the thread count.
 public struct GroupNorm: Sendable {
     public let groups: Int
@@ -81,13 +82,12 @@ public struct GroupNorm: Sendable {
                 let xg = UnsafePointer(xs.pointer + item * m), og = outs.pointer + item * m
                 let mu = Reduce.sum(xg, count: m) / Double(m)
                 let variance = Reduce.sumOfSquaredDeviations(xg, count: m, from: Float(mu)) / Double(m)
-                let r = 1 / (variance + eps).squareRoot()
-                mean.pointer[item] = Float(mu)
-                rstd.pointer[item] = Float(r)
+                let muF = Float(mu), rF = Float(1 / (variance + eps).squareRoot())
+                mean.pointer[item] = muF
+                rstd.pointer[item] = rF
                 for j in 0..<cpg {
                     let c = g * cpg + j
-                    let scale = Float(r * Double(gamma.pointer[c]))
-                    let shift = Float(Double(beta.pointer[c]) - mu * r * Double(gamma.pointer[c]))
+                    let (scale, shift) = GroupNorm.scaleShift(mean: muF, rstd: rF, weight: gamma.pointer[c], bias: beta.pointer[c])
                     if applySiLU {
                         GroupNorm.affineSiLU(xg + j * hw, og + j * hw, count: hw, scale: scale, shift: shift)
                     } else {
@@ -108,8 +108,10 @@ public struct GroupNorm: Sendable {
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, h: Int, w: Int, cache: GroupNormCache, applySiLU: Bool = false,
                          _ store: ParameterStore) {
-        precondition(cache.batch == n && cache.height == h && cache.width == w && cache.appliedSiLU == applySiLU,
-                     "GroupNorm.backward: the cache describes a different forward call")
+        // A hard check (it survives -Ounchecked): a larger n would read past the statistics.
+        if cache.batch != n || cache.height != h || cache.width != w || cache.appliedSiLU != applySiLU {
+            fatalError("GroupNorm.backward: the cache describes a different forward call")
+        }
         let groups = groups, channels = channels, cpg = channels / groups, hw = h * w, m = cpg * hw
         let items = n * groups
         let workers = max(1, min(Threads.count, items, items * m / GroupNorm.grain))
@@ -125,14 +127,14 @@ public struct GroupNorm: Sendable {
                 let buffer = scratch.pointer + worker * m
                 for item in (worker * items / workers)..<((worker + 1) * items / workers) {
                     let g = item % groups, image = item / groups
-                    let mu = mean.pointer[item], r = Double(rstd.pointer[item])
+                    let mu = mean.pointer[item], rF = rstd.pointer[item], r = Double(rF)
                     let xg = UnsafePointer(xs.pointer + item * m)
                     var dy = UnsafePointer(ds.pointer + item * m)
                     if applySiLU {
                         for j in 0..<cpg {
                             let c = g * cpg + j
-                            let scale = Float(r * Double(gamma.pointer[c]))
-                            let shift = Float(Double(beta.pointer[c]) - Double(mu) * r * Double(gamma.pointer[c]))
+                            let (scale, shift) = GroupNorm.scaleShift(mean: mu, rstd: rF, weight: gamma.pointer[c],
+                                                                  bias: beta.pointer[c])
                             GroupNorm.siluGradient(dy + j * hw, xg + j * hw, buffer + j * hw, count: hw,
                                                    scale: scale, shift: shift)
                         }
@@ -173,6 +175,14 @@ public struct GroupNorm: Sendable {
             dBeta[c] += Float(s)
             dGamma[c] += Float(d)
         }
+    }
+
+    /// The per-channel affine map y = x * scale + shift equal to `(x - mean) rstd weight + bias`,
+    /// formed in Double and rounded once.
+    @inline(__always)
+    static func scaleShift(mean: Float, rstd: Float, weight: Float, bias: Float) -> (scale: Float, shift: Float) {
+        let scale = Double(rstd) * Double(weight)
+        return (Float(scale), Float(Double(bias) - Double(mean) * scale))
     }
 
     // MARK: kernels over one (n, c) row of H*W floats

@@ -4,6 +4,7 @@
 // so a plain `s += x[i]` reduction never vectorises, and LLVM's runtime alias check sends an
 // in-place elementwise loop (`out == x`) to its scalar fallback. A loop that loads eight
 // floats, computes, then stores eight is vectorised by construction and correct in place.
+// (SiLU over 2 Mi floats in place: 0.99 ms, the same as out of place; `LayerBenchmarks`.)
 // `-target-cpu haswell` maps `SIMD8<Float>` onto one AVX register.
 
 extension UnsafePointer where Pointee == Float {
