@@ -48,3 +48,4 @@ let package = Package(
         ),
     ]
 )
+package.targets.append(.executableTarget(name: "steptime", dependencies: ["DDECore"], swiftSettings: fastMath))

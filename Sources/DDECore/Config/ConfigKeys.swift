@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + diffusion + optimisation + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + optimisation + sampling + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -26,12 +26,37 @@ public enum ConfigKeys {
         ConfigKey("sample_size", .int, "16", unit: "px", "image side; a multiple of 2^(levels-1), levels = block_out_channels entries", .range(8...64)),
     ])
 
+    /// The training images and the prompt encoder.
+    static let data = section("data", [
+        ConfigKey("data", .string, "world", "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)"),
+        ConfigKey("world.defect_rate", .float, "0.35", "share of the world's pretraining images that carry a defect", .range(0.0...1.0)),
+        ConfigKey("data.skip_bad", .bool, "false", "skip (and count) unreadable images and bad caption lines instead of stopping"),
+        ConfigKey("encoder.dim", .int, "32", unit: "floats", "prompt encoder: word embedding width D", .range(4...512)),
+        ConfigKey("encoder.max_tokens", .int, "8", unit: "words", "prompt encoder: words per prompt L (longer prompts are cut)", .range(1...64)),
+    ])
+
     /// The noise schedule: diffusers' `DDPMScheduler` arguments (`beta_schedule`, `num_train_timesteps`).
     static let diffusion = section("diffusion", [
         ConfigKey("schedule", .choice(["linear", "scaled_linear", "squaredcos_cap_v2"]), "scaled_linear", "beta schedule (diffusers beta_schedule)"),
         ConfigKey("timesteps", .int, "1000", unit: "steps", "diffusion steps T (diffusers num_train_timesteps)", .range(2...10000)),
         ConfigKey("beta_start", .float, "0.00085", "first beta of linear and scaled_linear; below beta_end", .positive, .range(0.0..<1.0)),
         ConfigKey("beta_end", .float, "0.012", "last beta of linear and scaled_linear", .positive, .range(0.0..<1.0)),
+    ])
+
+    /// The pretraining stage (the base model); AdamW settings are shared with the fine-tune.
+    static let pretrain = section("pretrain", [
+        ConfigKey("pretrain.steps", .int, "2000", unit: "steps", "pretraining optimizer steps", .atLeast(1)),
+        ConfigKey("pretrain.batch", .int, "128", unit: "images", "images per pretraining step", .atLeast(1)),
+        ConfigKey("pretrain.lr", .float, "1e-3", "pretraining peak learning rate", .positive),
+        ConfigKey("pretrain.warmup_steps", .int, "100", unit: "steps", "pretraining linear warmup", .atLeast(0)),
+        ConfigKey("pretrain.prompt_dropout", .float, "0.1", "share of prompts replaced by the empty prompt (for guidance)", .range(0.0...1.0)),
+        ConfigKey("pretrain.ema", .float, "0", "EMA decay of the weights (the EMA is the saved model); 0 = off", .range(0.0..<1.0)),
+        ConfigKey("pretrain.log_every", .int, "10", unit: "steps", "metrics line every N steps", .atLeast(1)),
+        ConfigKey("pretrain.val_every", .int, "250", unit: "steps", "validation loss every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("pretrain.val_images", .int, "96", unit: "images", "validation images (held-out prompts, fixed noise and steps)", .atLeast(1)),
+        ConfigKey("pretrain.sample_every", .int, "500", unit: "steps", "sample grid every N steps (and at the end); 0 = only at the end", .atLeast(0)),
+        ConfigKey("pretrain.checkpoint_every", .int, "500", unit: "steps", "checkpoint every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("keep_checkpoints", .int, "3", unit: "files", "checkpoints kept per stage (older ones are deleted)", .atLeast(1)),
     ])
 
     /// The fine-tune stage: AdamW with warmup, clipping and accumulation.
@@ -46,6 +71,17 @@ public enum ConfigKeys {
         ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
         ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
         ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
+    ])
+
+    /// Sampling (`dde-train sample`, and the grids of every stage).
+    static let sampling = section("sampling", [
+        ConfigKey("sampler", .choice(["ddim", "ddpm"]), "ddim", "reverse process: DDIM (diffusers DDIMScheduler, leading spacing) or ancestral DDPM"),
+        ConfigKey("sample.steps", .int, "25", unit: "steps", "sampler steps", .range(1...1000)),
+        ConfigKey("sample.guidance", .float, "3", "classifier-free guidance scale g (1 = no guidance)", .atLeast(0.0)),
+        ConfigKey("sample.eta", .float, "0", "DDIM eta (0 = deterministic)", .range(0.0...1.0)),
+        ConfigKey("prompts", .string, "", "dde-train sample: prompts separated by ';' (empty = 8 validation prompts)"),
+        ConfigKey("n", .int, "8", unit: "images", "dde-train sample: images per prompt (grid columns, one seed each)", .range(1...256)),
+        ConfigKey("trace", .path, "", "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
     ])
 
     /// `dde-train bench`.

@@ -7,6 +7,8 @@ public enum ChannelConcat {
     /// a: (N, C1, H, W)  b: (N, C2, H, W)  out: (N, C1+C2, H, W)
     public static func forward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                n: Int, c1: Int, c2: Int, h: Int, w: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let sa = c1 * h * w, sb = c2 * h * w
         let a = SendablePointer(a), b = SendablePointer(b), out = SendablePointer(out)
         parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
@@ -21,6 +23,8 @@ public enum ChannelConcat {
     /// dOut: (N, C1+C2, H, W)  da: (N, C1, H, W)  db: (N, C2, H, W), added into (nil: skipped).
     public static func backward(dOut: UnsafePointer<Float>, da: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, n: Int, c1: Int, c2: Int, h: Int, w: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let sa = c1 * h * w, sb = c2 * h * w
         let d = SendablePointer(dOut), da = da.map { SendablePointer($0) }, db = db.map { SendablePointer($0) }
         parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in

@@ -46,6 +46,8 @@ public struct Conv2d: Sendable {
     /// x: (N, C, H, W)  w: (OC, C, K, K)  out: (N, OC, H', W')
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.convForward, profile) }
         let g = geometry(height: height, width: width)
         let hw = g.outPixels, nb = chunk(g, n, ws)
         let w = store.parameters(weight), b = store.parameters(bias)
@@ -77,6 +79,8 @@ public struct Conv2d: Sendable {
     /// dOut: (N, OC, H', W')  x: (N, C, H, W)  dx: (N, C, H, W); adds into dx, dW, db.
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.convBackward, profile) }
         let g = geometry(height: height, width: width)
         let hw = g.outPixels, nb = chunk(g, n, ws)
         let w = store.parameters(weight), dw = store.gradient(weight), db = store.gradient(bias)

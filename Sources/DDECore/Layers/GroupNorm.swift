@@ -68,6 +68,8 @@ public struct GroupNorm: Sendable {
     /// (backward reads x).
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
                         cache: GroupNormCache, applySiLU: Bool = false, _ store: ParameterStore) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.groupNorm, profile) }
         let groups = groups, cpg = channels / groups, hw = h * w, m = cpg * hw
         let eps = Double(eps)
         cache.batch = n; cache.height = h; cache.width = w; cache.appliedSiLU = applySiLU
@@ -108,6 +110,8 @@ public struct GroupNorm: Sendable {
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, h: Int, w: Int, cache: GroupNormCache, applySiLU: Bool = false,
                          _ store: ParameterStore) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.groupNorm, profile) }
         // A hard check (it survives -Ounchecked): a larger n would read past the statistics.
         if cache.batch != n || cache.height != h || cache.width != w || cache.appliedSiLU != applySiLU {
             fatalError("GroupNorm.backward: the cache describes a different forward call")

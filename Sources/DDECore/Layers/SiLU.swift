@@ -27,6 +27,8 @@ public enum SiLU {
 
     /// x: (count)  out: (count) — out = silu(x)
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let x = SendablePointer(x), out = SendablePointer(out)
         parallelChunks(count) { range in
             let x = x.pointer, o = out.pointer
@@ -40,6 +42,8 @@ public enum SiLU {
     /// dx += dOut * silu'(x)
     public static func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>, count: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let d = SendablePointer(dOut), x = SendablePointer(x), dx = SendablePointer(dx)
         parallelChunks(count) { range in
             let d = d.pointer, x = x.pointer, g = dx.pointer

@@ -9,6 +9,8 @@ public enum Upsample2x {
     /// x: (N, C, H, W)  out: (N, C, 2H, 2W)
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                n: Int, c: Int, h: Int, w: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let xs = SendablePointer(x), outs = SendablePointer(out)
         let plane = h * w, ow = 2 * w
         parallelChunks(n * c, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in
@@ -29,6 +31,8 @@ public enum Upsample2x {
     /// dOut: (N, C, 2H, 2W)  dx: (N, C, H, W), added into — each x gets the sum of its 2x2 block.
     public static func backward(dOut: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                                 n: Int, c: Int, h: Int, w: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let ds = SendablePointer(dOut), dxs = SendablePointer(dx)
         let plane = h * w, ow = 2 * w
         parallelChunks(n * c, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in

@@ -21,6 +21,8 @@ public enum Elementwise {
     /// y += x
     @inlinable
     public static func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.elementwise, profile) }
         let x = SendablePointer(x), y = SendablePointer(y)
         parallelChunks(count) { range in
             let x = x.pointer, y = y.pointer

@@ -1,0 +1,51 @@
+/// Wall-clock time per kind of work, for `bench` profiles ("where a step's time goes").
+/// Off by default; when off, `measure` costs one branch.
+public enum Profiler {
+    public enum Section: String, CaseIterable, Sendable {
+        case convForward = "conv forward"
+        case convBackward = "conv backward"
+        case groupNorm = "group norm (+SiLU)"
+        case elementwise = "elementwise, concat, upsample"
+        case linear = "linear, embeddings"
+        case optimizer = "optimizer"
+        case other = "other"
+    }
+
+    nonisolated(unsafe) public static var enabled = false
+    nonisolated(unsafe) static var seconds = [Double](repeating: 0, count: Section.allCases.count)
+    nonisolated(unsafe) static var calls = [Int](repeating: 0, count: Section.allCases.count)
+
+    @inlinable
+    public static func measure<R>(_ section: Section, _ body: () throws -> R) rethrows -> R {
+        if !enabled { return try body() }
+        let t0 = Stopwatch.now()
+        defer { record(section, Stopwatch.now() - t0) }
+        return try body()
+    }
+
+    /// `let t0 = Profiler.start(); defer { Profiler.stop(.section, t0) }` at the top of a kernel.
+    @inlinable
+    public static func start() -> Double { enabled ? Stopwatch.now() : 0 }
+
+    @inlinable
+    public static func stop(_ section: Section, _ t0: Double) {
+        if enabled { record(section, Stopwatch.now() - t0) }
+    }
+
+    @usableFromInline
+    static func record(_ section: Section, _ s: Double) {
+        let i = Section.allCases.firstIndex(of: section)!
+        seconds[i] += s
+        calls[i] += 1
+    }
+
+    public static func reset() {
+        seconds = seconds.map { _ in 0 }
+        calls = calls.map { _ in 0 }
+    }
+
+    /// (section, total seconds, calls), in declaration order.
+    public static var report: [(Section, Double, Int)] {
+        Section.allCases.enumerated().map { ($1, seconds[$0], calls[$0]) }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// `data = folder:PATH`: PNG files plus `captions.jsonl` (one `{"file": ..., "caption": ...}` a
+/// line), resized to `sample_size` (area average down, bilinear up). Every 20th image (by line)
+/// is held out for validation. Loaded once into memory.
+public final class FolderImages: TrainingImages {
+    public let sampleSize: Int
+    let train: [(image: [Float], caption: String)]
+    let held: [(image: [Float], caption: String)]
+    /// Lines skipped under `data.skip_bad`, with the reason, for the run's report.
+    public private(set) var skipped: [String] = []
+
+    public init(folder: String, sampleSize: Int, skipBad: Bool) throws {
+        self.sampleSize = sampleSize
+        let listPath = folder + "/captions.jsonl"
+        let bytes: [UInt8]
+        do { bytes = try FileIO.read(listPath) } catch {
+            throw DataError("\(listPath): cannot read the captions file (data = folder:PATH needs PNG files plus captions.jsonl)")
+        }
+        var all: [(image: [Float], caption: String)] = []
+        var skipped: [String] = []
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, raw) in lines.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            let place = "\(listPath):\(i + 1)"
+            do {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw DataError("\(place): not a JSON object")
+                }
+                guard let file = object["file"] as? String else { throw DataError("\(place): no \"file\" string") }
+                guard let caption = object["caption"] as? String else { throw DataError("\(place): no \"caption\" string") }
+                let path = file.hasPrefix("/") ? file : folder + "/" + file
+                let image: RGBImage
+                do { image = try PNGFile.read(path) } catch { throw DataError("\(place): \(error)") }
+                all.append((FolderImages.resize(image, to: sampleSize), caption))
+            } catch let error as DataError {
+                if !skipBad { throw error }
+                skipped.append(error.description)
+            }
+        }
+        guard all.count >= 2 else {
+            throw DataError("\(listPath): \(all.count) usable images; pretraining needs at least 2")
+        }
+        train = all.enumerated().filter { $0.offset % 20 != 19 }.map(\.element)
+        let heldOut = all.enumerated().filter { $0.offset % 20 == 19 }.map(\.element)
+        held = heldOut.isEmpty ? [all[all.count - 1]] : heldOut
+        self.skipped = skipped
+    }
+
+    public var vocabularyCaptions: [String] { (train + held).map(\.caption) }
+
+    public func fillBatch(_ out: UnsafeMutablePointer<Float>, count: Int, rng: inout RandomStream, prompts: inout [String]) {
+        let d = 3 * sampleSize * sampleSize
+        prompts.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            let item = train[rng.int(below: train.count)]
+            item.image.withUnsafeBufferPointer { (out + i * d).update(from: $0.baseAddress!, count: d) }
+            prompts.append(item.caption)
+        }
+    }
+
+    public func validationSet(count: Int, seed: UInt64) -> (images: [Float], prompts: [String]) {
+        var images: [Float] = [], prompts: [String] = []
+        for i in 0..<count {
+            images += held[i % held.count].image
+            prompts.append(held[i % held.count].caption)
+        }
+        return (images, prompts)
+    }
+
+    public var samplePrompts: [String] { Array(held.prefix(8).map(\.caption)) }
+
+    /// CHW floats in [-1, 1] at `size` x `size`: box-filter (area) when shrinking, bilinear when growing.
+    static func resize(_ image: RGBImage, to size: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: 3 * size * size)
+        let sx = Double(image.width) / Double(size), sy = Double(image.height) / Double(size)
+        for y in 0..<size {
+            for x in 0..<size {
+                var sum = SIMD3<Double>(0, 0, 0), weight = 0.0
+                if sx >= 1 && sy >= 1 {
+                    let x0 = Int(Double(x) * sx), x1 = max(x0 + 1, Int(Double(x + 1) * sx))
+                    let y0 = Int(Double(y) * sy), y1 = max(y0 + 1, Int(Double(y + 1) * sy))
+                    for yy in y0..<min(y1, image.height) {
+                        for xx in x0..<min(x1, image.width) {
+                            let p = (yy * image.width + xx) * 3
+                            sum += SIMD3(Double(image.pixels[p]), Double(image.pixels[p + 1]), Double(image.pixels[p + 2]))
+                            weight += 1
+                        }
+                    }
+                } else {
+                    let fx = max(0, min(Double(image.width - 1), (Double(x) + 0.5) * sx - 0.5))
+                    let fy = max(0, min(Double(image.height - 1), (Double(y) + 0.5) * sy - 0.5))
+                    let x0 = Int(fx), y0 = Int(fy), x1 = min(x0 + 1, image.width - 1), y1 = min(y0 + 1, image.height - 1)
+                    let ax = fx - Double(x0), ay = fy - Double(y0)
+                    for (xx, yy, w) in [(x0, y0, (1 - ax) * (1 - ay)), (x1, y0, ax * (1 - ay)), (x0, y1, (1 - ax) * ay), (x1, y1, ax * ay)] {
+                        let p = (yy * image.width + xx) * 3
+                        sum += w * SIMD3(Double(image.pixels[p]), Double(image.pixels[p + 1]), Double(image.pixels[p + 2]))
+                        weight += w
+                    }
+                }
+                let v = sum / weight
+                for c in 0..<3 { out[(c * size + y) * size + x] = Float(v[c] / 127.5 - 1) }
+            }
+        }
+        return out
+    }
+}
+
+/// Bad training data: names the file and line.
+public struct DataError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Per-step metrics of a stage, as `metrics.jsonl` (one JSON object a line) and `metrics.csv`
+/// (header from the first row's keys). Lines are appended and flushed as they come; on resume
+/// the files are first cut back to the rows of steps at or before the checkpoint's step, so a
+/// resumed run's files equal an uninterrupted run's.
+public final class MetricsLog {
+    public let jsonlPath: String
+    public let csvPath: String
+    private var columns: [String]?
+
+    public init(folder: String, resumeAfterStep step: Int?) throws {
+        jsonlPath = folder + "/metrics.jsonl"
+        csvPath = folder + "/metrics.csv"
+        if let step {
+            try MetricsLog.truncate(jsonlPath, csvPath, keepingStepsUpTo: step)
+            if let header = (try? String(contentsOfFile: csvPath, encoding: .utf8))?.split(separator: "\n").first {
+                columns = header.split(separator: ",").map(String.init)
+            }
+        } else {
+            for p in [jsonlPath, csvPath] where FileManager.default.fileExists(atPath: p) {
+                try FileManager.default.removeItem(atPath: p)
+            }
+        }
+    }
+
+    /// Appends one row. `values` keep their order; the first row fixes the CSV columns.
+    public func append(_ values: [(String, Double)]) throws {
+        let json = "{" + values.map { "\"\($0.0)\":\(MetricsLog.format($0.1))" }.joined(separator: ",") + "}\n"
+        var csv = ""
+        if columns == nil {
+            columns = values.map(\.0)
+            csv += columns!.joined(separator: ",") + "\n"
+        }
+        let byName = Dictionary(values, uniquingKeysWith: { a, _ in a })
+        csv += columns!.map { byName[$0].map(MetricsLog.format) ?? "" }.joined(separator: ",") + "\n"
+        try MetricsLog.append(json, to: jsonlPath)
+        try MetricsLog.append(csv, to: csvPath)
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.isNaN { return "null" }
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
+        return String(format: "%.8g", v)
+    }
+
+    static func append(_ text: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw FileError(path: path, action: "create the file", reason: "permission denied or no such folder")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw FileError(path: path, action: "append to the file", reason: "cannot open it for writing")
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            throw FileError(path: path, action: "append to the file", reason: "\(error)")
+        }
+    }
+
+    /// Keeps the rows whose `step` is at most `step` (and the CSV header).
+    static func truncate(_ jsonl: String, _ csv: String, keepingStepsUpTo step: Int) throws {
+        if let text = try? String(contentsOfFile: jsonl, encoding: .utf8) {
+            let kept = text.split(separator: "\n").filter { line in
+                guard let r = line.range(of: "\"step\":") else { return false }
+                let digits = line[r.upperBound...].prefix { $0.isNumber }
+                return (Int(digits) ?? Int.max) <= step
+            }
+            try FileIO.writeAtomically(Array((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: jsonl)
+        }
+        if let text = try? String(contentsOfFile: csv, encoding: .utf8) {
+            let lines = text.split(separator: "\n")
+            guard let header = lines.first else { return }
+            let stepColumn = header.split(separator: ",", omittingEmptySubsequences: false).firstIndex(of: "step") ?? 0
+            let kept = [header] + lines.dropFirst().filter { line in
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                return stepColumn < fields.count && (Int(fields[stepColumn]) ?? Int.max) <= step
+            }
+            try FileIO.writeAtomically(Array((kept.joined(separator: "\n") + "\n").utf8), to: csv)
+        }
+    }
+}
