@@ -9,6 +9,6 @@ struct DDETrain: ParsableCommand {
         commandName: "dde-train",
         abstract: "Align a text-to-image diffusion model with preferences: DDE vs Uniform, Discounted and SFT.",
         version: DDEVersion.string,
-        subcommands: [ConfigCommand.self, BenchCommand.self]
+        subcommands: [PretrainCommand.self, SampleCommand.self, ConfigCommand.self, BenchCommand.self]
     )
 }

@@ -1,6 +1,6 @@
 import DDECore
 import Foundation
-Threads.configure(1); BLAS.setThreads(2)
+Threads.configure(2)
 for (ch, batch) in [([32, 64], 128), ([64, 128], 64)] {
     let tok = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: 8)
     let model = TextToImageModel(UNetConfig(blockOutChannels: ch, layersPerBlock: 1, normNumGroups: 8, sampleSize: 16), tokenizer: tok, encoderDimension: 32)

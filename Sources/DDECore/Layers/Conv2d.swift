@@ -1,5 +1,10 @@
-/// A 2-D convolution by im2col + one GEMM per chunk of images, PyTorch semantics and layout:
-/// `weight` is `(OC, C, K, K)`, `bias` is `(OC)`, zero padding, square kernel and stride.
+/// A 2-D convolution by im2col + GEMM, PyTorch semantics and layout: `weight` is
+/// `(OC, C, K, K)`, `bias` is `(OC)`, zero padding, square kernel and stride.
+///
+/// Threading: the batch is split into one contiguous share of images per thread; each thread
+/// builds the column matrix of a chunk of its images and calls single-threaded sgemm on it
+/// (see `Threads`). Weight gradients go to per-thread partials, summed in thread order, so the
+/// result depends on the thread count but not on timing.
 public struct Conv2d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -32,15 +37,21 @@ public struct Conv2d: Sendable {
                      kernel: kernel, stride: stride, padding: padding)
     }
 
-    /// Images per GEMM: as many as fit in the workspace's column budget.
-    func chunk(_ g: ConvGeometry, _ n: Int, _ ws: Workspace) -> Int {
-        max(1, min(n, ws.columnBudget / max(1, g.rows * g.outPixels)))
-    }
-
     /// Multiply-adds of the forward pass, times two: the FLOP count benchmarks quote.
     public func forwardFLOPs(n: Int, height: Int, width: Int) -> Double {
         let g = geometry(height: height, width: width)
         return 2 * Double(outChannels) * Double(g.rows) * Double(n * g.outPixels)
+    }
+
+    /// Threads to use for `n` images: all of them unless the work is too small to pay for it.
+    func threads(_ n: Int, _ g: ConvGeometry) -> Int {
+        let work = Double(outChannels) * Double(g.rows) * Double(n * g.outPixels)
+        return work < 1e6 ? 1 : min(Threads.count, n)
+    }
+
+    /// Images per GEMM: as many as fit in one thread's column budget.
+    func chunk(_ g: ConvGeometry, _ n: Int, _ ws: Workspace) -> Int {
+        max(1, min(n, ws.columnBudget / max(1, g.rows * g.outPixels)))
     }
 
     /// x: (N, C, H, W)  w: (OC, C, K, K)  out: (N, OC, H', W')
@@ -49,20 +60,37 @@ public struct Conv2d: Sendable {
         let profile = Profiler.start()
         defer { Profiler.stop(.convForward, profile) }
         let g = geometry(height: height, width: width)
-        let hw = g.outPixels, nb = chunk(g, n, ws)
-        let w = store.parameters(weight), b = store.parameters(bias)
-        let tmp = ws.gemm.reserve(outChannels * nb * hw)
-        let col = g.isPointwise ? nil : ws.col.reserve(g.rows * nb * hw)
-        var n0 = 0
-        while n0 < n {
-            let m = min(nb, n - n0)
+        let threads = threads(n, g), share = (n + threads - 1) / threads
+        let xs = SendablePointer(x), outs = SendablePointer(out)
+        let w = SendablePointer(store.parameters(weight)), b = SendablePointer(store.parameters(bias))
+        parallelFor(threads) { t in
+            let lo = t * share, hi = min(n, lo + share)
+            if lo < hi { forwardImages(xs.pointer, outs.pointer, lo..<hi, g, w.pointer, b.pointer, ws, thread: t) }
+        }
+    }
+
+    private func forwardImages(_ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ images: Range<Int>,
+                               _ g: ConvGeometry, _ w: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                               _ ws: Workspace, thread: Int) {
+        let hw = g.outPixels, nb = chunk(g, images.count, ws)
+        let tmp = ws.gemm[thread].reserve(outChannels * nb * hw)
+        let col = g.isPointwise ? nil : ws.col[thread].reserve(g.rows * nb * hw)
+        var n0 = images.lowerBound
+        while n0 < images.upperBound {
+            let m = min(nb, images.upperBound - n0)
             let xChunk = x + n0 * inChannels * g.inPixels
             if let col {
-                Im2col.forward(xChunk, col, images: m, g)
+                Im2col.forwardSerial(xChunk, col, images: m, g)
                 // tmp (OC, m*HW) = W (OC, rows) · col (rows, m*HW)
-                BLAS.sgemm(m: outChannels, n: m * hw, k: g.rows, a: w, lda: g.rows,
-                           b: col, ldb: m * hw, c: tmp, ldc: m * hw)
-                scatterAddBias(tmp, out + n0 * outChannels * hw, b, images: m, pixels: hw)
+                BLAS.sgemm(m: outChannels, n: m * hw, k: g.rows, a: w, lda: g.rows, b: col, ldb: m * hw, c: tmp, ldc: m * hw)
+                // out[i, oc, :] = tmp[oc, i*HW ..< (i+1)*HW] + b[oc]
+                for oc in 0..<outChannels {
+                    let bias = b[oc]
+                    for i in 0..<m {
+                        let src = tmp + oc * m * hw + i * hw, dst = out + ((n0 + i) * outChannels + oc) * hw
+                        for p in 0..<hw { dst[p] = src[p] + bias }
+                    }
+                }
             } else {
                 // 1x1: each image's (C, HW) block is already its column matrix.
                 for i in 0..<m {
@@ -82,17 +110,48 @@ public struct Conv2d: Sendable {
         let profile = Profiler.start()
         defer { Profiler.stop(.convBackward, profile) }
         let g = geometry(height: height, width: width)
-        let hw = g.outPixels, nb = chunk(g, n, ws)
-        let w = store.parameters(weight), dw = store.gradient(weight), db = store.gradient(bias)
-        let gathered = ws.gemm.reserve(outChannels * nb * hw)
-        let col = ws.col.reserve(g.rows * nb * hw)
-        var n0 = 0
-        while n0 < n {
-            let m = min(nb, n - n0)
+        let threads = threads(n, g), share = (n + threads - 1) / threads
+        let paramCount = weight.count + bias.count
+        // Thread 0 adds into the store; the others into zeroed partials, added after the join.
+        for t in 1..<max(threads, 1) { ws.partial[t].reserve(paramCount); ws.partial[t].zero(paramCount) }
+        let ds = SendablePointer(dOut), xs = SendablePointer(x), dxs = dx.map { SendablePointer($0) }
+        let w = SendablePointer(store.parameters(weight))
+        let dw0 = SendablePointer(store.gradient(weight)), db0 = SendablePointer(store.gradient(bias))
+        parallelFor(threads) { t in
+            let lo = t * share, hi = min(n, lo + share)
+            guard lo < hi else { return }
+            let dw = t == 0 ? dw0.pointer : ws.partial[t].pointer
+            let db = t == 0 ? db0.pointer : ws.partial[t].pointer + weight.count
+            backwardImages(ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, g, w.pointer, dw, db, ws, thread: t)
+        }
+        for t in 1..<max(threads, 1) {
+            let p = ws.partial[t].pointer, dw = dw0.pointer, db = db0.pointer
+            for i in 0..<weight.count { dw[i] += p[i] }
+            for i in 0..<bias.count { db[i] += p[weight.count + i] }
+        }
+    }
+
+    private func backwardImages(_ dOut: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                                _ dx: UnsafeMutablePointer<Float>?, _ images: Range<Int>, _ g: ConvGeometry,
+                                _ w: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
+                                _ db: UnsafeMutablePointer<Float>, _ ws: Workspace, thread: Int) {
+        let hw = g.outPixels, nb = chunk(g, images.count, ws)
+        let gathered = ws.gemm[thread].reserve(outChannels * nb * hw)
+        let col = ws.col[thread].reserve(g.rows * nb * hw)
+        var n0 = images.lowerBound
+        while n0 < images.upperBound {
+            let m = min(nb, images.upperBound - n0)
             let xChunk = x + n0 * inChannels * g.inPixels
             let dOutChunk = dOut + n0 * outChannels * hw
             // gathered (OC, m*HW) <- dOut (m, OC, HW); db += row sums.
-            gatherRows(dOutChunk, gathered, db, images: m, pixels: hw)
+            for oc in 0..<outChannels {
+                var sum: Float = 0
+                for i in 0..<m {
+                    let src = dOutChunk + (i * outChannels + oc) * hw, dst = gathered + oc * m * hw + i * hw
+                    for p in 0..<hw { dst[p] = src[p]; sum += src[p] }
+                }
+                db[oc] += sum
+            }
             // dW (OC, rows) += gathered · col^T
             if g.isPointwise {
                 for i in 0..<m {
@@ -101,7 +160,7 @@ public struct Conv2d: Sendable {
                                b: xChunk + i * inChannels * hw, ldb: hw, beta: 1, c: dw, ldc: inChannels)
                 }
             } else {
-                Im2col.forward(xChunk, col, images: m, g)
+                Im2col.forwardSerial(xChunk, col, images: m, g)
                 BLAS.sgemm(transB: true, m: outChannels, n: g.rows, k: m * hw,
                            a: gathered, lda: m * hw, b: col, ldb: m * hw, beta: 1, c: dw, ldc: g.rows)
             }
@@ -118,45 +177,10 @@ public struct Conv2d: Sendable {
                     // dcol (rows, m*HW) = W^T · gathered, then fold back into dx.
                     BLAS.sgemm(transA: true, m: g.rows, n: m * hw, k: outChannels,
                                a: w, lda: g.rows, b: gathered, ldb: m * hw, c: col, ldc: m * hw)
-                    Im2col.backward(col, dxChunk, images: m, g)
+                    Im2col.backwardSerial(col, dxChunk, images: m, g)
                 }
             }
             n0 += m
-        }
-    }
-
-    /// out[i, oc, :] = tmp[oc, i*HW ..< (i+1)*HW] + b[oc]
-    private func scatterAddBias(_ tmp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                _ b: UnsafePointer<Float>, images m: Int, pixels hw: Int) {
-        let ts = SendablePointer(tmp), os = SendablePointer(out), bs = SendablePointer(b)
-        let oc = outChannels
-        parallelChunks(oc, minimumPerThread: oc * m * hw >= 1 << 16 ? 1 : Int.max) { range in
-            for c in range {
-                let bias = bs.pointer[c]
-                for i in 0..<m {
-                    let src = ts.pointer + c * m * hw + i * hw
-                    let dst = os.pointer + (i * oc + c) * hw
-                    for p in 0..<hw { dst[p] = src[p] + bias }
-                }
-            }
-        }
-    }
-
-    /// gathered[oc, i*HW + p] = dOut[i, oc, p]; db[oc] += sum over i, p.
-    private func gatherRows(_ dOut: UnsafePointer<Float>, _ gathered: UnsafeMutablePointer<Float>,
-                            _ db: UnsafeMutablePointer<Float>, images m: Int, pixels hw: Int) {
-        let ds = SendablePointer(dOut), gs = SendablePointer(gathered), bs = SendablePointer(db)
-        let oc = outChannels
-        parallelChunks(oc, minimumPerThread: oc * m * hw >= 1 << 16 ? 1 : Int.max) { range in
-            for c in range {
-                var sum: Float = 0
-                for i in 0..<m {
-                    let src = ds.pointer + (i * oc + c) * hw
-                    let dst = gs.pointer + c * m * hw + i * hw
-                    for p in 0..<hw { dst[p] = src[p]; sum += src[p] }
-                }
-                bs.pointer[c] += sum
-            }
         }
     }
 }

@@ -27,6 +27,18 @@ public struct ConvGeometry: Sendable, Equatable {
 }
 
 public enum Im2col {
+    /// Fills `col` (rows x nb*HWo) from `nb` images `x` (nb, C, H, W), on the calling thread.
+    public static func forwardSerial(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+                                     images nb: Int, _ g: ConvGeometry) {
+        for r in 0..<g.rows { fillRow(UnsafeMutablePointer(mutating: x), col, row: r, images: nb, g) }
+    }
+
+    /// Adds `dcol` back into `dx` (nb, C, H, W), on the calling thread.
+    public static func backwardSerial(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                      images nb: Int, _ g: ConvGeometry) {
+        for r in 0..<g.rows { addRow(UnsafeMutablePointer(mutating: dcol), dx, row: r, images: nb, g) }
+    }
+
     /// Fills `col` (rows x nb*HWo) from `nb` images `x` (nb, C, H, W).
     /// Rows are split across threads; each writes its own rows only.
     public static func forward(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,

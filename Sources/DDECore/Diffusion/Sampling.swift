@@ -1,0 +1,66 @@
+/// Generating images for a list of prompts, `perPrompt` columns each: image (i, j) starts from
+/// the noise of seed `seed + j`, whatever the prompt and whatever else shares its batch, so a
+/// column is comparable across prompts, runs and models.
+public enum Sampling {
+    public struct Result {
+        /// Per prompt, per column: the image (clamped to [-1, 1], as 8-bit RGB) and its raw x_0.
+        public var images: [[(image: RGBImage, x0: [Float])]]
+        /// (P * n, 3, S, S) initial noise x_T, in prompt-major order.
+        public var noise: [Float]
+        /// (P * n, E) conditioning vectors, and the unconditional ones.
+        public var cond: [Float]
+        public var uncond: [Float]
+        /// The network steps k visited, noisiest first.
+        public var timesteps: [Int]
+    }
+
+    /// The sampler the `sampler`, `sample.steps`, `sample.eta` keys describe.
+    public static func scheduler(_ config: Config, schedule: NoiseSchedule, steps: Int? = nil) -> DenoisingScheduler {
+        let n = steps ?? config.int("sample.steps")
+        if config.string("sampler") == "ddpm" { return DDPMScheduler(schedule: schedule, steps: n) }
+        return DDIMScheduler(schedule: schedule, steps: n, eta: config.float("sample.eta"))
+    }
+
+    /// The initial noise of column j.
+    public static func noise(seed: UInt64, column j: Int, count: Int) -> [Float] {
+        var rng = RandomStream(seed: seed &+ UInt64(j), stream: 0x6E_6F69_7365)
+        return (0..<count).map { _ in rng.normal() }
+    }
+
+    public static func generate(_ model: TextToImageModel, prompts: [String], perPrompt n: Int, config: Config,
+                                seed: UInt64? = nil, batch: Int = 32) -> Result {
+        let schedule = Pretrainer.schedule(config)
+        let scheduler = Sampling.scheduler(config, schedule: schedule)
+        let guidance = config.float("sample.guidance")
+        let s = model.config.sampleSize, d = model.imageSize, e = model.config.embeddingDimension
+        let base = seed ?? UInt64(config.int("seed"))
+        let sampler = GuidedSampler(model: model)
+        // Every (prompt, column) in prompt-major order.
+        let jobs = prompts.indices.flatMap { i in (0..<n).map { (i, $0) } }
+        var noise = [Float](), cond = [Float](), uncond = [Float]()
+        var x0 = [[Float]](repeating: [], count: jobs.count)
+        var start = 0
+        let condBuffer = FloatBuffer(count: batch * e)
+        while start < jobs.count {
+            let chunk = Array(jobs[start..<min(jobs.count, start + batch)])
+            var x = chunk.flatMap { Sampling.noise(seed: base, column: $0.1, count: d) }
+            noise += x
+            var rngs = chunk.map { RandomStream(seed: base &+ UInt64($0.1), stream: 0x7374_6570) }
+            let chunkPrompts = chunk.map { prompts[$0.0] }
+            model.encoder.forward(chunkPrompts, condBuffer.pointer)
+            cond += condBuffer.array(chunk.count * e)
+            model.encoder.forward([String](repeating: "", count: chunk.count), condBuffer.pointer)
+            uncond += condBuffer.array(chunk.count * e)
+            x.withUnsafeMutableBufferPointer {
+                sampler.sample($0.baseAddress!, prompts: chunkPrompts, scheduler: scheduler, guidance: guidance, rngs: &rngs)
+            }
+            for (j, _) in chunk.enumerated() { x0[start + j] = Array(x[(j * d)..<((j + 1) * d)]) }
+            start += chunk.count
+        }
+        var images: [[(image: RGBImage, x0: [Float])]] = prompts.map { _ in [] }
+        for (index, job) in jobs.enumerated() {
+            images[job.0].append((RGBImage(chw: x0[index].map { min(1, max(-1, $0)) }, width: s, height: s), x0[index]))
+        }
+        return Result(images: images, noise: noise, cond: cond, uncond: uncond, timesteps: scheduler.timesteps)
+    }
+}

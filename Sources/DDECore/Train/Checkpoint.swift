@@ -1,0 +1,77 @@
+import Foundation
+
+/// Model files and training checkpoints: safetensors with the U-Net's diffusers names and the
+/// prompt encoder's `prompt_encoder.*` tensors; a checkpoint adds the AdamW moments (`adam.m`,
+/// `adam.v`) and the EMA weights (`ema`) as flat tensors. Everything that is not a tensor goes
+/// into `__metadata__`: the architecture, the tokenizer, the resolved config, the step, every
+/// random stream's state, the dde-train version and git commit.
+public enum Checkpoint {
+    public static let format = "dde-train/1"
+
+    /// Metadata every model file carries, from which `loadModel` rebuilds the network.
+    public static func modelMetadata(_ model: TextToImageModel, config: Config, build: BuildInfo,
+                                     stage: String) -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return [
+            "format": format,
+            "stage": stage,
+            "unet_config": String(decoding: try! encoder.encode(model.config), as: UTF8.self),
+            "tokenizer": String(decoding: try! encoder.encode(model.encoder.tokenizer), as: UTF8.self),
+            "encoder_dim": String(model.encoder.dimension),
+            "config": config.rendered(),
+            "dde_train_version": build.version,
+            "git_commit": build.commit,
+        ]
+    }
+
+    /// Writes the model's weights (crash-safe), with `extra` metadata and optional flat buffers.
+    public static func save(_ model: TextToImageModel, to path: String, metadata: [String: String],
+                            buffers: KeyValuePairs<String, FloatBuffer> = [:]) throws {
+        try model.store.write(to: path, metadata: metadata, buffers: buffers)
+    }
+
+    /// Rebuilds a model from a model file or checkpoint: architecture and tokenizer from the
+    /// metadata, then every tensor checked by name and shape. Extra tensors are allowed only
+    /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`).
+    public static func loadModel(_ path: String) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
+        let file = try SafeTensorsReader(contentsOf: path)
+        let meta = file.metadata
+        guard meta["format"] == format else {
+            throw SafeTensorsError(path, "not a dde-train model (metadata 'format' is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+        }
+        let decoder = JSONDecoder()
+        guard let unetText = meta["unet_config"], let unet = try? decoder.decode(UNetConfig.self, from: Data(unetText.utf8)),
+              let tokText = meta["tokenizer"], let tokenizer = try? decoder.decode(Tokenizer.self, from: Data(tokText.utf8)),
+              let dimText = meta["encoder_dim"], let dim = Int(dimText) else {
+            throw SafeTensorsError(path, "metadata lacks a readable unet_config, tokenizer or encoder_dim (a damaged or foreign file?)")
+        }
+        let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim)
+        try model.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
+        return (model, file)
+    }
+
+    /// A random stream's state as metadata text, and back.
+    public static func encode(_ rng: RandomStream) -> String { rng.stateArray.map { String($0) }.joined(separator: ",") }
+
+    public static func decodeStream(_ text: String?, file: String, key: String) throws -> RandomStream {
+        let parts = (text ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard parts.count == 4 else { throw SafeTensorsError(file, "metadata '\(key)' is not a random-stream state") }
+        return RandomStream(state: parts)
+    }
+
+    /// The newest `step-NNNNNNN.safetensors` in a folder, or nil.
+    public static func latest(in folder: String) -> String? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted().last.map { folder + "/" + $0 }
+    }
+
+    public static func fileName(step: Int) -> String { String(format: "step-%07d.safetensors", step) }
+
+    /// Deletes all but the newest `keep` checkpoints in a folder.
+    public static func prune(_ folder: String, keep: Int) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()
+        for name in names.dropLast(keep) { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+
+/// The `pretrain` stage: the base text-to-image model, trained with the plain epsilon loss
+/// `mean over images of |model(x_t, t, c) - eps|^2 / (3 S S)`, `t ~ U{1..T}`, prompts dropped to
+/// "" at `pretrain.prompt_dropout` so classifier-free guidance has an unconditional model.
+///
+/// Writes into `folder`: `checkpoints/step-N.safetensors` (weights, AdamW moments, EMA, random
+/// streams; the last `keep_checkpoints` kept), `model.safetensors` (the final weights, EMA when
+/// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`, `samples/step-N.png`.
+public final class Pretrainer {
+    public let config: Config
+    public let folder: String
+    public let build: BuildInfo
+    weak var observer: StageObserver?
+
+    public init(config: Config, folder: String, build: BuildInfo, observer: StageObserver) {
+        self.config = config
+        self.folder = folder
+        self.build = build
+        self.observer = observer
+    }
+
+    public static func unetConfig(_ config: Config) -> UNetConfig {
+        UNetConfig(blockOutChannels: config.intList("block_out_channels"), layersPerBlock: config.int("layers_per_block"),
+                   normNumGroups: config.int("norm_num_groups"), sampleSize: config.int("sample_size"))
+    }
+
+    public static func schedule(_ config: Config) -> NoiseSchedule {
+        NoiseSchedule(kind: NoiseSchedule.Kind(rawValue: config.string("schedule"))!, timesteps: config.int("timesteps"),
+                      betaStart: config.double("beta_start"), betaEnd: config.double("beta_end"))
+    }
+
+    /// The configured training images.
+    public static func images(_ config: Config) throws -> TrainingImages {
+        let data = config.string("data"), size = config.int("sample_size")
+        if data == "world" { return WorldImages(sampleSize: size, defectRate: config.float("world.defect_rate")) }
+        if data.hasPrefix("folder:") {
+            return try FolderImages(folder: String(data.dropFirst("folder:".count)), sampleSize: size,
+                                    skipBad: config.bool("data.skip_bad"))
+        }
+        throw DataError("key 'data': '\(data)' is neither 'world' nor 'folder:PATH'")
+    }
+
+    /// Runs (or resumes) the stage; returns the path of the final model.
+    @discardableResult
+    public func run() throws -> String {
+        let fm = FileManager.default
+        let checkpoints = folder + "/checkpoints", samples = folder + "/samples"
+        for f in [folder, checkpoints, samples] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        try config.writeResolved(to: folder)
+
+        let images = try Pretrainer.images(config)
+        let schedule = Pretrainer.schedule(config)
+        let seed = UInt64(config.int("seed"))
+        let tokenizer = Tokenizer(captions: images.vocabularyCaptions, maxTokens: config.int("encoder.max_tokens"))
+        let model = TextToImageModel(Pretrainer.unetConfig(config), tokenizer: tokenizer,
+                                     encoderDimension: config.int("encoder.dim"))
+        var initRNG = RandomStream(seed: seed, stream: 1)
+        model.initialize(&initRNG)
+        let store = model.store
+        let optimizer = AdamW(store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
+                              eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
+        let emaDecay = config.double("pretrain.ema")
+        let ema = emaDecay > 0 ? EMA(store, decay: emaDecay) : nil
+        var dataRNG = RandomStream(seed: seed, stream: 2)
+        var noiseRNG = RandomStream(seed: seed, stream: 3)
+
+        let steps = config.int("pretrain.steps"), batch = config.int("pretrain.batch")
+        let accum = max(1, config.int("grad_accum")), micro = (batch + accum - 1) / accum
+        let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("pretrain.warmup_steps"))
+        let baseLR = config.double("pretrain.lr"), clip = config.double("grad_clip")
+        let dropout = config.float("pretrain.prompt_dropout")
+
+        // Resume: weights, moments, EMA, streams and the step from the checkpoint.
+        var start = 0
+        if let path = try resumePath(checkpoints) {
+            let file = try SafeTensorsReader(contentsOf: path)
+            try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
+            try store.readBuffer("adam.m", from: file, into: optimizer.m)
+            try store.readBuffer("adam.v", from: file, into: optimizer.v)
+            if let ema { try store.readBuffer("ema", from: file, into: ema.weights) }
+            guard let s = file.metadata["step"].flatMap(Int.init) else {
+                throw TrainingError("\(path): metadata has no step; not a pretraining checkpoint")
+            }
+            start = s
+            optimizer.step = file.metadata["adam.step"].flatMap(Int.init) ?? s
+            dataRNG = try Checkpoint.decodeStream(file.metadata["rng.data"], file: path, key: "rng.data")
+            noiseRNG = try Checkpoint.decodeStream(file.metadata["rng.noise"], file: path, key: "rng.noise")
+            observer?.note("resuming pretraining from \(path) at step \(start)")
+        }
+        let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
+
+        let d = model.imageSize
+        let x0 = FloatBuffer(count: micro * d), noise = FloatBuffer(count: micro * d), xt = FloatBuffer(count: micro * d)
+        let kBuffer = FloatBuffer(count: micro), e = FloatBuffer(count: micro), dE = FloatBuffer(count: micro)
+        let dPred = FloatBuffer(count: micro * d)
+        var prompts: [String] = []
+        prompts.reserveCapacity(micro)
+        let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
+        let metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
+
+        func saveCheckpoint(_ step: Int) throws {
+            var meta = metadata
+            meta["step"] = String(step)
+            meta["adam.step"] = String(optimizer.step)
+            meta["rng.data"] = Checkpoint.encode(dataRNG)
+            meta["rng.noise"] = Checkpoint.encode(noiseRNG)
+            let path = checkpoints + "/" + Checkpoint.fileName(step: step)
+            if let ema {
+                try Checkpoint.save(model, to: path, metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v, "ema": ema.weights])
+            } else {
+                try Checkpoint.save(model, to: path, metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+            }
+            Checkpoint.prune(checkpoints, keep: config.int("keep_checkpoints"))
+        }
+
+        observer?.stageBegan("pretrain", total: steps, completed: start)
+        let started = Stopwatch.now()
+        for step in start..<steps {
+            let t0 = Stopwatch.now()
+            store.zeroGrads()
+            var lossSum = 0.0
+            var done = 0
+            while done < batch {
+                let m = min(micro, batch - done)
+                images.fillBatch(x0.pointer, count: m, rng: &dataRNG, prompts: &prompts)
+                for i in 0..<m where noiseRNG.uniform() < dropout { prompts[i] = "" }
+                noiseRNG.fillNormal(noise.pointer, count: m * d)
+                for i in 0..<m {
+                    let t = 1 + noiseRNG.int(below: schedule.T)
+                    kBuffer.pointer[i] = Float(t - 1)
+                    let (a, s) = schedule.noisingCoefficients(t)
+                    let xi = x0.pointer + i * d, ni = noise.pointer + i * d, ti = xt.pointer + i * d
+                    for j in 0..<d { ti[j] = a * xi[j] + s * ni[j] }
+                }
+                let pred = model.predictNoise(xt.pointer, steps: kBuffer.pointer, prompts: Array(prompts.prefix(m)))
+                PerImageMSE.forward(pred: pred, target: noise.pointer, e.pointer, n: m, c: 3, h: model.config.sampleSize,
+                                    w: model.config.sampleSize)
+                for i in 0..<m { lossSum += Double(e.pointer[i]); dE.pointer[i] = 1 / Float(batch) }
+                dPred.zero(m * d)
+                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noise.pointer, dPred: dPred.pointer, dTarget: nil,
+                                     n: m, c: 3, h: model.config.sampleSize, w: model.config.sampleSize)
+                model.backward(dPred.pointer)
+                done += m
+            }
+            let loss = lossSum / Double(batch)
+            guard loss.isFinite else {
+                throw TrainingError("pretrain step \(step + 1): the loss is \(loss); stopped (the last checkpoint is intact; try a lower pretrain.lr)")
+            }
+            if let bad = FiniteCheck.firstNonFiniteGradient(store) {
+                throw TrainingError("pretrain step \(step + 1): non-finite gradient: \(bad); stopped (the last checkpoint is intact)")
+            }
+            let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
+            let lr = lrSchedule.learningRate(base: baseLR, step: step)
+            optimizer.update(store, lr: lr)
+            ema?.update(store)
+            let stepNumber = step + 1
+            let metrics: [(String, Double)] = [("step", Double(stepNumber)), ("loss", loss), ("grad_norm", norm), ("lr", lr),
+                                               ("seconds", Stopwatch.now() - t0)]
+            try log.append(metrics)
+            observer?.stepDone("pretrain", step: stepNumber, total: steps, metrics: metrics)
+
+            let last = stepNumber == steps
+            if stepNumber % config.int("pretrain.val_every") == 0 || last {
+                let v = validationLoss(model, ema: ema, validation, schedule: schedule, seed: seed, batch: micro)
+                try MetricsLog.append((fm.fileExists(atPath: folder + "/validation.csv") ? "" : "step,val_loss\n")
+                                      + "\(stepNumber),\(MetricsLog.format(v))\n", to: folder + "/validation.csv")
+                observer?.note(String(format: "pretrain step %d: validation loss %.5f", stepNumber, v))
+            }
+            let every = config.int("pretrain.sample_every")
+            if (every > 0 && stepNumber % every == 0) || last {
+                let path = samples + String(format: "/step-%07d.png", stepNumber)
+                try withWeights(model, ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
+                observer?.note("pretrain step \(stepNumber): samples \(path)")
+            }
+            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last {
+                try saveCheckpoint(stepNumber)
+            }
+        }
+        let modelPath = folder + "/model.safetensors"
+        var meta = metadata
+        meta["step"] = String(steps)
+        try withWeights(model, ema) { try Checkpoint.save(model, to: modelPath, metadata: meta) }
+        observer?.note(String(format: "pretrain: %d steps in %.1f s; model %@", steps - start, Stopwatch.now() - started, modelPath))
+        observer?.stageEnded("pretrain")
+        return modelPath
+    }
+
+    private func resumePath(_ checkpoints: String) throws -> String? {
+        let resume = config.string("resume")
+        if resume.isEmpty { return nil }
+        if resume == "auto" { return Checkpoint.latest(in: checkpoints) }
+        guard FileManager.default.fileExists(atPath: resume) else {
+            throw TrainingError("key 'resume': \(resume) does not exist (use auto, a checkpoint path, or leave it empty)")
+        }
+        return resume
+    }
+
+    /// Runs `body` with the EMA weights in the store (when EMA is on), then puts the training
+    /// weights back.
+    func withWeights(_ model: TextToImageModel, _ ema: EMA?, _ body: () throws -> Void) rethrows {
+        guard let ema else { return try body() }
+        let saved = FloatBuffer(count: model.store.count)
+        saved.pointer.update(from: model.store.params.pointer, count: model.store.count)
+        ema.copyTo(model.store)
+        defer { model.store.params.pointer.update(from: saved.pointer, count: model.store.count) }
+        try body()
+    }
+
+    /// Mean epsilon loss on the fixed held-out set: fixed noise, and t spread evenly over 1...T.
+    func validationLoss(_ model: TextToImageModel, ema: EMA?, _ set: (images: [Float], prompts: [String]),
+                        schedule: NoiseSchedule, seed: UInt64, batch: Int) -> Double {
+        var result = 0.0
+        withWeights(model, ema) {
+            let d = model.imageSize, count = set.prompts.count
+            var rng = RandomStream(seed: seed, stream: 0x76_6E6F_6973)
+            var total = 0.0
+            var i0 = 0
+            let xt = FloatBuffer(count: batch * d), eps = FloatBuffer(count: batch * d), k = FloatBuffer(count: batch)
+            let e = FloatBuffer(count: batch)
+            while i0 < count {
+                let m = min(batch, count - i0)
+                rng.fillNormal(eps.pointer, count: m * d)
+                for i in 0..<m {
+                    let t = 1 + ((i0 + i) * schedule.T) / count
+                    k.pointer[i] = Float(t - 1)
+                    let (a, s) = schedule.noisingCoefficients(t)
+                    for j in 0..<d { xt.pointer[i * d + j] = a * set.images[(i0 + i) * d + j] + s * eps.pointer[i * d + j] }
+                }
+                let pred = model.predictNoise(xt.pointer, steps: k.pointer, prompts: Array(set.prompts[i0..<(i0 + m)]))
+                PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: m, c: 3, h: model.config.sampleSize,
+                                    w: model.config.sampleSize)
+                for i in 0..<m { total += Double(e.pointer[i]) }
+                i0 += m
+            }
+            result = total / Double(count)
+        }
+        return result
+    }
+
+    /// A grid: rows the prompts, columns 4 fixed seeds; DDIM with the `sample.*` keys.
+    func sampleGrid(_ model: TextToImageModel, prompts: [String], to path: String) throws {
+        let images = Sampling.generate(model, prompts: prompts, perPrompt: 4, config: config)
+        try PNGFile.write(ImageGrid.make(images.images.map { $0.map(\.image) }, scale: 4), to: path)
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import DDECore
+import Foundation
+
+/// `dde-train sample checkpoint=PATH prompts="a;b" n=8 seed=S [trace=PATH]`: a PNG grid, rows
+/// the prompts and columns the seeds S, S+1, ...
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Sample a grid (rows: prompts, columns: seeds) from checkpoint=PATH; trace=PATH also writes the run's tensors."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let config = try options.resolve()
+        try reportingErrors {
+            Threads.configure(config.int("threads"))
+            let checkpoint = config.string("checkpoint")
+            guard !checkpoint.isEmpty else {
+                throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")
+            }
+            let (model, _) = try Checkpoint.loadModel(checkpoint)
+            var prompts = config.string("prompts").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }
+            let n = config.int("n")
+            let started = Stopwatch.now()
+            let result = Sampling.generate(model, prompts: prompts, perPrompt: n, config: config)
+            let seconds = Stopwatch.now() - started
+            let out = config.outDirectory
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let grid = out + "/samples.png"
+            try PNGFile.write(ImageGrid.make(result.images.map { $0.map(\.image) }, scale: 4), to: grid)
+            print(String(format: "%@: %d prompts x %d seeds (%.1f images/s)", grid, prompts.count, n,
+                         Double(prompts.count * n) / seconds))
+            let trace = config.string("trace")
+            if !trace.isEmpty {
+                let s = model.config.sampleSize, count = prompts.count * n, e = model.config.embeddingDimension
+                var writer = SafeTensorsWriter(metadata: [
+                    "schedule": config.string("schedule"), "timesteps_T": String(config.int("timesteps")),
+                    "beta_start": String(config.double("beta_start")), "beta_end": String(config.double("beta_end")),
+                    "sampler": config.string("sampler"), "steps": String(config.int("sample.steps")),
+                    "eta": String(config.double("sample.eta")), "guidance": String(config.double("sample.guidance")),
+                    "prompts": prompts.joined(separator: ";"), "seed": String(config.int("seed")), "n": String(n),
+                    "timestep_spacing": "leading", "steps_offset": "1", "set_alpha_to_one": "false", "clip_sample": "false",
+                ])
+                try writer.add("noise", shape: [count, 3, s, s], result.noise)
+                try writer.add("cond", shape: [count, e], result.cond)
+                try writer.add("uncond", shape: [count, e], result.uncond)
+                try writer.add("timesteps", shape: [result.timesteps.count], result.timesteps.map { Int64($0) })
+                try writer.add("images", shape: [count, 3, s, s], result.images.flatMap { $0.flatMap(\.x0) })
+                try writer.write(to: trace)
+                print("trace: \(trace)")
+            }
+        }
+    }
+}
