@@ -29,6 +29,7 @@ final class FiniteCheckTests: XCTestCase {
             ([(60_000, .nan), (1_025, .infinity)], 1_025, "conv.weight", 1_025),       // one per chunk
             ([(50_009, .nan)], 50_009, "out.bias", 9),
             ([(2_047, .nan), (2_048, .nan)], 2_047, "conv.weight", 2_047),             // last of a block
+            ([(3_500, .infinity), (3_100, .nan)], 3_100, "conv.weight", 3_100),        // two in one block (3072..<4096)
         ]
         for threads in [1, 2] {
             withThreads(threads) {

@@ -41,6 +41,13 @@ final class GradientClippingTests: XCTestCase {
         XCTAssertEqual(store.grads.array(2)[0], Float(3.0 / (5 + 1e-6)), accuracy: 1e-7)
         XCTAssertEqual(store.grads.array(2)[1], Float(4.0 / (5 + 1e-6)), accuracy: 1e-7)
         XCTAssertEqual(gradientNorm(store), 1, accuracy: 1e-6)
+
+        // PyTorch's 1e-6 matters for tiny gradients: (3e-6, 4e-6) has norm 5e-6, and with
+        // maxNorm 1e-6 the coefficient is 1e-6 / (5e-6 + 1e-6) = 1/6, not 1/5.
+        fill(store.grads.pointer, [3e-6, 4e-6])
+        XCTAssertEqual(clipGradNorm(store, maxNorm: 1e-6), 5e-6, accuracy: 1e-12)
+        XCTAssertEqual(store.grads.array(2)[0], 0.5e-6, accuracy: 1e-12)
+        XCTAssertEqual(store.grads.array(2)[1], 4e-6 / 6, accuracy: 1e-12)
     }
 
     /// Above maxNorm: direction kept, new norm maxNorm, the pre-clip norm returned.

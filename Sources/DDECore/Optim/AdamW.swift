@@ -27,7 +27,11 @@ import Foundation
 /// init; `update` never looks at names.
 ///
 /// `update` is one fused pass over the flat buffer, split across `Threads.count` threads with
-/// `parallelChunks`, and allocates nothing.
+/// `parallelChunks`, and allocates nothing. The loop is written to vectorise (8 lanes of
+/// `vsqrtps`/`vdivps`), but on Linux `Float.squareRoot()` reaches LLVM as a libm `sqrtf` call
+/// that may set `errno`, which blocks vectorisation unless the Swift targets are built with
+/// `-Xcc -fno-math-errno`: 2.55 -> 0.45 ns per parameter (10M parameters, one thread,
+/// Haswell target), with identical results since `sqrt` is correctly rounded either way.
 public final class AdamW: @unchecked Sendable {
     public let beta1: Double
     public let beta2: Double
@@ -86,10 +90,7 @@ public final class AdamW: @unchecked Sendable {
     }
 
     /// Whether the tensor at `slot` is decayed (for tests and the run log).
-    public func decays(_ slot: ParameterSlot) -> Bool {
-        guard slot.count > 0 else { return !excludedFromDecay.contains(slot.name) }
-        return runs.first { $0.range.contains(slot.offset) }!.decays
-    }
+    public func decays(_ slot: ParameterSlot) -> Bool { !excludedFromDecay.contains(slot.name) }
 
     /// Zeroes the moments and the step counter (a fresh optimizer over the same store).
     public func reset() {

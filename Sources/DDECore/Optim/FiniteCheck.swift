@@ -2,7 +2,7 @@
 /// *first* bad index and, through the store's table, the tensor it belongs to.
 ///
 /// The test is on the bits (exponent all ones), so it is exact under `-Ounchecked` and
-/// vectorises as an integer OR over blocks; only the block that holds a bad value is
+/// vectorises as an integer max over blocks; only the block that holds a bad value is
 /// rescanned to find its position.
 public enum FiniteCheck {
     /// A non-finite value found by a scan.
@@ -65,20 +65,20 @@ public enum FiniteCheck {
     }
 }
 
-/// First index in `range` with an all-ones exponent, or -1. Blocks of 1024 are OR-reduced
-/// (vectorisable integer work); a dirty block is rescanned element by element.
+/// First index in `range` with an all-ones exponent, or -1.
+///
+/// Blocks of 1024 are reduced to the largest masked exponent (an integer max, which
+/// vectorises; an OR of "is bad" flags does not, because LLVM turns it into an early exit);
+/// only the first block whose maximum is all ones is rescanned element by element.
 @inline(__always)
 func firstNonFiniteSerial(_ p: UnsafePointer<Float>, _ range: Range<Int>) -> Int {
     let exponent: UInt32 = 0x7F80_0000
     var lo = range.lowerBound
     while lo < range.upperBound {
         let hi = min(range.upperBound, lo + 1024)
-        var dirty: UInt32 = 0
-        for i in lo..<hi {
-            let e = p[i].bitPattern & exponent
-            dirty |= e == exponent ? 1 : 0
-        }
-        if dirty != 0 {
+        var largest: UInt32 = 0
+        for i in lo..<hi { largest = max(largest, p[i].bitPattern & exponent) }
+        if largest == exponent {
             for i in lo..<hi where p[i].bitPattern & exponent == exponent { return i }
         }
         lo = hi
