@@ -304,10 +304,14 @@ final class ConfigTests: XCTestCase {
         ])
         let text = config.rendered()
         XCTAssertTrue(text.hasPrefix("# dde-train \(DDEVersion.string)"))
-        XCTAssertTrue(text.contains("lr                 = 0.0003  # \(path):1\n"), text)
-        XCTAssertTrue(text.contains("seed               = 123456789  # command line\n"), text)
-        XCTAssertTrue(text.contains("\nthreads            = 2\n"), "defaults have no origin comment")
-        XCTAssertTrue(text.contains("\nout                = runs/run\n"), "out is written resolved")
+        // Lines are `key`, padded to the longest key, ` = value`, and an origin comment.
+        func line(_ key: String, _ rest: String) -> Bool {
+            text.split(separator: "\n").contains { $0.hasPrefix(key + " ") && $0.drop(while: { $0 != "=" }) == "= " + rest }
+        }
+        XCTAssertTrue(line("lr", "0.0003  # \(path):1"), text)
+        XCTAssertTrue(line("seed", "123456789  # command line"), text)
+        XCTAssertTrue(line("threads", "2"), "defaults have no origin comment")
+        XCTAssertTrue(line("out", "runs/run"), "out is written resolved")
         // Every key, in table order.
         let keys = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
             .map { $0.split(separator: "=")[0].trimmingCharacters(in: .whitespaces) }

@@ -8,14 +8,18 @@ enum DidYouMean {
     static func suggestion(for word: String, among candidates: [String]) -> String? {
         let w = Array(word.lowercased())
         guard !w.isEmpty else { return nil }
-        var best: (candidate: String, distance: Int)?
+        // Ranked by distance, then a whole-name match before a last-part match, so `lrr`
+        // suggests `lr` rather than `pretrain.lr`.
+        var best: (candidate: String, distance: Int, rank: Int)?
         for candidate in candidates {
             let full = Array(candidate.lowercased())
-            var d = distance(w, full)
+            var d = distance(w, full), rank = 0
             if let dot = full.lastIndex(of: ".") {
-                d = min(d, distance(w, Array(full[(dot + 1)...])))
+                let part = distance(w, Array(full[(dot + 1)...]))
+                if part < d { d = part; rank = 1 }
             }
-            if d < best?.distance ?? Int.max { best = (candidate, d) }
+            if let b = best, (d, rank) >= (b.distance, b.rank) { continue }
+            best = (candidate, d, rank)
         }
         guard let best, best.distance <= max(1, min(3, w.count / 3)) else { return nil }
         return best.candidate
