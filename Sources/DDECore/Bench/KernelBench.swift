@@ -1,6 +1,8 @@
 /// `dde-train bench kernels`: each convolution of the reference U-Net's shapes (model.md:
 /// batch 64, 16x16, channels 64 and 128), forward and backward, next to plain sgemm on the
 /// same GEMM shapes, so the cost of im2col, col2im, the bias and the layout changes shows.
+/// The convolution splits images over our threads (single-threaded sgemm each); the plain
+/// sgemm is OpenBLAS's own threading over the whole batch, i.e. the best a caller gets from it.
 public struct KernelBench {
     /// One convolution shape of the reference network.
     public struct Case: Sendable {
@@ -64,7 +66,9 @@ public struct KernelBench {
             conv.backward(dOut: out.pointer, x: x.pointer, dx: dx.pointer, n: c.batch, height: c.size, width: c.size, store, ws)
         }
         // Bare sgemm with the same (m, n, k) over the whole batch: forward W·col,
-        // backward gOut·col^T and W^T·gOut.
+        // backward gOut·col^T and W^T·gOut; OpenBLAS threads it itself on our thread count.
+        BLAS.setThreads(Threads.count)
+        defer { BLAS.setThreads(1) }
         let m = c.outChannels, n = c.batch * g.outPixels, k = g.rows
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), cm = FloatBuffer(count: m * n)
         let da = FloatBuffer(count: m * k), db = FloatBuffer(count: k * n)

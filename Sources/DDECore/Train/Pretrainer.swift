@@ -41,6 +41,12 @@ public final class Pretrainer {
         throw DataError("key 'data': '\(data)' is neither 'world' nor 'folder:PATH'")
     }
 
+    /// The stage's final model, if one made with the same settings is already there.
+    public var cachedModel: String? {
+        let path = folder + "/model.safetensors"
+        return StageCache.isReusable(path, signature: StageCache.signature(config, keys: StageCache.pretrainKeys)) ? path : nil
+    }
+
     /// Runs (or resumes) the stage; returns the path of the final model.
     @discardableResult
     public func run() throws -> String {
@@ -97,7 +103,8 @@ public final class Pretrainer {
         var prompts: [String] = []
         prompts.reserveCapacity(micro)
         let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
-        let metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
+        var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
+        metadata["stage_signature"] = StageCache.signature(config, keys: StageCache.pretrainKeys)
 
         func saveCheckpoint(_ step: Int) throws {
             var meta = metadata

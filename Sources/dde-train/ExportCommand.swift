@@ -1,0 +1,25 @@
+import ArgumentParser
+import DDECore
+
+/// `dde-train export checkpoint=PATH out=DIR`: the diffusers folder of model.md.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write checkpoint=PATH as a diffusers UNet2DModel folder (out=DIR) plus the prompt encoder."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let config = try options.resolve()
+        try reportingErrors {
+            let checkpoint = config.string("checkpoint")
+            guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
+            let (model, file) = try Checkpoint.loadModel(checkpoint)
+            Threads.configure(config.int("threads"))
+            try DiffusersExport.write(model, to: config.outDirectory, schedule: Pretrainer.schedule(config),
+                                      metadata: file.metadata.filter { ["tokenizer", "encoder_dim", "unet_config", "format"].contains($0.key) })
+            print("exported \(checkpoint) to \(config.outDirectory) (UNet2DModel.from_pretrained loads it)")
+        }
+    }
+}
