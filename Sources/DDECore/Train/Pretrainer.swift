@@ -159,9 +159,11 @@ public final class Pretrainer {
             }
             let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
             let lr = lrSchedule.learningRate(base: baseLR, step: step)
-            optimizer.update(store, lr: lr)
-            ema?.update(store)
             let stepNumber = step + 1
+            optimizer.update(store, lr: lr)
+            // diffusers' EMAModel warm-up: decay min(d, (1 + t)/(10 + t)), so the random initial
+            // weights do not linger in the average (0.999^2500 would still be 8% of them).
+            ema?.update(store, decay: min(emaDecay, Double(1 + stepNumber) / Double(10 + stepNumber)))
             let metrics: [(String, Double)] = [("step", Double(stepNumber)), ("loss", loss), ("grad_norm", norm), ("lr", lr),
                                                ("seconds", Stopwatch.now() - t0)]
             try log.append(metrics)
