@@ -50,4 +50,3 @@ let package = Package(
         ),
     ]
 )
-package.targets.append(.executableTarget(name: "steptime", dependencies: ["DDECore"], swiftSettings: fastMath))

@@ -14,9 +14,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let config = try options.resolve()
-        try reportingErrors {
-            Threads.configure(config.int("threads"))
+        try options.execute { config in
             let progress = ProgressLine()
             try FileManager.default.createDirectory(atPath: config.outDirectory, withIntermediateDirectories: true)
             try config.writeResolved(to: config.outDirectory)

@@ -11,12 +11,10 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let config = try options.resolve()
-        try reportingErrors {
+        try options.execute { config in
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
             let (model, file) = try Checkpoint.loadModel(checkpoint)
-            Threads.configure(config.int("threads"))
             try DiffusersExport.write(model, to: config.outDirectory, schedule: Pretrainer.schedule(config),
                                       metadata: file.metadata.filter { ["tokenizer", "encoder_dim", "unet_config", "format"].contains($0.key) })
             print("exported \(checkpoint) to \(config.outDirectory) (UNet2DModel.from_pretrained loads it)")

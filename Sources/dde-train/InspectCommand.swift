@@ -18,8 +18,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         guard what == "schedule" else { throw ValidationError("unknown inspect target '\(what)': the targets are: schedule") }
-        let config = try options.resolve()
-        try reportingErrors {
+        try options.execute { config in
             let s = Pretrainer.schedule(config)
             let form = NoiseSchedule.LambdaForm.posterior
             var csv = "t,beta,alpha_bar,b2,lambda\n"

@@ -11,9 +11,7 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let config = try options.resolve()
-        try reportingErrors {
-            Threads.configure(config.int("threads"))
+        try options.execute { config in
             let progress = ProgressLine()
             try Pretrainer(config: config, folder: config.outDirectory + "/pretrain", build: Build.info, observer: progress).run()
         }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import DDECore
 import Foundation
 
@@ -79,16 +78,4 @@ enum Build {
         }
         return BuildInfo(commit: commit)
     }()
-}
-
-/// Runs a command body, turning the core's errors into one line on stderr and exit status 1.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(1)
-    }
 }

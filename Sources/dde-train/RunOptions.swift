@@ -28,4 +28,21 @@ struct RunOptions: ParsableArguments {
             throw ExitCode(64)
         }
     }
+
+    /// The common shape of a command: resolve the config (exit 64 on a config error), set the
+    /// thread count, run `body`; any other error becomes one line on stderr and exit status 1.
+    func execute(_ body: (Config) throws -> Void) throws {
+        let config = try resolve()
+        Threads.configure(config.int("threads"))
+        do {
+            try body(config)
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
 }

@@ -13,9 +13,7 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        let config = try options.resolve()
-        try reportingErrors {
-            Threads.configure(config.int("threads"))
+        try options.execute { config in
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")

@@ -1,0 +1,59 @@
+/// `dde-train bench step`: forward + backward of the configured U-Net and prompt encoder at a
+/// batch size, timed, with the profiler's breakdown of where the time goes.
+public struct StepBench {
+    public struct Result {
+        public let forward: TimingSummary
+        public let backward: TimingSummary
+        /// (section, seconds per step, calls per step) from one profiled step.
+        public let profile: [(Profiler.Section, Double, Int)]
+        public let parameters: Int
+    }
+
+    public let config: UNetConfig
+    public let batch: Int
+    public let warmup: Int
+    public let repeats: Int
+
+    public init(config: UNetConfig, batch: Int, warmup: Int, repeats: Int) {
+        self.config = config
+        self.batch = batch
+        self.warmup = warmup
+        self.repeats = repeats
+    }
+
+    public func run() -> Result {
+        let tokenizer = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: 8)
+        let model = TextToImageModel(config, tokenizer: tokenizer, encoderDimension: 32)
+        var rng = RandomStream(seed: 1)
+        model.initialize(&rng)
+        let d = model.imageSize
+        let x = FloatBuffer(count: batch * d), dEps = FloatBuffer(count: batch * d), steps = FloatBuffer(count: batch)
+        rng.fillNormal(x.pointer, count: batch * d)
+        rng.fillNormal(dEps.pointer, count: batch * d)
+        for i in 0..<batch { steps.pointer[i] = Float(rng.int(below: 1000)) }
+        let prompts = (0..<batch).map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
+        for _ in 0..<warmup {
+            model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
+            model.store.zeroGrads()
+            model.backward(dEps.pointer)
+        }
+        var forward: [Double] = [], backward: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = Stopwatch.now()
+            model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
+            let t1 = Stopwatch.now()
+            model.store.zeroGrads()
+            model.backward(dEps.pointer)
+            forward.append(t1 - t0)
+            backward.append(Stopwatch.now() - t1)
+        }
+        Profiler.reset()
+        Profiler.enabled = true
+        model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
+        model.store.zeroGrads()
+        model.backward(dEps.pointer)
+        Profiler.enabled = false
+        return Result(forward: TimingSummary(forward), backward: TimingSummary(backward), profile: Profiler.report,
+                      parameters: model.store.count)
+    }
+}
