@@ -29,8 +29,9 @@ struct SampleCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let grid = out + "/samples.png"
             try PNGFile.write(ImageGrid.make(result.images.map { $0.map(\.image) }, scale: 4), to: grid)
-            print(String(format: "%@: %d prompts x %d seeds (%.1f images/s)", grid, prompts.count, n,
+            print(String(format: "%@: %d prompts x %d seeds (%.1f images/s); rows:", grid, prompts.count, n,
                          Double(prompts.count * n) / seconds))
+            for (i, p) in prompts.enumerated() { print("  \(i + 1). \(p)") }
             let trace = config.string("trace")
             if !trace.isEmpty {
                 let s = model.config.sampleSize, count = prompts.count * n, e = model.config.embeddingDimension
