@@ -7,6 +7,7 @@ public final class FolderImages: TrainingImages {
     public let sampleSize: Int
     let train: [(image: [Float], caption: String)]
     let held: [(image: [Float], caption: String)]
+    public let vocabularyCaptions: [String]
     /// Lines skipped under `data.skip_bad`, with the reason, for the run's report.
     public private(set) var skipped: [String] = []
 
@@ -44,11 +45,11 @@ public final class FolderImages: TrainingImages {
         }
         train = all.enumerated().filter { $0.offset % 20 != 19 }.map(\.element)
         let heldOut = all.enumerated().filter { $0.offset % 20 == 19 }.map(\.element)
+        // With fewer than 20 images nothing is held out; validation then reuses the last one.
         held = heldOut.isEmpty ? [all[all.count - 1]] : heldOut
+        vocabularyCaptions = all.map(\.caption)
         self.skipped = skipped
     }
-
-    public var vocabularyCaptions: [String] { (train + held).map(\.caption) }
 
     public func fillBatch(_ out: UnsafeMutablePointer<Float>, count: Int, rng: inout RandomStream, prompts: inout [String]) {
         let d = 3 * sampleSize * sampleSize
