@@ -20,13 +20,7 @@ struct CompareCommand: ParsableCommand {
             try config.writeResolved(to: config.outDirectory)
             let pretrainer = Pretrainer(config: config, folder: config.outDirectory + "/pretrain", build: Build.info,
                                         observer: progress)
-            let base: String
-            if let cached = pretrainer.cachedModel {
-                progress.note("pretrain: reusing \(cached) (same settings)")
-                base = cached
-            } else {
-                base = try pretrainer.run()
-            }
+            let base = try pretrainer.run()
             let (model, _) = try Checkpoint.loadModel(base)
             let prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts
             let result = Sampling.generate(model, prompts: prompts, perPrompt: 8, config: config)

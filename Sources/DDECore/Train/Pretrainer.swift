@@ -41,16 +41,25 @@ public final class Pretrainer {
         throw DataError("key 'data': '\(data)' is neither 'world' nor 'folder:PATH'")
     }
 
-    /// The stage's final model, if one made with the same settings is already there.
-    public var cachedModel: String? {
-        let path = folder + "/model.safetensors"
-        return StageCache.isReusable(path, signature: StageCache.signature(config, keys: StageCache.pretrainKeys)) ? path : nil
-    }
-
-    /// Runs (or resumes) the stage; returns the path of the final model.
+    /// Runs (or resumes) the stage; returns the path of the final model. A finished model made
+    /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
         let fm = FileManager.default
+        let signature = StageCache.signature(config, keys: StageCache.pretrainKeys)
+        if let old = StageCache.recordedSignature(folder + "/model.safetensors") {
+            if old == signature {
+                observer?.note("pretrain: reusing \(folder)/model.safetensors (made with the same settings)")
+                return folder + "/model.safetensors"
+            }
+            let differences = StageCache.differences(old, signature)
+            // Resuming a finished run for more steps replaces its model; nothing else may.
+            let extending = !config.string("resume").isEmpty && differences.allSatisfy { $0.hasPrefix("pretrain.steps:") }
+            if !extending {
+                throw TrainingError("\(folder) holds a base model made with other settings ("
+                    + differences.joined(separator: ", ") + "); choose another out=, or delete that folder to retrain")
+            }
+        }
         let checkpoints = folder + "/checkpoints", samples = folder + "/samples"
         for f in [folder, checkpoints, samples] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
         try config.writeResolved(to: folder)
@@ -81,6 +90,14 @@ public final class Pretrainer {
         var start = 0
         if let path = try resumePath(checkpoints) {
             let file = try SafeTensorsReader(contentsOf: path)
+            // A checkpoint continues only the run it came from; only the step count may grow.
+            let keys = StageCache.pretrainKeys.filter { $0 != "pretrain.steps" }
+            let mine = StageCache.signature(config, keys: keys)
+            if let theirs = file.metadata["stage_signature"], theirs.split(separator: "\n").filter({ !$0.hasPrefix("pretrain.steps=") }).joined(separator: "\n") != mine {
+                throw TrainingError("\(path): a checkpoint of a run with other settings ("
+                    + StageCache.differences(theirs, mine).filter { !$0.hasPrefix("pretrain.steps") }.joined(separator: ", ")
+                    + "); resume needs the same settings")
+            }
             try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
             try store.readBuffer("adam.m", from: file, into: optimizer.m)
             try store.readBuffer("adam.v", from: file, into: optimizer.v)
@@ -104,7 +121,7 @@ public final class Pretrainer {
         prompts.reserveCapacity(micro)
         let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
         var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
-        metadata["stage_signature"] = StageCache.signature(config, keys: StageCache.pretrainKeys)
+        metadata["stage_signature"] = signature
 
         func saveCheckpoint(_ step: Int) throws {
             var meta = metadata

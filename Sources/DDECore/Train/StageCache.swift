@@ -18,6 +18,25 @@ public enum StageCache {
         keys.map { "\($0)=\(config.value($0).text)" }.joined(separator: "\n")
     }
 
+    /// The keys whose values differ between two signatures ("seed: 0 -> 1"), for messages.
+    public static func differences(_ old: String, _ new: String) -> [String] {
+        func pairs(_ s: String) -> [String: String] {
+            Dictionary(s.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let eq = line.firstIndex(of: "=") else { return nil }
+                return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+            }, uniquingKeysWith: { a, _ in a })
+        }
+        let a = pairs(old), b = pairs(new)
+        return Set(a.keys).union(b.keys).sorted().compactMap { k in
+            a[k] == b[k] ? nil : "\(k): \(a[k] ?? "(none)") -> \(b[k] ?? "(none)")"
+        }
+    }
+
+    /// The signature recorded in an artifact, or nil when the file is missing or unreadable.
+    public static func recordedSignature(_ path: String) -> String? {
+        (try? SafeTensorsReader(contentsOf: path))?.metadata["stage_signature"]
+    }
+
     /// True when `path` is a complete artifact (it parses) whose recorded signature matches.
     public static func isReusable(_ path: String, signature: String) -> Bool {
         guard let file = try? SafeTensorsReader(contentsOf: path) else { return false }
