@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + optimisation + sampling + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + optimisation + losses + sampling + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -71,6 +71,23 @@ public enum ConfigKeys {
         ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
         ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
         ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
+    ])
+
+    /// The fine-tuning losses (losses.md): which one, and every constant it names.
+    static let losses = section("losses", [
+        ConfigKey("loss", .choice(["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]), "dde", "fine-tuning loss (losses.md)"),
+        ConfigKey("beta", .float, "5000", "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
+        ConfigKey("t_range", .string, "", "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
+        ConfigKey("dpo.shared_noise", .bool, "true", "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
+        ConfigKey("disc.gamma", .float, "0.9", "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
+        ConfigKey("disc.steps", .int, "50", unit: "steps", "Discounted: sampler steps that index n(t) = floor((T - t) * disc.steps / T)", .atLeast(1)),
+        ConfigKey("disc.mode", .choice(["sample", "weight"]), "sample", "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
+        ConfigKey("dde.kappa", .float, "0.5", "DDE: the single-shot estimate's 1/(2 sigma^2) factor kappa", .positive),
+        ConfigKey("dde.correction_scale", .float, "1", "DDE: rho, the weight of the stepwise correction C_t (0 = DDE-Single)", .atLeast(0.0)),
+        ConfigKey("dde.lambda", .choice(["posterior", "beta"]), "posterior", "DDE: the stepwise weight lambda_s (losses.md)"),
+        ConfigKey("dde.ema", .float, "0.95", "DDE: the record's decay g", .range(0.0..<1.0)),
+        ConfigKey("dde.record_buckets", .int, "0", unit: "entries", "DDE: record entries; 0 = T (one per step, the paper's reading)", .atLeast(0)),
+        ConfigKey("dde.ema_bias_correction", .bool, "false", "DDE: read each record entry as A/(1 - g^n), n its update count"),
     ])
 
     /// Sampling (`dde-train sample`, and the grids of every stage).
