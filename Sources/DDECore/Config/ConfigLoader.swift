@@ -202,6 +202,16 @@ public enum ConfigLoader {
             throw crossKey(config, "grad_accum", "batch",
                            "\(accum) does not divide \(batch); the batch is split into grad_accum equal micro-batches")
         }
+        let buckets = config.int("dde.record_buckets"), T = config.int("timesteps")
+        if buckets > T {
+            throw crossKey(config, "dde.record_buckets", "timesteps",
+                           "\(buckets) entries for \(T) steps; a record has at most one entry per step")
+        }
+        do {
+            _ = try TimestepRange.parse(config.string("t_range"), T: T)
+        } catch {
+            throw crossKey(config, "t_range", "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
+        }
     }
 
     /// `<where>: keys 'a' (value, origin) and 'b' (value, origin): problem`, located where the
