@@ -41,7 +41,8 @@ public final class MetricsLog {
     static func format(_ v: Double) -> String {
         if v.isNaN { return "null" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
-        return String(format: "%.8g", v)
+        if !v.isFinite { return v > 0 ? "Infinity" : "-Infinity" }
+        return "\(v)"  // the shortest text that reads back to the same Double
     }
 
     static func append(_ text: String, to path: String) throws {

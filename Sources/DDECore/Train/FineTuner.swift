@@ -1,0 +1,160 @@
+import Foundation
+
+/// The `train` stage: fine-tunes a copy of the base model on preference pairs with one of the
+/// six losses (`PreferenceLoss`); the frozen reference is the base itself.
+///
+/// Per step: `batch` pairs drawn from the set, one t per pair (both images share it) and one
+/// eps per pair (or one per image when `dpo.shared_noise = false`); the reference and the policy
+/// each predict the noise of all 2P noised images; `e` is the per-image mean squared error;
+/// `D = (e_θ(w) - e_ref(w)) - (e_θ(l) - e_ref(l))`; the loss's dL/dD flows into e_θ(w) and,
+/// negated, into e_θ(l). SFT skips the reference and the losers. The DDE record is updated after
+/// the step from the same D.
+///
+/// Writes into `folder`: `metrics.jsonl`/`.csv` (per step), `checkpoints/`, `record.csv` (the DDE
+/// record at the end with update counts), `model.safetensors`.
+public final class FineTuner {
+    public let config: Config
+    public let folder: String
+    public let build: BuildInfo
+    weak var observer: StageObserver?
+
+    public init(config: Config, folder: String, build: BuildInfo, observer: StageObserver) {
+        self.config = config
+        self.folder = folder
+        self.build = build
+        self.observer = observer
+    }
+
+    public static func lossSettings(_ config: Config) throws -> PreferenceLoss.Settings {
+        let T = config.int("timesteps")
+        var s = PreferenceLoss.Settings(kind: PreferenceLoss.Kind(rawValue: config.string("loss"))!, beta: config.double("beta"),
+                                        range: try TimestepRange.parse(config.string("t_range"), T: T))
+        s.kappa = config.double("dde.kappa")
+        s.correctionScale = config.string("loss") == "dde-single" ? 0 : config.double("dde.correction_scale")
+        s.lambdaForm = NoiseSchedule.LambdaForm(rawValue: config.string("dde.lambda"))!
+        s.recordDecay = config.double("dde.ema")
+        s.recordBuckets = config.int("dde.record_buckets")
+        s.recordBiasCorrection = config.bool("dde.ema_bias_correction")
+        s.discGamma = config.double("disc.gamma")
+        s.discSteps = config.int("disc.steps")
+        s.discWeightMode = config.string("disc.mode") == "weight"
+        return s
+    }
+
+    /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
+    @discardableResult
+    public func run(base: String, pairs: PreferencePairs) throws -> String {
+        let fm = FileManager.default
+        let checkpoints = folder + "/checkpoints"
+        for f in [folder, checkpoints] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        try config.writeResolved(to: folder)
+        let policy = try Checkpoint.loadModel(base).model
+        let settings = try FineTuner.lossSettings(config)
+        let kind = settings.kind
+        let reference = kind.isPreference ? try Checkpoint.loadModel(base).model : nil
+        let schedule = Pretrainer.schedule(config)
+        let loss = PreferenceLoss(settings, schedule: schedule)
+        let store = policy.store
+        let optimizer = AdamW(store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
+                              eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
+        let seed = UInt64(config.int("seed"))
+        var orderRNG = RandomStream(seed: seed, stream: 4)
+        var noiseRNG = RandomStream(seed: seed, stream: 5)
+        let steps = config.int("steps"), batch = config.int("batch")
+        let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("warmup_steps"))
+        let baseLR = config.double("lr"), clip = config.double("grad_clip")
+        let shared = config.bool("dpo.shared_noise")
+        let log = try MetricsLog(folder: folder, resumeAfterStep: nil)
+        let s = policy.config.sampleSize, d = policy.imageSize
+        let x0 = FloatBuffer(count: 2 * batch * d), eps = FloatBuffer(count: 2 * batch * d), xt = FloatBuffer(count: 2 * batch * d)
+        let k = FloatBuffer(count: 2 * batch), e = FloatBuffer(count: 2 * batch), dE = FloatBuffer(count: 2 * batch)
+        let dPred = FloatBuffer(count: 2 * batch * d)
+        var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
+        meta["loss"] = kind.rawValue
+
+        observer?.stageBegan("train \(kind.rawValue)", total: steps, completed: 0)
+        for step in 0..<steps {
+            let t0 = Stopwatch.now()
+            // Draw the batch: pairs, one t per pair, noise.
+            let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
+            let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
+            let images = kind.isPreference ? 2 * batch : batch
+            noiseRNG.fillNormal(eps.pointer, count: images * d)
+            if shared && kind.isPreference { (eps.pointer + batch * d).update(from: eps.pointer, count: batch * d) }
+            var prompts: [String] = []
+            for i in 0..<images {
+                let pair = chosen[i % batch]
+                let source = i < batch ? pair.winner : pair.loser
+                source.withUnsafeBufferPointer { (x0.pointer + i * d).update(from: $0.baseAddress!, count: d) }
+                let ti = t[i % batch]
+                k.pointer[i] = Float(ti - 1)
+                let (a, sn) = schedule.noisingCoefficients(ti)
+                for j in 0..<d { xt.pointer[i * d + j] = a * x0.pointer[i * d + j] + sn * eps.pointer[i * d + j] }
+                prompts.append(pair.caption)
+            }
+            // Reference errors (no gradient), then the policy's.
+            var eRef = [Double](repeating: 0, count: images)
+            if let reference {
+                let pred = reference.predictNoise(xt.pointer, steps: k.pointer, prompts: prompts)
+                PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: images, c: 3, h: s, w: s)
+                for i in 0..<images { eRef[i] = Double(e.pointer[i]) }
+            }
+            let pred = policy.predictNoise(xt.pointer, steps: k.pointer, prompts: prompts)
+            PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: images, c: 3, h: s, w: s)
+            let eTheta = (0..<images).map { Double(e.pointer[$0]) }
+            var metrics: [(String, Double)] = [("step", Double(step + 1))]
+            var D: [Double] = []
+            if kind.isPreference {
+                D = (0..<batch).map { (eTheta[$0] - eRef[$0]) - (eTheta[batch + $0] - eRef[batch + $0]) }
+                let ev = loss.evaluate(D: D, t: t)
+                for i in 0..<batch {
+                    dE.pointer[i] = Float(ev.dLdD[i])
+                    dE.pointer[batch + i] = Float(-ev.dLdD[i])
+                }
+                let p = Double(batch)
+                metrics += [("loss", ev.loss), ("implicit_acc", Double(ev.z.filter { $0 > 0 }.count) / p),
+                            ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
+                            ("e_policy_w", eTheta[..<batch].reduce(0, +) / p), ("e_policy_l", eTheta[batch...].reduce(0, +) / p),
+                            ("e_ref_w", eRef[..<batch].reduce(0, +) / p), ("e_ref_l", eRef[batch...].reduce(0, +) / p)]
+                if kind.usesRecord { metrics.append(("C", ev.correction.reduce(0, +) / p)) }
+                guard ev.loss.isFinite else {
+                    throw TrainingError("train step \(step + 1): the loss is \(ev.loss); stopped (lower lr or beta)")
+                }
+            } else {
+                let l = eTheta.reduce(0, +) / Double(batch)
+                for i in 0..<batch { dE.pointer[i] = 1 / Float(batch) }
+                metrics.append(("loss", l))
+            }
+            store.zeroGrads()
+            dPred.zero(images * d)
+            PerImageMSE.backward(dE: dE.pointer, pred: pred, target: eps.pointer, dPred: dPred.pointer, dTarget: nil,
+                                 n: images, c: 3, h: s, w: s)
+            policy.backward(dPred.pointer)
+            if let bad = FiniteCheck.firstNonFiniteGradient(store) {
+                throw TrainingError("train step \(step + 1): non-finite gradient: \(bad); stopped")
+            }
+            let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
+            let lr = lrSchedule.learningRate(base: baseLR, step: step)
+            optimizer.update(store, lr: lr)
+            if kind.isPreference { loss.updateRecord(D: D, t: t) }
+            metrics += [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch)),
+                        ("seconds", Stopwatch.now() - t0)]
+            try log.append(metrics)
+            observer?.stepDone("train \(kind.rawValue)", step: step + 1, total: steps, metrics: metrics.filter {
+                ["step", "loss", "implicit_acc", "grad_norm"].contains($0.0)
+            })
+        }
+        if let record = loss.record {
+            var csv = "bucket,first_step,value,updates\n"
+            for b in 0..<record.buckets {
+                let first = b * record.T / record.buckets + 1
+                csv += "\(b),\(first),\(MetricsLog.format(record.value(bucket: b))),\(record.updates[b])\n"
+            }
+            try FileIO.writeAtomically(Array(csv.utf8), to: folder + "/record.csv")
+        }
+        let path = folder + "/model.safetensors"
+        try Checkpoint.save(policy, to: path, metadata: meta)
+        observer?.stageEnded("train \(kind.rawValue)")
+        return path
+    }
+}
