@@ -70,6 +70,7 @@ public enum ConfigKeys {
         ConfigKey("adam_beta2", .float, "0.999", "AdamW second-moment decay", .range(0.0..<1.0)),
         ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
         ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
+        ConfigKey("train.checkpoint_every", .int, "100", unit: "steps", "fine-tune checkpoint every N steps (and at the end)", .atLeast(1)),
         ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
     ])
 

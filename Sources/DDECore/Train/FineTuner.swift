@@ -41,6 +41,16 @@ public final class FineTuner {
         return s
     }
 
+    private func resumePath(_ checkpoints: String) throws -> String? {
+        let resume = config.string("resume")
+        if resume.isEmpty { return nil }
+        if resume == "auto" { return Checkpoint.latest(in: checkpoints) }
+        guard FileManager.default.fileExists(atPath: resume) else {
+            throw TrainingError("key 'resume': \(resume) does not exist (use auto, a checkpoint path, or leave it empty)")
+        }
+        return resume
+    }
+
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
     @discardableResult
     public func run(base: String, pairs: PreferencePairs) throws -> String {
@@ -64,16 +74,56 @@ public final class FineTuner {
         let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("warmup_steps"))
         let baseLR = config.double("lr"), clip = config.double("grad_clip")
         let shared = config.bool("dpo.shared_noise")
-        let log = try MetricsLog(folder: folder, resumeAfterStep: nil)
+        var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
+        meta["loss"] = kind.rawValue
+        // Resume: weights, moments, the DDE record, streams and the step from the checkpoint.
+        var start = 0
+        if let path = try resumePath(checkpoints) {
+            let file = try SafeTensorsReader(contentsOf: path)
+            guard file.metadata["stage"] == "train", file.metadata["loss"] == kind.rawValue,
+                  let step = file.metadata["step"].flatMap(Int.init) else {
+                throw TrainingError("\(path): not a checkpoint of a '\(kind.rawValue)' fine-tune; resume needs the same loss")
+            }
+            try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "record.entries", "record.updates"].contains($0) })
+            try store.readBuffer("adam.m", from: file, into: optimizer.m)
+            try store.readBuffer("adam.v", from: file, into: optimizer.v)
+            optimizer.step = file.metadata["adam.step"].flatMap(Int.init) ?? step
+            if var record = loss.record {
+                let entries: [Double] = try file.values("record.entries")
+                let updates: [Int64] = try file.values("record.updates")
+                guard entries.count == record.buckets, updates.count == record.buckets else {
+                    throw TrainingError("\(path): the DDE record has \(entries.count) entries, this run \(record.buckets)")
+                }
+                record.entries = entries
+                record.updates = updates.map { Int($0) }
+                loss.restoreRecord(record)
+            }
+            orderRNG = try Checkpoint.decodeStream(file.metadata["rng.order"], file: path, key: "rng.order")
+            noiseRNG = try Checkpoint.decodeStream(file.metadata["rng.noise"], file: path, key: "rng.noise")
+            start = step
+            observer?.note("resuming the \(kind.rawValue) fine-tune from \(path) at step \(start)")
+        }
+        let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
+        func saveCheckpoint(_ step: Int) throws {
+            var m = meta
+            m["step"] = String(step)
+            m["adam.step"] = String(optimizer.step)
+            m["rng.order"] = Checkpoint.encode(orderRNG)
+            m["rng.noise"] = Checkpoint.encode(noiseRNG)
+            var writer = try store.safeTensorsWriter(metadata: m, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+            if let record = loss.record {
+                try writer.add("record.entries", shape: [record.buckets], record.entries)
+                try writer.add("record.updates", shape: [record.buckets], record.updates.map { Int64($0) })
+            }
+            try writer.write(to: checkpoints + "/" + Checkpoint.fileName(step: step))
+            Checkpoint.prune(checkpoints, keep: config.int("keep_checkpoints"))
+        }
         let s = policy.config.sampleSize, d = policy.imageSize
         let x0 = FloatBuffer(count: 2 * batch * d), eps = FloatBuffer(count: 2 * batch * d), xt = FloatBuffer(count: 2 * batch * d)
         let k = FloatBuffer(count: 2 * batch), e = FloatBuffer(count: 2 * batch), dE = FloatBuffer(count: 2 * batch)
         let dPred = FloatBuffer(count: 2 * batch * d)
-        var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
-        meta["loss"] = kind.rawValue
-
-        observer?.stageBegan("train \(kind.rawValue)", total: steps, completed: 0)
-        for step in 0..<steps {
+        observer?.stageBegan("train \(kind.rawValue)", total: steps, completed: start)
+        for step in start..<steps {
             let t0 = Stopwatch.now()
             // Draw the batch: pairs, one t per pair, noise.
             let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
@@ -143,6 +193,7 @@ public final class FineTuner {
             observer?.stepDone("train \(kind.rawValue)", step: step + 1, total: steps, metrics: metrics.filter {
                 ["step", "loss", "implicit_acc", "grad_norm"].contains($0.0)
             })
+            if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps { try saveCheckpoint(step + 1) }
         }
         if let record = loss.record {
             var csv = "bucket,first_step,value,updates\n"
