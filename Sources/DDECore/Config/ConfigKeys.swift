@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + optimisation + losses + sampling + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + losses + sampling + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -57,6 +57,17 @@ public enum ConfigKeys {
         ConfigKey("pretrain.sample_every", .int, "500", unit: "steps", "sample grid every N steps (and at the end); 0 = only at the end", .atLeast(0)),
         ConfigKey("pretrain.checkpoint_every", .int, "500", unit: "steps", "checkpoint every N steps (and at the end)", .atLeast(1)),
         ConfigKey("keep_checkpoints", .int, "3", unit: "files", "checkpoints kept per stage (older ones are deleted)", .atLeast(1)),
+    ])
+
+    /// The annotators stage: the `align` classifier, trained on clean renders (the other two
+    /// annotators are formulas and need no key).
+    static let annotators = section("annotators", [
+        ConfigKey("annotators.steps", .int, "1500", unit: "steps", "align classifier: AdamW steps", .atLeast(1)),
+        ConfigKey("annotators.batch", .int, "128", unit: "images", "align classifier: clean renders per step (fresh every step)", .atLeast(1)),
+        ConfigKey("annotators.lr", .float, "6e-3", "align classifier: peak learning rate (warmup, then cosine to 0)", .positive),
+        ConfigKey("annotators.warmup_steps", .int, "50", unit: "steps", "align classifier: linear learning-rate warmup", .atLeast(0)),
+        ConfigKey("annotators.eval_images", .int, "3072", unit: "images", "align classifier: held-out clean renders its accuracy is measured on", .atLeast(1)),
+        ConfigKey("annotators.min_accuracy", .float, "0.95", "the stage fails if any attribute's held-out accuracy is below this", .range(0.0...1.0)),
     ])
 
     /// The fine-tune stage: AdamW with warmup, clipping and accumulation.

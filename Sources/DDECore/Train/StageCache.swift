@@ -13,6 +13,13 @@ public enum StageCache {
         "pretrain.ema", "weight_decay", "adam_beta1", "adam_beta2", "adam_eps", "grad_clip", "grad_accum",
     ]
 
+    /// Keys the `align` classifier depends on (`annotators.min_accuracy` only accepts or
+    /// rejects it; the image side is the run's `sample_size`).
+    public static let annotatorKeys = [
+        "seed", "threads", "sample_size", "annotators.steps", "annotators.batch", "annotators.lr",
+        "annotators.warmup_steps", "annotators.eval_images",
+    ]
+
     /// `key=value` lines of the given keys, in order: equal signatures, equal artifacts.
     public static func signature(_ config: Config, keys: [String]) -> String {
         keys.map { "\($0)=\(config.value($0).text)" }.joined(separator: "\n")

@@ -1,0 +1,26 @@
+import ArgumentParser
+import DDECore
+
+/// `dde-train annotators`: trains the align classifier (testbed.md stage 2); writes
+/// <out>/annotators/align.safetensors. Reuses a classifier made with the same settings.
+struct AnnotatorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "annotators",
+        abstract: "Build the three annotators (train the align classifier); writes <out>/annotators."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        try options.execute { config in
+            let progress = ProgressLine()
+            let trainer = AnnotatorTrainer(config: config, folder: config.outDirectory + "/annotators", build: Build.info,
+                                           observer: progress)
+            if let cached = trainer.cachedClassifier {
+                progress.note("annotators: reusing \(cached) (same settings)")
+            } else {
+                try trainer.run()
+            }
+        }
+    }
+}
