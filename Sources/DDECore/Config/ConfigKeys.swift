@@ -10,7 +10,7 @@ public enum ConfigKeys {
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
-        ConfigKey("threads", .int, "2", unit: "threads", "threads for BLAS and dde-train's own loops", .range(1...64)),
+        ConfigKey("threads", .int, "2", unit: "threads", "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
         ConfigKey("out", .path, "", "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
         ConfigKey("checkpoint", .path, "", "checkpoint file to load the model from; empty = none"),
         ConfigKey("resume", .string, "", "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
