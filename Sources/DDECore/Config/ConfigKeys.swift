@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + losses + sampling + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + losses + sampling + evaluation + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -111,6 +111,15 @@ public enum ConfigKeys {
         ConfigKey("prompts", .string, "", "dde-train sample: prompts separated by ';' (empty = 8 validation prompts)"),
         ConfigKey("n", .int, "8", unit: "images", "dde-train sample: images per prompt (grid columns, one seed each)", .range(1...256)),
         ConfigKey("trace", .path, "", "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
+    ])
+
+    /// The evaluation protocol (testbed.md): test prompts x images, DDIM, guidance.
+    static let evaluation = section("evaluation", [
+        ConfigKey("eval.images_per_prompt", .int, "8", unit: "images", "images per test prompt (image j starts from the same noise for every model)", .atLeast(1)),
+        ConfigKey("eval.steps", .int, "25", unit: "steps", "DDIM steps when evaluating", .range(1...1000)),
+        ConfigKey("eval.guidance", .float, "3", "classifier-free guidance when evaluating", .atLeast(0.0)),
+        ConfigKey("eval.seed", .int, "1000", "seed of the evaluation noise (shared by every model)", .atLeast(0)),
+        ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", "bootstrap resamples for the 95% intervals", .atLeast(100)),
     ])
 
     /// `dde-train bench`.

@@ -28,10 +28,10 @@ public enum Sampling {
     }
 
     public static func generate(_ model: TextToImageModel, prompts: [String], perPrompt n: Int, config: Config,
-                                seed: UInt64? = nil, batch: Int = 32) -> Result {
+                                seed: UInt64? = nil, steps: Int? = nil, guidance: Float? = nil, batch: Int = 32) -> Result {
         let schedule = Pretrainer.schedule(config)
-        let scheduler = Sampling.scheduler(config, schedule: schedule)
-        let guidance = config.float("sample.guidance")
+        let scheduler = Sampling.scheduler(config, schedule: schedule, steps: steps)
+        let guidance = guidance ?? config.float("sample.guidance")
         let s = model.config.sampleSize, d = model.imageSize, e = model.config.embeddingDimension
         let base = seed ?? UInt64(config.int("seed"))
         let sampler = GuidedSampler(model: model)

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Scores one model on the test prompts with every annotator (testbed.md, Evaluation): each test
+/// prompt x `eval.images_per_prompt` images, DDIM `eval.steps`, guidance `eval.guidance`; image j
+/// of every prompt starts from the noise of seed `eval.seed + j`, the same for every model, so
+/// each tuned image has a base twin.
+public struct ModelEvaluation {
+    public let prompts: [ShapesPrompt]
+    public let perPrompt: Int
+    /// Per annotator name: scores in prompt-major order (prompt i, image j at i * perPrompt + j).
+    public let scores: [String: [Double]]
+    /// The generated images (CHW in [-1, 1], clamped), prompt-major.
+    public let images: [[Float]]
+
+    public static func run(_ model: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt], config: Config) -> ModelEvaluation {
+        let n = config.int("eval.images_per_prompt")
+        let result = Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: n, config: config,
+                                       seed: UInt64(config.int("eval.seed")), steps: config.int("eval.steps"),
+                                       guidance: config.float("eval.guidance"))
+        let images = result.images.flatMap { $0.map { $0.x0.map { min(1, max(-1, $0)) } } }
+        let flat = images.flatMap { $0 }
+        let repeated = prompts.flatMap { [ShapesPrompt](repeating: $0, count: n) }
+        var scores: [String: [Double]] = [:]
+        for annotator in annotators.all {
+            scores[annotator.name] = annotator.scores(flat, prompts: repeated, size: model.config.sampleSize)
+        }
+        return ModelEvaluation(prompts: prompts, perPrompt: n, scores: scores, images: images)
+    }
+
+    /// The mean over images and a 95% bootstrap interval over prompts (prompts resampled with
+    /// replacement, each carrying its images), from a fixed stream.
+    public func summary(_ annotator: String, resamples: Int, seed: UInt64) -> (mean: Double, low: Double, high: Double) {
+        let s = scores[annotator]!
+        let perPromptMeans = (0..<prompts.count).map { i in s[(i * perPrompt)..<((i + 1) * perPrompt)].reduce(0, +) / Double(perPrompt) }
+        let mean = perPromptMeans.reduce(0, +) / Double(perPromptMeans.count)
+        var rng = RandomStream(seed: seed, stream: 0x626F_6F74)
+        var means: [Double] = []
+        for _ in 0..<resamples {
+            var total = 0.0
+            for _ in 0..<perPromptMeans.count { total += perPromptMeans[rng.int(below: perPromptMeans.count)] }
+            means.append(total / Double(perPromptMeans.count))
+        }
+        means.sort()
+        return (mean, means[Int(0.025 * Double(resamples))], means[min(resamples - 1, Int(0.975 * Double(resamples)))])
+    }
+}

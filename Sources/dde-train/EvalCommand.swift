@@ -1,0 +1,35 @@
+import ArgumentParser
+import DDECore
+import Foundation
+
+/// `dde-train eval checkpoint=PATH`: one model scored on the test prompts by every annotator
+/// (the annotators stage of the same run folder must exist: `dde-train annotators`).
+/// The paired comparison against the base, the beat ratio and the distribution metrics come
+/// with the compare stage (issue 4).
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score checkpoint=PATH on the test prompts with every annotator (mean and 95% bootstrap interval)."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        try options.execute { config in
+            let checkpoint = config.string("checkpoint")
+            guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
+            let (model, _) = try Checkpoint.loadModel(checkpoint)
+            let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
+            let started = Stopwatch.now()
+            let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, config: config)
+            print(String(format: "%@: %d test prompts x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,
+                         evaluation.prompts.count, evaluation.perPrompt, config.int("eval.steps"), config.double("eval.guidance"),
+                         Stopwatch.now() - started))
+            for name in AnnotatorSet.names {
+                let s = evaluation.summary(name, resamples: config.int("eval.bootstrap"), seed: UInt64(config.int("eval.seed")))
+                print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + String(format: " %.4f  [%.4f, %.4f]", s.mean, s.low, s.high))
+            }
+        }
+    }
+}
