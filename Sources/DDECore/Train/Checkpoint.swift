@@ -60,6 +60,17 @@ public enum Checkpoint {
         return RandomStream(state: parts)
     }
 
+    /// The checkpoint the `resume` key asks for: nil for "", the newest in `checkpoints` for
+    /// "auto" (nil when there is none yet), or the given path, which must exist.
+    public static func resumePath(_ resume: String, checkpoints: String) throws -> String? {
+        if resume.isEmpty { return nil }
+        if resume == "auto" { return latest(in: checkpoints) }
+        guard FileManager.default.fileExists(atPath: resume) else {
+            throw TrainingError("key 'resume': \(resume) does not exist (use auto, a checkpoint path, or leave it empty)")
+        }
+        return resume
+    }
+
     /// The newest `step-NNNNNNN.safetensors` in a folder, or nil.
     public static func latest(in folder: String) -> String? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []

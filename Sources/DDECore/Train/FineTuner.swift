@@ -41,16 +41,6 @@ public final class FineTuner {
         return s
     }
 
-    private func resumePath(_ checkpoints: String) throws -> String? {
-        let resume = config.string("resume")
-        if resume.isEmpty { return nil }
-        if resume == "auto" { return Checkpoint.latest(in: checkpoints) }
-        guard FileManager.default.fileExists(atPath: resume) else {
-            throw TrainingError("key 'resume': \(resume) does not exist (use auto, a checkpoint path, or leave it empty)")
-        }
-        return resume
-    }
-
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
     @discardableResult
     public func run(base: String, pairs: PreferencePairs) throws -> String {
@@ -78,7 +68,7 @@ public final class FineTuner {
         meta["loss"] = kind.rawValue
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint.
         var start = 0
-        if let path = try resumePath(checkpoints) {
+        if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
             let file = try SafeTensorsReader(contentsOf: path)
             guard file.metadata["stage"] == "train", file.metadata["loss"] == kind.rawValue,
                   let step = file.metadata["step"].flatMap(Int.init) else {

@@ -88,7 +88,7 @@ public final class Pretrainer {
 
         // Resume: weights, moments, EMA, streams and the step from the checkpoint.
         var start = 0
-        if let path = try resumePath(checkpoints) {
+        if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
             let file = try SafeTensorsReader(contentsOf: path)
             // A checkpoint continues only the run it came from; only the step count may grow.
             let keys = StageCache.pretrainKeys.filter { $0 != "pretrain.steps" }
@@ -210,16 +210,6 @@ public final class Pretrainer {
         observer?.note(String(format: "pretrain: %d steps in %.1f s; model %@", steps - start, Stopwatch.now() - started, modelPath))
         observer?.stageEnded("pretrain")
         return modelPath
-    }
-
-    private func resumePath(_ checkpoints: String) throws -> String? {
-        let resume = config.string("resume")
-        if resume.isEmpty { return nil }
-        if resume == "auto" { return Checkpoint.latest(in: checkpoints) }
-        guard FileManager.default.fileExists(atPath: resume) else {
-            throw TrainingError("key 'resume': \(resume) does not exist (use auto, a checkpoint path, or leave it empty)")
-        }
-        return resume
     }
 
     /// Runs `body` with the EMA weights in the store (when EMA is on), then puts the training
