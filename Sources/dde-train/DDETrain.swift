@@ -9,7 +9,7 @@ struct DDETrain: ParsableCommand {
         commandName: "dde-train",
         abstract: "Align a text-to-image diffusion model with preferences: DDE vs Uniform, Discounted and SFT.",
         version: DDEVersion.string,
-        subcommands: [CompareCommand.self, PretrainCommand.self, AnnotatorsCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, ConfigCommand.self, BenchCommand.self],
+        subcommands: [CompareCommand.self, PretrainCommand.self, AnnotatorsCommand.self, PairsCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, ConfigCommand.self, BenchCommand.self],
         defaultSubcommand: CompareCommand.self
     )
 }

@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + losses + sampling + evaluation + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -83,6 +83,14 @@ public enum ConfigKeys {
         ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
         ConfigKey("train.checkpoint_every", .int, "100", unit: "steps", "fine-tune checkpoint every N steps (and at the end)", .atLeast(1)),
         ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
+    ])
+
+    /// The preference pairs (testbed.md, Pairs).
+    static let pairs = section("pairs", [
+        ConfigKey("annotator", .choice(["align", "aesthetic", "pick"]), "pick", "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
+        ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
+        ConfigKey("pairs.min_gap", .float, "0.05", "more pairs per prompt (2nd best with 2nd worst, ...) while their score gap is at least this", .atLeast(0.0)),
+        ConfigKey("pairs.seed", .int, "2000", "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
     ])
 
     /// The fine-tuning losses (losses.md): which one, and every constant it names.

@@ -1,0 +1,54 @@
+import Foundation
+
+/// The `pairs` stage (testbed.md): per training prompt, `pairs.samples_per_prompt` images from
+/// the base model (DDIM with the `sample.*` keys and guidance, distinct seeds), scored by one
+/// annotator; the best is paired with the worst, then the second best with the second worst and
+/// so on while the gap is at least `pairs.min_gap`; equal scores are never paired. Written as
+/// `pairs.jsonl` (Pick-a-Pic columns) plus `images/*.png`, and `signature.txt`.
+public enum PairsBuilder {
+    public struct Summary {
+        public var pairs: Int
+        public var prompts: Int
+        public var meanGap: Double
+        public var seconds: Double
+    }
+
+    public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [ShapesPrompt], config: Config,
+                             folder: String) throws -> Summary {
+        let started = Stopwatch.now()
+        let images = folder + "/images"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        let n = config.int("pairs.samples_per_prompt"), minGap = config.double("pairs.min_gap")
+        let result = Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: n, config: config,
+                                       seed: UInt64(config.int("pairs.seed")))
+        var rows: [PreferencePairs.Row] = []
+        var gaps = 0.0
+        let size = model.config.sampleSize
+        for (i, prompt) in prompts.enumerated() {
+            let generated = result.images[i]
+            let flat = generated.flatMap { $0.x0.map { min(1, max(-1, $0)) } }
+            let scores = annotator.scores(flat, prompts: [ShapesPrompt](repeating: prompt, count: n), size: size)
+            let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+            var k = 0
+            while k < n / 2 {
+                let best = order[k], worst = order[n - 1 - k]
+                let gap = scores[best] - scores[worst]
+                if gap <= 0 || (k > 0 && gap < minGap) { break }
+                let name0 = String(format: "p%03d-%d.png", prompt.index, best), name1 = String(format: "p%03d-%d.png", prompt.index, worst)
+                // Alternate which side the winner is on, so label_0 is not always 1.
+                let winnerFirst = rows.count % 2 == 0
+                try PNGFile.write(generated[best].image, to: images + "/" + name0)
+                try PNGFile.write(generated[worst].image, to: images + "/" + name1)
+                rows.append(PreferencePairs.Row(caption: prompt.text, image_0: "images/" + (winnerFirst ? name0 : name1),
+                                                image_1: "images/" + (winnerFirst ? name1 : name0), label_0: winnerFirst ? 1 : 0,
+                                                score_0: winnerFirst ? scores[best] : scores[worst],
+                                                score_1: winnerFirst ? scores[worst] : scores[best], annotator: annotator.name))
+                gaps += gap
+                k += 1
+            }
+        }
+        try PreferencePairs.write(rows, to: folder + "/pairs.jsonl")
+        return Summary(pairs: rows.count, prompts: prompts.count, meanGap: rows.isEmpty ? 0 : gaps / Double(rows.count),
+                       seconds: Stopwatch.now() - started)
+    }
+}

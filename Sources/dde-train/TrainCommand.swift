@@ -1,0 +1,29 @@
+import ArgumentParser
+import DDECore
+import Foundation
+
+/// `dde-train train loss=NAME`: fine-tunes the base model on the pairs (`pairs=PATH`, or the
+/// pairs stage's output for `annotator`); writes <out>/train-<loss>-<annotator>.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune the base model with loss=sft|uniform|discounted|dde|dde-single|dde-step on preference pairs."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        try options.execute { config in
+            let out = config.outDirectory, annotator = config.string("annotator")
+            let base = config.string("base").isEmpty ? out + "/pretrain/model.safetensors" : config.string("base")
+            let pairsPath = config.string("pairs").isEmpty ? out + "/pairs-\(annotator)/pairs.jsonl" : config.string("pairs")
+            let (model, _) = try Checkpoint.loadModel(base)
+            let pairs = try PreferencePairs.load(pairsPath, size: model.config.sampleSize, skipBad: config.bool("data.skip_bad"))
+            if !pairs.skipped.isEmpty { FileHandle.standardError.write(Data("pairs: skipped \(pairs.skipped.count) bad lines\n".utf8)) }
+            let folder = out + "/train-\(config.string("loss"))-\(pairs.annotator ?? annotator)"
+            let path = try FineTuner(config: config, folder: folder, build: Build.info, observer: ProgressLine())
+                .run(base: base, pairs: pairs)
+            print("\(path): \(config.string("loss")) on \(pairs.pairs.count) pairs")
+        }
+    }
+}
