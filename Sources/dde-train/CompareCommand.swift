@@ -2,10 +2,9 @@ import ArgumentParser
 import DDECore
 import Foundation
 
-/// `dde-train --config X`: the whole comparison (testbed.md stage 6). Today it runs the stages
-/// that exist, reusing any made with the same settings: the base model, the annotators, and the
-/// base model's evaluation on the test prompts (the table's first row). Pairs, the fine-tunes
-/// and the paired comparison are issue 4.
+/// `dde-train --config X`: the whole comparison (testbed.md stage 6): base model, annotators,
+/// pairs, every method x annotator x seed fine-tune, evaluation, the table (stdout and
+/// report.md) and report.csv. Cached stages are reused; `dry_run=true` prints the plan only.
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -17,33 +16,28 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         try options.execute { config in
             let progress = ProgressLine()
+            let comparison = Comparison(config: config, build: Build.info, observer: progress)
+            if config.bool("dry_run") {
+                let plan = try comparison.plan()
+                print("plan for \(config.outDirectory) (stage, cached?, estimated seconds):")
+                for row in plan {
+                    print("  " + row.stage.padding(toLength: 32, withPad: " ", startingAt: 0) + (row.cached ? "cached   " : "to run   ")
+                          + String(format: "%6.0f s", row.cached ? 0 : row.seconds))
+                }
+                let total = plan.filter { !$0.cached }.map(\.seconds).reduce(0, +)
+                print(String(format: "estimated total: %.0f s (%.1f min); nothing was run", total, total / 60))
+                return
+            }
+            let rows = try comparison.run()
             let out = config.outDirectory
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try config.writeResolved(to: out)
-            let base = try Pretrainer(config: config, folder: out + "/pretrain", build: Build.info, observer: progress).run()
-            let annotatorTrainer = AnnotatorTrainer(config: config, folder: out + "/annotators", build: Build.info, observer: progress)
-            if let cached = annotatorTrainer.cachedClassifier {
-                progress.note("annotators: reusing \(cached) (same settings)")
-            } else {
-                try annotatorTrainer.run()
-            }
-            let (model, _) = try Checkpoint.loadModel(base)
-            let samples = Sampling.generate(model, prompts: WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts,
-                                            perPrompt: 8, config: config)
-            try PNGFile.write(ImageGrid.make(samples.images.map { $0.map(\.image) }, scale: 4), to: out + "/base-samples.png")
-            let annotators = try AnnotatorSet.load(folder: out + "/annotators")
-            let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, config: config)
-            var table = "model  " + AnnotatorSet.names.map { $0.padding(toLength: 26, withPad: " ", startingAt: 0) }.joined()
-            table += "\nbase   "
-            for name in AnnotatorSet.names {
-                let s = evaluation.summary(name, resamples: config.int("eval.bootstrap"), seed: UInt64(config.int("eval.seed")))
-                table += String(format: "%.4f [%.4f, %.4f]", s.mean, s.low, s.high).padding(toLength: 26, withPad: " ", startingAt: 0)
-            }
-            print("test prompts x \(evaluation.perPrompt) images, DDIM \(config.int("eval.steps")) steps, guidance \(config.double("eval.guidance")); mean [95% bootstrap interval]")
+            let table = ComparisonReport.table(rows)
+            let heading = "test prompts x \(config.int("eval.images_per_prompt")) images, DDIM \(config.int("eval.steps")) steps, guidance \(config.double("eval.guidance")); "
+                + "mean, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator of its pairs"
+            print(heading)
             print(table)
-            try FileIO.writeAtomically(Array((table + "\n").utf8), to: out + "/base-scores.txt")
-            print("base model: \(base); samples: \(out)/base-samples.png")
-            print("not wired into the main job yet: preference pairs, the fine-tunes (sft, uniform, discounted, dde), the paired comparison and the report (issue 4)")
+            try FileIO.writeAtomically(Array(ComparisonReport.csv(rows).utf8), to: out + "/report.csv")
+            try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: out + "/report.md")
+            print("report: \(out)/report.md, \(out)/report.csv")
         }
     }
 }

@@ -6,7 +6,7 @@
 /// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + compare + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -128,6 +128,14 @@ public enum ConfigKeys {
         ConfigKey("eval.guidance", .float, "3", "classifier-free guidance when evaluating", .atLeast(0.0)),
         ConfigKey("eval.seed", .int, "1000", "seed of the evaluation noise (shared by every model)", .atLeast(0)),
         ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", "bootstrap resamples for the 95% intervals", .atLeast(100)),
+    ])
+
+    /// The main job: which fine-tunes to run and compare.
+    static let compare = section("compare", [
+        ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", "losses the main job fine-tunes and compares"),
+        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", "annotators whose pairs each method is trained on"),
+        ConfigKey("compare.seeds", .intList, "0", "fine-tune seeds per method and annotator (the base and the pairs are shared)"),
+        ConfigKey("dry_run", .bool, "false", "print the plan, which stages are cached, and an estimated time; run nothing"),
     ])
 
     /// `dde-train bench`.

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The comparison's outputs: `report.csv` (one row per method x train annotator x eval
+/// annotator, means over seeds) and the table (rows base and the methods, columns the
+/// annotators, each model scored by the annotator that labelled its pairs: the paper's layout).
+public enum ComparisonReport {
+    public static let header = "method,train_annotator,eval_annotator,mean,ci_low,ci_high,change_pct,change_ci_low,change_ci_high,beat_ratio,beat_ci_low,beat_ci_high,seed_spread"
+    static let methodOrder = ["base", "sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]
+
+    struct Aggregate {
+        var method, train, eval: String
+        var mean, low, high: Double
+        var change, changeLow, changeHigh, beat, beatLow, beatHigh: Double?
+        var spread: Double
+    }
+
+    /// Rows grouped by (method, train annotator, eval annotator); every number is the mean over
+    /// seeds, `seed_spread` the range of the mean across seeds.
+    static func aggregate(_ rows: [ReportRow]) -> [Aggregate] {
+        var groups: [String: [ReportRow]] = [:], order: [String] = []
+        for r in rows {
+            let key = "\(r.method)|\(r.trainAnnotator)|\(r.evalAnnotator)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(r)
+        }
+        func avg(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
+        return order.map { key in
+            let g = groups[key]!, c = g.compactMap(\.comparison)
+            let means = g.map(\.mean)
+            return Aggregate(method: g[0].method, train: g[0].trainAnnotator, eval: g[0].evalAnnotator, mean: avg(means),
+                             low: avg(g.map(\.low)), high: avg(g.map(\.high)),
+                             change: c.isEmpty ? nil : avg(c.map(\.changePercent)),
+                             changeLow: c.isEmpty ? nil : avg(c.map(\.changeInterval.low)),
+                             changeHigh: c.isEmpty ? nil : avg(c.map(\.changeInterval.high)),
+                             beat: c.isEmpty ? nil : avg(c.map(\.beatRatio)), beatLow: c.isEmpty ? nil : avg(c.map(\.beatInterval.low)),
+                             beatHigh: c.isEmpty ? nil : avg(c.map(\.beatInterval.high)),
+                             spread: (means.max() ?? 0) - (means.min() ?? 0))
+        }
+    }
+
+    public static func csv(_ rows: [ReportRow]) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        var text = header + "\n"
+        for a in aggregate(rows) {
+            let change = a.method == "base" ? "0" : f(a.change)
+            text += [a.method, a.train, a.eval, f(a.mean), f(a.low), f(a.high), change, a.method == "base" ? "" : f(a.changeLow),
+                     a.method == "base" ? "" : f(a.changeHigh), f(a.beat), f(a.beatLow), f(a.beatHigh), f(a.spread)].joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// The table: a method's cell under annotator X is its fine-tune on X's pairs, scored by X.
+    public static func table(_ rows: [ReportRow]) -> String {
+        let aggregates = aggregate(rows)
+        let annotators = AnnotatorSet.names
+        let methods = methodOrder.filter { m in aggregates.contains { $0.method == m } }
+        let width = 34
+        var text = "method".padding(toLength: 12, withPad: " ", startingAt: 0)
+            + annotators.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
+        for m in methods {
+            var line = m.padding(toLength: 12, withPad: " ", startingAt: 0)
+            for a in annotators {
+                let cell: String
+                if let r = aggregates.first(where: { $0.method == m && $0.eval == a && ($0.method == "base" || $0.train == a) }) {
+                    if let change = r.change, let lo = r.changeLow, let hi = r.changeHigh, let beat = r.beat {
+                        cell = String(format: "%.3f %+.1f%% [%+.1f,%+.1f] b%.2f", r.mean, change, lo, hi, beat)
+                    } else {
+                        cell = String(format: "%.3f [%.3f,%.3f]", r.mean, r.low, r.high)
+                    }
+                } else {
+                    cell = "-"
+                }
+                line += cell.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            text += line + "\n"
+        }
+        return text
+    }
+}

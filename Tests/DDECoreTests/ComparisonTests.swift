@@ -1,0 +1,57 @@
+import XCTest
+import DDECore
+
+final class ComparisonTests: XCTestCase {
+    /// Hand case: 2 prompts x 2 images. Tuned beats base on 3 of 4 twins and ties on 1.
+    func testPairedComparisonByHand() {
+        let base: [Double] = [0.5, 0.5, 0.4, 0.6]
+        let tuned: [Double] = [0.6, 0.5, 0.5, 0.7]
+        let c = PairedComparison(tuned: tuned, base: base, perPrompt: 2, resamples: 500, seed: 1)
+        XCTAssertEqual(c.mean, 0.575, accuracy: 1e-12)
+        XCTAssertEqual(c.changePercent, 100 * (0.575 - 0.5) / 0.5, accuracy: 1e-9)
+        XCTAssertEqual(c.beatRatio, (0.75 + 1.0) / 2, accuracy: 1e-12, "prompt 1: one win, one tie; prompt 2: two wins")
+        XCTAssertEqual(c.ties, 0.25)
+        XCTAssertLessThanOrEqual(c.changeInterval.low, c.changePercent)
+        XCTAssertGreaterThanOrEqual(c.changeInterval.high, c.changePercent)
+        XCTAssertGreaterThan(c.changeInterval.low, 0, "every prompt improved: the interval excludes zero")
+    }
+
+    func testIdenticalModelsTieEverywhere() {
+        let scores: [Double] = (0..<40).map { Double($0 % 7) / 7 + 0.1 }
+        let c = PairedComparison(tuned: scores, base: scores, perPrompt: 4, resamples: 300, seed: 2)
+        XCTAssertEqual(c.changePercent, 0)
+        XCTAssertEqual(c.changeInterval.low, 0)
+        XCTAssertEqual(c.changeInterval.high, 0)
+        XCTAssertEqual(c.beatRatio, 0.5)
+        XCTAssertEqual(c.ties, 1)
+    }
+
+    /// The whole main job at toy size: every stage runs, report.csv has the exact header and a
+    /// row per method x train annotator x eval annotator; a second run reuses every stage, and a
+    /// run with other fine-tune settings in the same folder refuses instead of overwriting.
+    func testMainJobAtToySize() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dde-cmp-\(UInt64.random(in: 0...UInt64.max))").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let overrides = [
+            "out=\(folder)", "block_out_channels=8,16", "norm_num_groups=4", "sample_size=8", "encoder.dim=8",
+            "pretrain.batch=8", "pretrain.steps=3", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=2",
+            "annotators.steps=5", "annotators.batch=8", "annotators.eval_images=16", "annotators.min_accuracy=0",
+            "pairs.samples_per_prompt=2", "compare.methods=sft,dde", "compare.annotators=aesthetic", "steps=2", "batch=2",
+            "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
+        ]
+        let config = try ConfigLoader.load(file: nil, overrides: overrides)
+        let rows = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        let csv = ComparisonReport.csv(rows).split(separator: "\n")
+        XCTAssertEqual(String(csv[0]), ComparisonReport.header)
+        XCTAssertEqual(csv.count, 1 + 3 + 2 * 3, "base x 3 eval annotators, 2 methods x 1 train annotator x 3")
+        XCTAssertTrue(csv[1].hasPrefix("base,,align,"))
+        XCTAssertTrue(csv.contains { $0.hasPrefix("dde,aesthetic,pick,") })
+        let plan = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
+        XCTAssertTrue(plan.filter { $0.stage.hasPrefix("train-") || $0.stage.hasPrefix("pairs-") || $0.stage == "pretrain" }
+                        .allSatisfy(\.cached), "\(plan)")
+        let changed = try ConfigLoader.load(file: nil, overrides: overrides + ["lr=1e-3"])
+        XCTAssertThrowsError(try Comparison(config: changed, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()) {
+            XCTAssertTrue("\($0)".contains("lr: "), "\($0)")
+        }
+    }
+}
