@@ -36,6 +36,10 @@ struct CompareCommand: ParsableCommand {
             print(heading)
             print(table)
             try FileIO.writeAtomically(Array(ComparisonReport.csv(rows).utf8), to: out + "/report.csv")
+            let dist = ComparisonReport.distributionCSV(comparison.distribution)
+            try FileIO.writeAtomically(Array(dist.utf8), to: out + "/report-dist.csv")
+            print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
+            print(dist, terminator: "")
             try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: out + "/report.md")
             print("report: \(out)/report.md, \(out)/report.csv")
         }

@@ -40,7 +40,11 @@ final class ComparisonTests: XCTestCase {
             "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
         ]
         let config = try ConfigLoader.load(file: nil, overrides: overrides)
-        let rows = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        let comparison = Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver())
+        let rows = try comparison.run()
+        let dist = ComparisonReport.distributionCSV(comparison.distribution).split(separator: "\n")
+        XCTAssertEqual(String(dist[0]), "method,train_annotator,fd,is,colour_error")
+        XCTAssertEqual(dist.count, 4, "the header, then base, sft-aesthetic, dde-aesthetic")
         let csv = ComparisonReport.csv(rows).split(separator: "\n")
         XCTAssertEqual(String(csv[0]), ComparisonReport.header)
         XCTAssertEqual(csv.count, 1 + 3 + 2 * 3, "base x 3 eval annotators, 2 methods x 1 train annotator x 3")

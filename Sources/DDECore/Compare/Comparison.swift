@@ -91,6 +91,10 @@ public final class Comparison {
         return rows
     }
 
+    /// Per model (base first): the distribution metrics against clean renders of the test
+    /// prompts (Frechet distance of align features, Inception-Score analog, colour error).
+    public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
+
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -104,6 +108,15 @@ public final class Comparison {
         let test = ShapesWorld.split().test
         observer.note("evaluating the base model on \(test.count) test prompts")
         let baseEval = ModelEvaluation.run(baseModel, annotators: annotators, prompts: test, config: config)
+        let size = baseModel.config.sampleSize
+        let reference = DistributionMetrics.reference(prompts: test, size: size, classifier: annotators.align.classifier,
+                                                      seed: UInt64(config.int("eval.seed")))
+        func distributionReport(_ e: ModelEvaluation) throws -> DistributionReport {
+            let prompts = e.prompts.flatMap { [ShapesPrompt](repeating: $0, count: e.perPrompt) }
+            return try DistributionMetrics.report(images: e.images.flatMap { $0 }, prompts: prompts, size: size,
+                                                  classifier: annotators.align.classifier, reference: reference)
+        }
+        distribution = [("base", "", nil, try distributionReport(baseEval))]
         var rows: [ReportRow] = []
         let resamples = config.int("eval.bootstrap"), evalSeed = UInt64(config.int("eval.seed"))
         for name in AnnotatorSet.names {
@@ -129,6 +142,7 @@ public final class Comparison {
             }
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
+            distribution.append((r.method, r.annotator, r.seed, try distributionReport(e)))
             for name in AnnotatorSet.names {
                 let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
                                            resamples: resamples, seed: evalSeed)

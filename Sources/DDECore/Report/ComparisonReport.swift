@@ -76,4 +76,22 @@ public enum ComparisonReport {
         }
         return text
     }
+
+    /// `report-dist.csv`: per method and train annotator (means over seeds), the Frechet
+    /// distance, the Inception-Score analog and the colour error (sRGB units).
+    public static func distributionCSV(_ rows: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)]) -> String {
+        var groups: [String: [DistributionReport]] = [:], order: [String] = []
+        for r in rows {
+            let key = "\(r.method),\(r.trainAnnotator)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(r.report)
+        }
+        var text = "method,train_annotator,fd,is,colour_error\n"
+        for key in order {
+            let g = groups[key]!, n = Double(g.count)
+            text += key + String(format: ",%.6f,%.6f,%.4f\n", g.map(\.fd).reduce(0, +) / n, g.map(\.inceptionScore).reduce(0, +) / n,
+                                 g.map(\.colourError).reduce(0, +) / n)
+        }
+        return text
+    }
 }
