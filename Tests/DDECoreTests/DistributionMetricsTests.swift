@@ -25,7 +25,7 @@ final class DistributionMetricsTests: XCTestCase {
 
         let same = DistributionMetrics.referenceImages(prompts: prompts, perPrompt: k, size: size, seed: 7)
         let selfReport = try DistributionMetrics.report(images: same, prompts: repeated, size: size, classifier: c, reference: reference)
-        XCTAssertEqual(selfReport.fd, 0, accuracy: 1e-9)
+        XCTAssertEqual(selfReport.fd, 0, accuracy: 1e-6, "rounding: the square root of near-zero eigenvalues amplifies 1e-16 to ~1e-8")
 
         let renderer = ShapesRenderer(size: size)
         var rng = RandomStream(seed: 8, stream: 3)
