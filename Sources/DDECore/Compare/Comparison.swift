@@ -127,6 +127,7 @@ public final class Comparison {
         for a in Set(runs.map(\.annotator)).sorted() {
             let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
             if try cached(folder, sig) { observer.note("pairs-\(a): reusing \(folder)"); continue }
+            observer.note("pairs-\(a): sampling \(config.int("pairs.samples_per_prompt")) images per training prompt")
             let s = try PairsBuilder.build(baseModel, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train,
                                            config: try config.overriding(["annotator": a]), folder: folder)
             observer.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
@@ -134,13 +135,16 @@ public final class Comparison {
         }
         for r in runs {
             let folder = out + "/train-\(r.name)", sig = try trainSignature(r), c = try runConfig(r)
-            if try !cached(folder, sig) {
+            if try cached(folder, sig) {
+                observer.note("train-\(r.name): reusing \(folder)")
+            } else {
                 let pairs = try PreferencePairs.load(out + "/pairs-\(r.annotator)/pairs.jsonl", size: baseModel.config.sampleSize,
                                                      skipBad: false)
                 try FineTuner(config: c, folder: folder, build: build, observer: observer).run(base: base, pairs: pairs)
                 try finish(folder, sig)
             }
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
+            observer.note("eval-\(r.name): \(test.count) test prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
             distribution.append((r.method, r.annotator, r.seed, try distributionReport(e)))
             for name in AnnotatorSet.names {
