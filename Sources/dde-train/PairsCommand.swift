@@ -14,15 +14,11 @@ struct PairsCommand: ParsableCommand {
 
     func run() throws {
         try options.execute { config in
-            let out = config.outDirectory, name = config.string("annotator")
-            let base = config.string("base").isEmpty ? out + "/pretrain/model.safetensors" : config.string("base")
-            let (model, _) = try Checkpoint.loadModel(base)
-            let annotators = try AnnotatorSet.load(folder: out + "/annotators")
-            let folder = out + "/pairs-\(name)"
-            let s = try PairsBuilder.build(model, annotator: annotators.named(name)!, prompts: ShapesWorld.split().train,
-                                           config: config, folder: folder)
-            print(String(format: "%@/pairs.jsonl: %d pairs from %d prompts (mean score gap %.3f) in %.0f s", folder, s.pairs,
-                         s.prompts, s.meanGap, s.seconds))
+            let (model, _) = try Checkpoint.loadModel(Pretrainer.basePath(config))
+            let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
+            let path = try Comparison(config: config, build: Build.info, observer: ProgressLine())
+                .pairs(annotator: config.string("annotator"), base: model, annotators: annotators)
+            print(path)
         }
     }
 }

@@ -15,9 +15,17 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try options.execute { config in
             let out = config.outDirectory, annotator = config.string("annotator")
-            let base = config.string("base").isEmpty ? out + "/pretrain/model.safetensors" : config.string("base")
-            let pairsPath = config.string("pairs").isEmpty ? out + "/pairs-\(annotator)/pairs.jsonl" : config.string("pairs")
+            let base = Pretrainer.basePath(config)
             let (model, _) = try Checkpoint.loadModel(base)
+            if config.string("pairs").isEmpty {
+                // This run's own pairs: the same stage, signature and folder as the main job.
+                let run = Comparison.Run(method: config.string("loss"), annotator: annotator, seed: config.int("seed"))
+                let folder = try Comparison(config: config, build: Build.info, observer: ProgressLine())
+                    .fineTune(run, base: base, size: model.config.sampleSize)
+                print("\(folder)/model.safetensors")
+                return
+            }
+            let pairsPath = config.string("pairs")
             let pairs = try PreferencePairs.load(pairsPath, size: model.config.sampleSize, skipBad: config.bool("data.skip_bad"))
             if !pairs.skipped.isEmpty { FileHandle.standardError.write(Data("pairs: skipped \(pairs.skipped.count) bad lines\n".utf8)) }
             let folder = out + "/train-\(config.string("loss"))-\(pairs.annotator ?? annotator)"

@@ -29,6 +29,11 @@ public final class Comparison {
         public let method: String
         public let annotator: String
         public let seed: Int
+        public init(method: String, annotator: String, seed: Int) {
+            self.method = method
+            self.annotator = annotator
+            self.seed = seed
+        }
         public var name: String { "\(method)-\(annotator)-s\(seed)" }
     }
 
@@ -95,6 +100,39 @@ public final class Comparison {
     /// prompts (Frechet distance of align features, Inception-Score analog, colour error).
     public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
 
+    /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): reused when made with the
+    /// same settings, refused when made with others; returns the pairs file.
+    @discardableResult
+    public func pairs(annotator a: String, base: TextToImageModel, annotators: AnnotatorSet) throws -> String {
+        let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
+        if try cached(folder, sig) {
+            observer?.note("pairs-\(a): reusing \(folder)")
+        } else {
+            observer?.note("pairs-\(a): sampling \(config.int("pairs.samples_per_prompt")) images per training prompt")
+            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train,
+                                           config: try config.overriding(["annotator": a]), folder: folder)
+            observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
+            try finish(folder, sig)
+        }
+        return folder + "/pairs.jsonl"
+    }
+
+    /// One fine-tune (`<out>/train-<method>-<annotator>-s<seed>`) on its annotator's pairs, reused
+    /// or refused like every stage; returns its folder.
+    @discardableResult
+    public func fineTune(_ r: Run, base: String, size: Int) throws -> String {
+        let folder = out + "/train-\(r.name)", sig = try trainSignature(r)
+        if try cached(folder, sig) {
+            observer?.note("train-\(r.name): reusing \(folder)")
+            return folder
+        }
+        let pairs = try PreferencePairs.load(out + "/pairs-\(r.annotator)/pairs.jsonl", size: size, skipBad: config.bool("data.skip_bad"))
+        try FineTuner(config: try runConfig(r), folder: folder, build: build, observer: observer ?? SilentObserver())
+            .run(base: base, pairs: pairs)
+        try finish(folder, sig)
+        return folder
+    }
+
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -125,24 +163,10 @@ public final class Comparison {
                                   high: s.high, comparison: nil))
         }
         for a in Set(runs.map(\.annotator)).sorted() {
-            let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
-            if try cached(folder, sig) { observer.note("pairs-\(a): reusing \(folder)"); continue }
-            observer.note("pairs-\(a): sampling \(config.int("pairs.samples_per_prompt")) images per training prompt")
-            let s = try PairsBuilder.build(baseModel, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train,
-                                           config: try config.overriding(["annotator": a]), folder: folder)
-            observer.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
-            try finish(folder, sig)
+            try pairs(annotator: a, base: baseModel, annotators: annotators)
         }
         for r in runs {
-            let folder = out + "/train-\(r.name)", sig = try trainSignature(r), c = try runConfig(r)
-            if try cached(folder, sig) {
-                observer.note("train-\(r.name): reusing \(folder)")
-            } else {
-                let pairs = try PreferencePairs.load(out + "/pairs-\(r.annotator)/pairs.jsonl", size: baseModel.config.sampleSize,
-                                                     skipBad: false)
-                try FineTuner(config: c, folder: folder, build: build, observer: observer).run(base: base, pairs: pairs)
-                try finish(folder, sig)
-            }
+            let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
             observer.note("eval-\(r.name): \(test.count) test prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)

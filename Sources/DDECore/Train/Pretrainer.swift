@@ -20,6 +20,11 @@ public final class Pretrainer {
         self.observer = observer
     }
 
+    /// The base model a later stage starts from: the `base` key, or this run's pretrain stage.
+    public static func basePath(_ config: Config) -> String {
+        config.string("base").isEmpty ? config.outDirectory + "/pretrain/model.safetensors" : config.string("base")
+    }
+
     public static func unetConfig(_ config: Config) -> UNetConfig {
         UNetConfig(blockOutChannels: config.intList("block_out_channels"), layersPerBlock: config.int("layers_per_block"),
                    normNumGroups: config.int("norm_num_groups"), sampleSize: config.int("sample_size"))
