@@ -31,11 +31,15 @@ struct CompareCommand: ParsableCommand {
             let rows = try comparison.run()
             let out = config.outDirectory
             let table = ComparisonReport.table(rows)
-            let heading = "test prompts x \(config.int("eval.images_per_prompt")) images, DDIM \(config.int("eval.steps")) steps, guidance \(config.double("eval.guidance")); "
+            let heading = "\(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images, DDIM \(config.int("eval.steps")) steps, guidance \(config.double("eval.guidance")); "
                 + "mean, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator of its pairs"
             print(heading)
             print(table)
             try FileIO.writeAtomically(Array(ComparisonReport.csv(rows).utf8), to: out + "/report.csv")
+            if rows.contains(where: { !$0.setting.isEmpty }) {
+                try FileIO.writeAtomically(Array(ComparisonReport.sweepCSV(rows).utf8), to: out + "/sweep.csv")
+                print("sweep: \(out)/sweep.csv (one row per method, grid point, train and eval annotator)")
+            }
             let dist = ComparisonReport.distributionCSV(comparison.distribution)
             try FileIO.writeAtomically(Array(dist.utf8), to: out + "/report-dist.csv")
             print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")

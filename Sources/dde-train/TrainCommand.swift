@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try options.execute { config in
-            let out = config.outDirectory, annotator = config.string("annotator")
+            let annotator = config.string("annotator")
             let base = Pretrainer.basePath(config)
             let (model, _) = try Checkpoint.loadModel(base)
             if config.string("pairs").isEmpty {
@@ -25,13 +25,9 @@ struct TrainCommand: ParsableCommand {
                 print("\(folder)/model.safetensors")
                 return
             }
-            let pairsPath = config.string("pairs")
-            let pairs = try PreferencePairs.load(pairsPath, size: model.config.sampleSize, skipBad: config.bool("data.skip_bad"))
-            if !pairs.skipped.isEmpty { FileHandle.standardError.write(Data("pairs: skipped \(pairs.skipped.count) bad lines\n".utf8)) }
-            let folder = out + "/train-\(config.string("loss"))-\(pairs.annotator ?? annotator)"
-            let path = try FineTuner(config: config, folder: folder, build: Build.info, observer: ProgressLine())
-                .run(base: base, pairs: pairs)
-            print("\(path): \(config.string("loss")) on \(pairs.pairs.count) pairs")
+            let (folder, pairs) = try Comparison(config: config, build: Build.info, observer: ProgressLine())
+                .fineTune(pairsFile: config.string("pairs"), base: base, size: model.config.sampleSize)
+            print("\(folder)/model.safetensors: \(config.string("loss")) on \(pairs.pairs.count) pairs")
         }
     }
 }

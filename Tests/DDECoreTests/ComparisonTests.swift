@@ -57,5 +57,29 @@ final class ComparisonTests: XCTestCase {
         XCTAssertThrowsError(try Comparison(config: changed, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()) {
             XCTAssertTrue("\($0)".contains("lr: "), "\($0)")
         }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/pairs-aesthetic/heldout.jsonl"), "held-out pairs")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/train-dde-aesthetic-s0/heldout.csv"))
+
+        // A sweep in another folder: the stages of the first run are copied (same settings), the
+        // grid runs SFT once per lr and every other method at every point, on validation prompts.
+        let sweepFolder = folder + "-sweep"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: sweepFolder) }
+        let sweep = try ConfigLoader.load(file: nil, overrides: overrides.filter { !$0.hasPrefix("out=") } + [
+            "out=\(sweepFolder)", "reuse=\(folder)", "compare.beta=50,100", "compare.lr=1e-4", "eval.prompts=validation"])
+        let grid = Comparison(config: sweep, build: BuildInfo(commit: "test"), observer: SilentObserver())
+        XCTAssertEqual(grid.runs.map(\.name), ["sft-aesthetic-s0-lr=0.0001", "dde-aesthetic-s0-beta=50-lr=0.0001",
+                                                "dde-aesthetic-s0-beta=100-lr=0.0001"])
+        let sweepRows = try grid.run()
+        for stage in ["pretrain", "annotators", "pairs-aesthetic"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: sweepFolder + "/" + stage), "\(stage) copied")
+        }
+        let sweepCSV = ComparisonReport.sweepCSV(sweepRows).split(separator: "\n")
+        XCTAssertEqual(sweepCSV.count, 1 + 3 + 3 * 3)
+        XCTAssertTrue(sweepCSV.contains { $0.hasPrefix("dde,beta=50 lr=0.0001,aesthetic,aesthetic,") }, "\(sweepCSV)")
+        XCTAssertTrue(ComparisonReport.table(sweepRows).contains("dde beta=100 lr=0.0001"))
+        let resolved = try String(contentsOfFile: sweepFolder + "/train-dde-aesthetic-s0-beta=100-lr=0.0001/config.resolved.conf",
+                                  encoding: .utf8)
+        XCTAssertTrue(resolved.split(separator: "\n").contains { $0.hasPrefix("beta ") && $0.contains("= 100.0 ") },
+                      resolved)
     }
 }

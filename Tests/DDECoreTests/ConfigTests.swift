@@ -340,6 +340,27 @@ final class ConfigTests: XCTestCase {
 
     // MARK: - The repository
 
+    /// Fair tuning: each method's own beta and lr (DDE's ablations share DDE's), the global
+    /// keys otherwise; resolving twice changes nothing, and a grid point wins over both.
+    func testMethodSettingsResolve() throws {
+        let config = try ConfigLoader.load(file: nil, overrides: ["beta=5000", "lr=2e-5", "dde.beta=300", "uniform.lr=1e-5", "sft.lr=3e-5"])
+        XCTAssertEqual(config.methodSettings("dde").beta, 300)
+        XCTAssertEqual(config.methodSettings("dde-step").beta, 300)
+        XCTAssertEqual(config.methodSettings("dde-single").lr, 2e-5)
+        XCTAssertEqual(config.methodSettings("uniform").beta, 5000)
+        XCTAssertEqual(config.methodSettings("uniform").lr, 1e-5)
+        XCTAssertEqual(config.methodSettings("sft").lr, 3e-5)
+        XCTAssertEqual(config.methodSettings("discounted").lr, 2e-5)
+        let dde = try config.forMethod("dde-single")
+        XCTAssertEqual(dde.string("loss"), "dde-single")
+        XCTAssertEqual(dde.double("beta"), 300)
+        XCTAssertEqual(try dde.forMethod("dde-single").double("beta"), 300, "idempotent")
+        let point = try config.forMethod("dde", beta: 50, lr: 1e-4)
+        XCTAssertEqual(point.double("beta"), 50)
+        XCTAssertEqual(try point.forMethod("dde").double("beta"), 50, "a grid point stays")
+        XCTAssertEqual(try point.forMethod("dde").double("lr"), 1e-4)
+    }
+
     func testShippedConfigsResolve() throws {
         let configs = Self.packageRoot.appendingPathComponent("configs").path
         let smoke = try ConfigLoader.load(file: configs + "/smoke.conf", overrides: [])

@@ -58,15 +58,17 @@ final class FineTunerTests: XCTestCase {
     }
 
     /// A DDE fine-tune stopped after step 2 and resumed ends bit-identical to an uninterrupted
-    /// one: weights, AdamW moments and the record (values and update counts).
+    /// one: weights, AdamW moments, the record (values and update counts) and every log.
     func testResumeEqualsAnUninterruptedRunIncludingTheRecord() throws {
         let (base, model, pairs) = try fixture()
+        let heldout = PreferencePairs(pairs: Array(pairs.pairs.suffix(5)), ties: 0, skipped: [], annotator: "test")
         let common = base.settings.filter { $0.origin == .commandLine }.map { "\($0.key.name)=\($0.value.text)" }
-            + ["loss=dde", "batch=4", "lr=1e-3", "beta=100", "train.checkpoint_every=2", "dde.record_buckets=10"]
+            + ["loss=dde", "batch=4", "lr=1e-3", "beta=100", "train.checkpoint_every=2", "dde.record_buckets=10",
+               "train.log_every=1", "train.credit_every=1", "train.probe_pairs=2"]
         let a = temporaryFolder(), b = temporaryFolder()
         func run(_ folder: String, _ extra: [String]) throws {
             try FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra), folder: folder,
-                          build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs)
+                          build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs, heldout: heldout)
         }
         try run(a, ["steps=4"])
         try run(b, ["steps=2"])
@@ -80,7 +82,49 @@ final class FineTunerTests: XCTestCase {
         XCTAssertEqual(try ca.values("record.entries", as: Double.self), try cb.values("record.entries", as: Double.self))
         XCTAssertEqual(try ca.values("record.updates", as: Int64.self), try cb.values("record.updates", as: Int64.self))
         XCTAssertGreaterThan(try ca.values("record.updates", as: Int64.self).reduce(0, +), 0)
-        XCTAssertEqual(try String(contentsOfFile: a + "/record.csv", encoding: .utf8),
-                       try String(contentsOfFile: b + "/record.csv", encoding: .utf8))
+        for file in ["record.csv", "heldout.csv", "credit.csv", "record-history.csv"] {
+            XCTAssertEqual(try String(contentsOfFile: a + "/" + file, encoding: .utf8),
+                           try String(contentsOfFile: b + "/" + file, encoding: .utf8), file)
+        }
+        let metricsA = try String(contentsOfFile: a + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let metricsB = try String(contentsOfFile: b + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metricsA.count, metricsB.count)
+        XCTAssertEqual(metricsA.map { $0.split(separator: ",").dropLast() }, metricsB.map { $0.split(separator: ",").dropLast() },
+                       "every column but the last (seconds)")
+    }
+
+    /// The held-out accuracy, the record history and the credit probe only read the training
+    /// state: a run that logs them ends with the same weights as one that does not, and the
+    /// files hold a row per logged step (and per bucket).
+    func testDiagnosticsLeaveTrainingUnchanged() throws {
+        let (base, model, pairs) = try fixture()
+        let heldout = PreferencePairs(pairs: Array(pairs.pairs.suffix(5)), ties: 0, skipped: [], annotator: "test")
+        let common = base.settings.filter { $0.origin == .commandLine }.map { "\($0.key.name)=\($0.value.text)" }
+            + ["batch=4", "steps=4", "lr=1e-3", "beta=100", "dde.record_buckets=10", "train.probe_pairs=3"]
+        for loss in ["dde", "sft"] {
+            let quiet = temporaryFolder(), logged = temporaryFolder()
+            for (folder, extra) in [(quiet, ["train.log_every=0", "train.credit_every=0"]), (logged, ["train.log_every=1", "train.credit_every=2"])] {
+                try FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra + ["loss=\(loss)"]), folder: folder,
+                              build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs, heldout: heldout)
+            }
+            let q = try SafeTensorsReader(contentsOf: quiet + "/model.safetensors"), l = try SafeTensorsReader(contentsOf: logged + "/model.safetensors")
+            for name in q.names { XCTAssertEqual(try q.floats(name), try l.floats(name), "\(loss): \(name)") }
+            func lines(_ file: String) -> [Substring] {
+                ((try? String(contentsOfFile: logged + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n")
+            }
+            XCTAssertEqual(lines("heldout.csv").first, "step,loss,implicit_acc,z")
+            XCTAssertEqual(lines("heldout.csv").count, 1 + 5, "\(loss): steps 0...4")
+            XCTAssertEqual(lines("credit.csv").first, "step,bucket,t_low,t_high,density,mean_abs_dLdD,grad_norm")
+            XCTAssertEqual(lines("credit.csv").count, 1 + 3 * 10, "\(loss): steps 0, 2, 4 x 10 buckets")
+            XCTAssertEqual(lines("record-history.csv").count, loss == "dde" ? 1 + 5 * 10 : 0, loss)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: quiet + "/heldout.csv"))
+            // Step 0: the policy is the reference, so every held-out z is 0 and the loss ln 2.
+            let first = lines("heldout.csv")[1].split(separator: ",")
+            XCTAssertEqual(Double(first[1])!, log(2), accuracy: 1e-12, loss)
+            XCTAssertEqual(Double(first[2])!, 0, "no pair has z > 0 at step 0")
+            let creditRows = lines("credit.csv").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+            XCTAssertTrue(creditRows.allSatisfy { abs($0[4] - 1) < 1e-9 }, "\(loss) draws t uniformly: density 1 everywhere")
+            XCTAssertTrue(creditRows.allSatisfy { $0[6] > 0 && $0[6].isFinite }, "a gradient norm in every bucket")
+        }
     }
 }

@@ -119,6 +119,24 @@ final class PreferenceLossTests: XCTestCase {
         XCTAssertGreaterThan(counts[0], 8 * counts[20], "0.9^20 = 0.12: the noisiest steps dominate")
     }
 
+    /// The credit profile's density: drawProbability is the law drawTimestep samples from
+    /// (sums to 1, zero outside t_range, gamma^n-shaped for Discounted).
+    func testDrawProbabilityIsTheSamplingLaw() throws {
+        let discounted = make(.discounted)
+        XCTAssertEqual((1...1000).map(discounted.drawProbability).reduce(0, +), 1, accuracy: 1e-12)
+        XCTAssertEqual(discounted.drawProbability(1000) / discounted.drawProbability(1), pow(0.9, -49), accuracy: 1e-6,
+                       "n(1000) = 0, n(1) = 49")
+        let segment = make(.uniform) { $0.range = try! TimestepRange.parse("0.3:0.4", T: 1000) }
+        XCTAssertEqual(segment.drawProbability(300), 0)
+        XCTAssertEqual(segment.drawProbability(301), 0.01, accuracy: 1e-15)
+        XCTAssertEqual((1...1000).map(segment.drawProbability).reduce(0, +), 1, accuracy: 1e-12)
+        var rng = RandomStream(seed: 3)
+        var high = 0
+        for _ in 0..<100_000 where discounted.drawTimestep(&rng) > 900 { high += 1 }
+        let expected = (901...1000).map(discounted.drawProbability).reduce(0, +) * 100_000
+        XCTAssertEqual(Double(high), expected, accuracy: 5 * expected.squareRoot())
+    }
+
     func testTimestepRangeParsing() throws {
         XCTAssertEqual(try TimestepRange.parse("0:0.1", T: 1000), TimestepRange(first: 1, last: 100))
         XCTAssertEqual(try TimestepRange.parse("0.9:1", T: 1000), TimestepRange(first: 901, last: 1000))

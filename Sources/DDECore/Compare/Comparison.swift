@@ -24,23 +24,51 @@ public final class Comparison {
                             "grad_clip", "grad_accum", "seed"]
     static let evalKeys = ["eval.images_per_prompt", "eval.steps", "eval.guidance", "eval.seed", "sampler", "sample.eta"]
 
-    /// One fine-tune of the plan.
+    /// One fine-tune of the plan; `beta` and `lr` are set at a grid point of a sweep
+    /// (`compare.beta`, `compare.lr`), else the method's own values apply (`Config.methodSettings`).
     public struct Run: Sendable {
         public let method: String
         public let annotator: String
         public let seed: Int
-        public init(method: String, annotator: String, seed: Int) {
+        public let beta: Double?
+        public let lr: Double?
+        public init(method: String, annotator: String, seed: Int, beta: Double? = nil, lr: Double? = nil) {
             self.method = method
             self.annotator = annotator
             self.seed = seed
+            self.beta = beta
+            self.lr = lr
         }
-        public var name: String { "\(method)-\(annotator)-s\(seed)" }
+        public var name: String { "\(method)-\(annotator)-s\(seed)" + setting.replacingOccurrences(of: " ", with: "-") }
+        /// The grid point, as in the sweep's table (" beta=500 lr=2e-05"), or "".
+        public var setting: String {
+            (beta.map { " beta=\(Comparison.short($0))" } ?? "") + (lr.map { " lr=\(Comparison.short($0))" } ?? "")
+        }
     }
 
+    /// A number as short as it reads back (500, 2e-05).
+    static func short(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(v)
+    }
+
+    /// Every (method, annotator, seed), at every grid point when `compare.beta` / `compare.lr` are
+    /// set (SFT has no beta, so it runs once per learning rate).
     public var runs: [Run] {
-        config.stringList("compare.methods").flatMap { m in
-            config.stringList("compare.annotators").flatMap { a in config.intList("compare.seeds").map { Run(method: m, annotator: a, seed: $0) } }
+        let betas = config.doubleList("compare.beta"), lrs = config.doubleList("compare.lr")
+        return config.stringList("compare.methods").flatMap { m in
+            let betaGrid: [Double?] = betas.isEmpty || m == "sft" ? [nil] : betas.map { $0 }
+            let lrGrid: [Double?] = lrs.isEmpty ? [nil] : lrs.map { $0 }
+            return config.stringList("compare.annotators").flatMap { a in
+                betaGrid.flatMap { b in lrGrid.flatMap { lr in
+                    config.intList("compare.seeds").map { Run(method: m, annotator: a, seed: $0, beta: b, lr: lr) }
+                } }
+            }
         }
+    }
+
+    /// The prompts models are scored on: the test split, or the validation split when tuning.
+    public var evalPrompts: [ShapesPrompt] {
+        config.string("eval.prompts") == "validation" ? ShapesWorld.split().validation : ShapesWorld.split().test
     }
 
     var out: String { config.outDirectory }
@@ -51,7 +79,7 @@ public final class Comparison {
         return [signature(c, StageCache.pretrainKeys), signature(c, StageCache.annotatorKeys), signature(c, Self.pairsKeys)].joined(separator: "\n")
     }
     func runConfig(_ run: Run) throws -> Config {
-        try config.overriding(["loss": run.method, "annotator": run.annotator, "seed": String(run.seed)])
+        try config.forMethod(run.method, beta: run.beta, lr: run.lr, extra: ["annotator": run.annotator, "seed": String(run.seed)])
     }
     func trainSignature(_ run: Run) throws -> String {
         try pairsSignature(run.annotator) + "\n" + signature(try runConfig(run), Self.trainKeys)
@@ -82,9 +110,10 @@ public final class Comparison {
         let sampleCost = 0.09 * scale * Double(config.int("sample.steps")) / 25
         for a in Set(runs.map(\.annotator)).sorted() {
             let c = (try? cached(out + "/pairs-\(a)", try pairsSignature(a))) ?? false
-            rows.append(("pairs-\(a)", c, Double(ShapesWorld.split().train.count * config.int("pairs.samples_per_prompt")) * sampleCost))
+            let prompts = ShapesWorld.split().train.count + ShapesWorld.split().validation.count
+            rows.append(("pairs-\(a)", c, Double(prompts * config.int("pairs.samples_per_prompt")) * sampleCost))
         }
-        let evalCost = Double(ShapesWorld.split().test.count * config.int("eval.images_per_prompt")) * 0.09 * scale
+        let evalCost = Double(evalPrompts.count * config.int("eval.images_per_prompt")) * 0.09 * scale
             * Double(config.int("eval.steps")) / 25
         rows.append(("eval-base", false, evalCost))
         for r in runs {
@@ -100,20 +129,28 @@ public final class Comparison {
     /// prompts (Frechet distance of align features, Inception-Score analog, colour error).
     public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
 
-    /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): reused when made with the
-    /// same settings, refused when made with others; returns the pairs file.
+    /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): `pairs.jsonl` from the
+    /// training prompts and `heldout.jsonl` from the validation prompts; reused when made with the
+    /// same settings (a folder from before held-out pairs existed gets them added), refused when
+    /// made with others; returns the pairs file.
     @discardableResult
     public func pairs(annotator a: String, base: TextToImageModel, annotators: AnnotatorSet) throws -> String {
         let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
-        if try cached(folder, sig) {
+        let c = try config.overriding(["annotator": a])
+        let wasCached = try cached(folder, sig)
+        if wasCached {
             observer?.note("pairs-\(a): reusing \(folder)")
         } else {
             observer?.note("pairs-\(a): sampling \(config.int("pairs.samples_per_prompt")) images per training prompt")
-            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train,
-                                           config: try config.overriding(["annotator": a]), folder: folder)
+            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train, config: c, folder: folder)
             observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
-            try finish(folder, sig)
         }
+        if !FileManager.default.fileExists(atPath: folder + "/heldout.jsonl") {
+            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().validation, config: c,
+                                           folder: folder, file: "heldout.jsonl")
+            observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, s.pairs, s.seconds))
+        }
+        if !wasCached { try finish(folder, sig) }
         return folder + "/pairs.jsonl"
     }
 
@@ -126,25 +163,76 @@ public final class Comparison {
             observer?.note("train-\(r.name): reusing \(folder)")
             return folder
         }
-        let pairs = try PreferencePairs.load(out + "/pairs-\(r.annotator)/pairs.jsonl", size: size, skipBad: config.bool("data.skip_bad"))
+        let pairsFolder = out + "/pairs-\(r.annotator)", skipBad = config.bool("data.skip_bad")
+        let pairs = try PreferencePairs.load(pairsFolder + "/pairs.jsonl", size: size, skipBad: skipBad)
+        let heldout = FileManager.default.fileExists(atPath: pairsFolder + "/heldout.jsonl")
+            ? try PreferencePairs.load(pairsFolder + "/heldout.jsonl", size: size, skipBad: skipBad) : nil
         try FineTuner(config: try runConfig(r), folder: folder, build: build, observer: observer ?? SilentObserver())
-            .run(base: base, pairs: pairs)
+            .run(base: base, pairs: pairs, heldout: heldout)
         try finish(folder, sig)
         return folder
+    }
+
+    /// A fine-tune on a user's pairs (`pairs = PATH`, with `heldout.jsonl` beside it used when
+    /// present) in `<out>/train-<loss>-<annotator>`, guarded like every stage by a signature that
+    /// names the pairs file and its size; returns the folder.
+    @discardableResult
+    public func fineTune(pairsFile: String, base: String, size: Int) throws -> (folder: String, pairs: PreferencePairs) {
+        let skipBad = config.bool("data.skip_bad")
+        let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: skipBad)
+        if !pairs.skipped.isEmpty { observer?.note("pairs: skipped \(pairs.skipped.count) bad lines of \(pairsFile)") }
+        let loss = config.string("loss")
+        let folder = out + "/train-\(loss)-\(pairs.annotator ?? config.string("annotator"))"
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: pairsFile)[.size] as? Int) ?? 0
+        let sig = [signature(config, StageCache.pretrainKeys), "pairs = \(URL(fileURLWithPath: pairsFile).standardizedFileURL.path) (\(bytes) bytes)",
+                   signature(try config.forMethod(loss), Self.trainKeys)].joined(separator: "\n")
+        if try cached(folder, sig) {
+            observer?.note("\(folder): reusing (same pairs file and settings)")
+            return (folder, pairs)
+        }
+        let heldoutFile = URL(fileURLWithPath: pairsFile).deletingLastPathComponent().appendingPathComponent("heldout.jsonl").path
+        let heldout = FileManager.default.fileExists(atPath: heldoutFile) ? try PreferencePairs.load(heldoutFile, size: size, skipBad: skipBad) : nil
+        try FineTuner(config: config, folder: folder, build: build, observer: observer ?? SilentObserver())
+            .run(base: base, pairs: pairs, heldout: heldout)
+        try finish(folder, sig)
+        return (folder, pairs)
+    }
+
+    /// `reuse = DIR`: copies DIR's base model, annotators and pairs into this run folder when
+    /// they were made with this run's settings and this folder has none yet (how the scripts
+    /// start from the main job's stages without writing into its folder).
+    func copyReusableStages() throws {
+        let from = config.string("reuse"), fm = FileManager.default
+        guard !from.isEmpty else { return }
+        guard fm.fileExists(atPath: from) else { throw TrainingError("reuse = \(from): no such folder") }
+        let silent = SilentObserver()
+        var candidates: [(String, Bool)] = [
+            ("pretrain", StageCache.recordedSignature(from + "/pretrain/model.safetensors") == signature(config, StageCache.pretrainKeys)),
+            ("annotators", AnnotatorTrainer(config: config, folder: from + "/annotators", build: build, observer: silent).cachedClassifier != nil),
+        ]
+        for a in Set(runs.map(\.annotator)).sorted() {
+            let old = try? String(contentsOfFile: from + "/pairs-\(a)/signature.txt", encoding: .utf8)
+            candidates.append(("pairs-\(a)", old == (try pairsSignature(a))))
+        }
+        for (stage, matches) in candidates where matches && !fm.fileExists(atPath: out + "/" + stage) {
+            try fm.copyItem(atPath: from + "/" + stage, toPath: out + "/" + stage)
+            observer?.note("\(stage): copied from \(from)")
+        }
     }
 
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try config.writeResolved(to: out)
+        try copyReusableStages()
         let observer = self.observer ?? SilentObserver()
         let base = try Pretrainer(config: config, folder: out + "/pretrain", build: build, observer: observer).run()
         let annotatorTrainer = AnnotatorTrainer(config: config, folder: out + "/annotators", build: build, observer: observer)
         if annotatorTrainer.cachedClassifier == nil { try annotatorTrainer.run() }
         let annotators = try AnnotatorSet.load(folder: out + "/annotators")
         let baseModel = try Checkpoint.loadModel(base).model
-        let test = ShapesWorld.split().test
-        observer.note("evaluating the base model on \(test.count) test prompts")
+        let test = evalPrompts
+        observer.note("evaluating the base model on \(test.count) \(config.string("eval.prompts")) prompts")
         let baseEval = ModelEvaluation.run(baseModel, annotators: annotators, prompts: test, config: config)
         let size = baseModel.config.sampleSize
         let reference = DistributionMetrics.reference(prompts: test, size: size, classifier: annotators.align.classifier,
@@ -159,8 +247,8 @@ public final class Comparison {
         let resamples = config.int("eval.bootstrap"), evalSeed = UInt64(config.int("eval.seed"))
         for name in AnnotatorSet.names {
             let s = baseEval.summary(name, resamples: resamples, seed: evalSeed)
-            rows.append(ReportRow(method: "base", trainAnnotator: "", evalAnnotator: name, seed: nil, mean: s.mean, low: s.low,
-                                  high: s.high, comparison: nil))
+            rows.append(ReportRow(method: "base", trainAnnotator: "", evalAnnotator: name, seed: nil, setting: "", mean: s.mean,
+                                  low: s.low, high: s.high, comparison: nil))
         }
         for a in Set(runs.map(\.annotator)).sorted() {
             try pairs(annotator: a, base: baseModel, annotators: annotators)
@@ -168,14 +256,14 @@ public final class Comparison {
         for r in runs {
             let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
-            observer.note("eval-\(r.name): \(test.count) test prompts x \(config.int("eval.images_per_prompt")) images")
+            observer.note("eval-\(r.name): \(test.count) \(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
-            distribution.append((r.method, r.annotator, r.seed, try distributionReport(e)))
+            distribution.append((r.method + r.setting, r.annotator, r.seed, try distributionReport(e)))
             for name in AnnotatorSet.names {
                 let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
                                            resamples: resamples, seed: evalSeed)
                 rows.append(ReportRow(method: r.method, trainAnnotator: r.annotator, evalAnnotator: name, seed: r.seed,
-                                      mean: cmp.mean, low: cmp.meanInterval.low, high: cmp.meanInterval.high, comparison: cmp))
+                                      setting: r.setting.trimmingCharacters(in: .whitespaces), mean: cmp.mean, low: cmp.meanInterval.low, high: cmp.meanInterval.high, comparison: cmp))
             }
         }
         return rows
@@ -188,6 +276,8 @@ public struct ReportRow: Sendable {
     public let trainAnnotator: String
     public let evalAnnotator: String
     public let seed: Int?
+    /// The sweep's grid point ("beta=500 lr=2e-05"), or "".
+    public let setting: String
     public let mean: Double
     public let low: Double
     public let high: Double

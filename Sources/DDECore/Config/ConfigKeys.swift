@@ -82,6 +82,9 @@ public enum ConfigKeys {
         ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
         ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
         ConfigKey("train.checkpoint_every", .int, "100", unit: "steps", "fine-tune checkpoint every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("train.log_every", .int, "20", unit: "steps", "fine-tune: held-out implicit accuracy and the DDE record logged every N steps (and at 0 and the end); 0 = off", .atLeast(0)),
+        ConfigKey("train.credit_every", .int, "50", unit: "steps", "fine-tune: credit profile (per t-bucket |dL/dD| and gradient norm on a probe batch) every N steps and at the end; 0 = off", .atLeast(0)),
+        ConfigKey("train.probe_pairs", .int, "8", unit: "pairs", "fine-tune: held-out pairs in the credit-profile probe batch", .atLeast(1)),
         ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
     ])
 
@@ -97,6 +100,13 @@ public enum ConfigKeys {
     static let losses = section("losses", [
         ConfigKey("loss", .choice(["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]), "dde", "fine-tuning loss (losses.md)"),
         ConfigKey("beta", .float, "5000", "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
+        ConfigKey("sft.lr", .float, "0", "SFT's learning rate in compare and train; 0 = lr", .atLeast(0.0)),
+        ConfigKey("uniform.beta", .float, "0", "Uniform's beta in compare and train; 0 = beta", .atLeast(0.0)),
+        ConfigKey("uniform.lr", .float, "0", "Uniform's learning rate; 0 = lr", .atLeast(0.0)),
+        ConfigKey("discounted.beta", .float, "0", "Discounted's beta; 0 = beta", .atLeast(0.0)),
+        ConfigKey("discounted.lr", .float, "0", "Discounted's learning rate; 0 = lr", .atLeast(0.0)),
+        ConfigKey("dde.beta", .float, "0", "beta of DDE and its ablations (dde-single, dde-step); 0 = beta", .atLeast(0.0)),
+        ConfigKey("dde.lr", .float, "0", "learning rate of DDE and its ablations; 0 = lr", .atLeast(0.0)),
         ConfigKey("t_range", .string, "", "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
         ConfigKey("dpo.shared_noise", .bool, "true", "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
         ConfigKey("disc.gamma", .float, "0.9", "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
@@ -128,6 +138,7 @@ public enum ConfigKeys {
         ConfigKey("eval.guidance", .float, "3", "classifier-free guidance when evaluating", .atLeast(0.0)),
         ConfigKey("eval.seed", .int, "1000", "seed of the evaluation noise (shared by every model)", .atLeast(0)),
         ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", "bootstrap resamples for the 95% intervals", .atLeast(100)),
+        ConfigKey("eval.prompts", .choice(["test", "validation"]), "test", "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
     ])
 
     /// The main job: which fine-tunes to run and compare.
@@ -135,6 +146,9 @@ public enum ConfigKeys {
         ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", "losses the main job fine-tunes and compares"),
         ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", "annotators whose pairs each method is trained on"),
         ConfigKey("compare.seeds", .intList, "0", "fine-tune seeds per method and annotator (the base and the pairs are shared)"),
+        ConfigKey("compare.beta", .floatList, "", "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)"),
+        ConfigKey("compare.lr", .floatList, "", "a grid: every method is also run at each of these learning rates (empty = each method's own)"),
+        ConfigKey("reuse", .path, "", "a run folder whose base, annotators and pairs are copied when made with the same settings"),
         ConfigKey("dry_run", .bool, "false", "print the plan, which stages are cached, and an estimated time; run nothing"),
     ])
 

@@ -104,6 +104,17 @@ public final class PreferenceLoss {
         return r.first + rng.int(below: r.count)
     }
 
+    /// The probability that `drawTimestep` returns t (the credit profile's density).
+    public func drawProbability(_ t: Int) -> Double {
+        let r = settings.range
+        guard t >= r.first && t <= r.last else { return 0 }
+        if settings.kind == .discounted && !settings.discWeightMode {
+            let i = t - r.first
+            return discountCDF[i] - (i > 0 ? discountCDF[i - 1] : 0)
+        }
+        return 1 / Double(r.count)
+    }
+
     /// z for each pair and dL/dD, before this iteration's record update.
     public func evaluate(D: [Double], t: [Int]) -> Evaluation {
         precondition(settings.kind.isPreference && D.count == t.count)

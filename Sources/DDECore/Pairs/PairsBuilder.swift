@@ -4,7 +4,9 @@ import Foundation
 /// the base model (DDIM with the `sample.*` keys and guidance, distinct seeds), scored by one
 /// annotator; the best is paired with the worst, then the second best with the second worst and
 /// so on while the gap is at least `pairs.min_gap`; equal scores are never paired. Written as
-/// `pairs.jsonl` (Pick-a-Pic columns) plus `images/*.png`, and `signature.txt`.
+/// `pairs.jsonl` (Pick-a-Pic columns) plus `images/*.png`, and `signature.txt`. The same on the
+/// validation prompts gives `heldout.jsonl`, the held-out pairs of losses.md's held-out implicit
+/// accuracy (file names carry the prompt's index, so the two sets share `images/`).
 public enum PairsBuilder {
     public struct Summary {
         public var pairs: Int
@@ -14,7 +16,7 @@ public enum PairsBuilder {
     }
 
     public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [ShapesPrompt], config: Config,
-                             folder: String) throws -> Summary {
+                             folder: String, file: String = "pairs.jsonl") throws -> Summary {
         let started = Stopwatch.now()
         let images = folder + "/images"
         try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
@@ -47,7 +49,7 @@ public enum PairsBuilder {
                 k += 1
             }
         }
-        try PreferencePairs.write(rows, to: folder + "/pairs.jsonl")
+        try PreferencePairs.write(rows, to: folder + "/" + file)
         return Summary(pairs: rows.count, prompts: prompts.count, meanGap: rows.isEmpty ? 0 : gaps / Double(rows.count),
                        seconds: Stopwatch.now() - started)
     }

@@ -8,7 +8,7 @@ public enum ComparisonReport {
     static let methodOrder = ["base", "sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]
 
     struct Aggregate {
-        var method, train, eval: String
+        var method, setting, train, eval: String
         var mean, low, high: Double
         var change, changeLow, changeHigh, beat, beatLow, beatHigh: Double?
         var spread: Double
@@ -19,7 +19,7 @@ public enum ComparisonReport {
     static func aggregate(_ rows: [ReportRow]) -> [Aggregate] {
         var groups: [String: [ReportRow]] = [:], order: [String] = []
         for r in rows {
-            let key = "\(r.method)|\(r.trainAnnotator)|\(r.evalAnnotator)"
+            let key = "\(r.method)|\(r.setting)|\(r.trainAnnotator)|\(r.evalAnnotator)"
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(r)
         }
@@ -27,7 +27,7 @@ public enum ComparisonReport {
         return order.map { key in
             let g = groups[key]!, c = g.compactMap(\.comparison)
             let means = g.map(\.mean)
-            return Aggregate(method: g[0].method, train: g[0].trainAnnotator, eval: g[0].evalAnnotator, mean: avg(means),
+            return Aggregate(method: g[0].method, setting: g[0].setting, train: g[0].trainAnnotator, eval: g[0].evalAnnotator, mean: avg(means),
                              low: avg(g.map(\.low)), high: avg(g.map(\.high)),
                              change: c.isEmpty ? nil : avg(c.map(\.changePercent)),
                              changeLow: c.isEmpty ? nil : avg(c.map(\.changeInterval.low)),
@@ -49,19 +49,37 @@ public enum ComparisonReport {
         return text
     }
 
-    /// The table: a method's cell under annotator X is its fine-tune on X's pairs, scored by X.
+    /// A sweep's `sweep.csv`: report.csv's columns with the grid point after the method
+    /// (`setting`, e.g. `beta=500 lr=2e-05`) and the number of seeds.
+    public static func sweepCSV(_ rows: [ReportRow]) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        let seeds = Dictionary(grouping: rows, by: { "\($0.method)|\($0.setting)|\($0.trainAnnotator)|\($0.evalAnnotator)" }).mapValues(\.count)
+        var text = "method,setting,train_annotator,eval_annotator,mean,ci_low,ci_high,change_pct,change_ci_low,change_ci_high,beat_ratio,seed_spread,seeds\n"
+        for a in aggregate(rows) {
+            let n = seeds["\(a.method)|\(a.setting)|\(a.train)|\(a.eval)"] ?? 1
+            text += [a.method, a.setting, a.train, a.eval, f(a.mean), f(a.low), f(a.high), a.method == "base" ? "0" : f(a.change),
+                     f(a.changeLow), f(a.changeHigh), f(a.beat), f(a.spread), String(n)].joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// The table: a method's cell under annotator X is its fine-tune on X's pairs, scored by X
+    /// (one row per method, or per method and grid point in a sweep).
     public static func table(_ rows: [ReportRow]) -> String {
         let aggregates = aggregate(rows)
         let annotators = AnnotatorSet.names
-        let methods = methodOrder.filter { m in aggregates.contains { $0.method == m } }
-        let width = 34
-        var text = "method".padding(toLength: 12, withPad: " ", startingAt: 0)
+        var labels: [(method: String, setting: String)] = []
+        for m in methodOrder {
+            for a in aggregates where a.method == m && !labels.contains(where: { $0 == (m, a.setting) }) { labels.append((m, a.setting)) }
+        }
+        let width = 34, first = max(12, labels.map { $0.method.count + $0.setting.count + 3 }.max() ?? 0)
+        var text = "method".padding(toLength: first, withPad: " ", startingAt: 0)
             + annotators.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
-        for m in methods {
-            var line = m.padding(toLength: 12, withPad: " ", startingAt: 0)
+        for (m, setting) in labels {
+            var line = (setting.isEmpty ? m : m + " " + setting).padding(toLength: first, withPad: " ", startingAt: 0)
             for a in annotators {
                 let cell: String
-                if let r = aggregates.first(where: { $0.method == m && $0.eval == a && ($0.method == "base" || $0.train == a) }) {
+                if let r = aggregates.first(where: { $0.method == m && $0.setting == setting && $0.eval == a && ($0.method == "base" || $0.train == a) }) {
                     if let change = r.change, let lo = r.changeLow, let hi = r.changeHigh, let beat = r.beat {
                         cell = String(format: "%.3f %+.1f%% [%+.1f,%+.1f] b%.2f", r.mean, change, lo, hi, beat)
                     } else {

@@ -11,7 +11,8 @@ import Foundation
 /// the step from the same D.
 ///
 /// Writes into `folder`: `metrics.jsonl`/`.csv` (per step), `checkpoints/`, `record.csv` (the DDE
-/// record at the end with update counts), `model.safetensors`.
+/// record at the end with update counts and C_t), `model.safetensors`, and the diagnostics of
+/// `FineTuneDiagnostics` (`heldout.csv`, `record-history.csv`, `credit.csv`).
 public final class FineTuner {
     public let config: Config
     public let folder: String
@@ -42,16 +43,21 @@ public final class FineTuner {
     }
 
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
+    /// `heldout` (pairs of the validation prompts) feeds the held-out implicit accuracy and the
+    /// credit probe (`FineTuneDiagnostics`); without it those logs are skipped.
     @discardableResult
-    public func run(base: String, pairs: PreferencePairs) throws -> String {
+    public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
         let fm = FileManager.default
         let checkpoints = folder + "/checkpoints"
         for f in [folder, checkpoints] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        let config = try self.config.forMethod(self.config.string("loss"))
         try config.writeResolved(to: folder)
         let policy = try Checkpoint.loadModel(base).model
         let settings = try FineTuner.lossSettings(config)
         let kind = settings.kind
-        let reference = kind.isPreference ? try Checkpoint.loadModel(base).model : nil
+        let heldoutPairs = heldout?.pairs ?? []
+        let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && config.int("train.log_every") + config.int("train.credit_every") > 0)
+        let reference = needsReference ? try Checkpoint.loadModel(base).model : nil
         let schedule = Pretrainer.schedule(config)
         let loss = PreferenceLoss(settings, schedule: schedule)
         let store = policy.store
@@ -64,6 +70,7 @@ public final class FineTuner {
         let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("warmup_steps"))
         let baseLR = config.double("lr"), clip = config.double("grad_clip")
         let shared = config.bool("dpo.shared_noise")
+        let logEvery = config.int("train.log_every"), creditEvery = config.int("train.credit_every")
         var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint.
@@ -94,6 +101,8 @@ public final class FineTuner {
             observer?.note("resuming the \(kind.rawValue) fine-tune from \(path) at step \(start)")
         }
         let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
+        let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, config: config, sampleSize: policy.config.sampleSize,
+                                                  folder: folder, resumeAfterStep: start > 0 ? start : nil)
         func saveCheckpoint(_ step: Int) throws {
             var m = meta
             m["step"] = String(step)
@@ -108,49 +117,36 @@ public final class FineTuner {
             try writer.write(to: checkpoints + "/" + Checkpoint.fileName(step: step))
             Checkpoint.prune(checkpoints, keep: config.int("keep_checkpoints"))
         }
-        let s = policy.config.sampleSize, d = policy.imageSize
-        let x0 = FloatBuffer(count: 2 * batch * d), eps = FloatBuffer(count: 2 * batch * d), xt = FloatBuffer(count: 2 * batch * d)
-        let k = FloatBuffer(count: 2 * batch), e = FloatBuffer(count: 2 * batch), dE = FloatBuffer(count: 2 * batch)
-        let dPred = FloatBuffer(count: 2 * batch * d)
+        func logDiagnostics(_ step: Int) throws {
+            guard let reference else { return }
+            if logEvery > 0 && (step % logEvery == 0 || step == steps) {
+                try diagnostics.logHeldout(step: step, policy: policy, reference: reference)
+                try diagnostics.logRecord(step: step)
+            }
+            if creditEvery > 0 && (step % creditEvery == 0 || step == steps) {
+                try diagnostics.logCredit(step: step, policy: policy, reference: reference, store: store)
+            }
+        }
+        let pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
+        let dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
+        if start == 0 { try logDiagnostics(0) }
         observer?.stageBegan("train \(kind.rawValue)", total: steps, completed: start)
         for step in start..<steps {
             let t0 = Stopwatch.now()
             // Draw the batch: pairs, one t per pair, noise.
             let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
             let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
-            let images = kind.isPreference ? 2 * batch : batch
-            noiseRNG.fillNormal(eps.pointer, count: images * d)
-            if shared && kind.isPreference { (eps.pointer + batch * d).update(from: eps.pointer, count: batch * d) }
-            var prompts: [String] = []
-            for i in 0..<images {
-                let pair = chosen[i % batch]
-                let source = i < batch ? pair.winner : pair.loser
-                source.withUnsafeBufferPointer { (x0.pointer + i * d).update(from: $0.baseAddress!, count: d) }
-                let ti = t[i % batch]
-                k.pointer[i] = Float(ti - 1)
-                let (a, sn) = schedule.noisingCoefficients(ti)
-                for j in 0..<d { xt.pointer[i * d + j] = a * x0.pointer[i * d + j] + sn * eps.pointer[i * d + j] }
-                prompts.append(pair.caption)
-            }
+            pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: shared, schedule: schedule, rng: &noiseRNG)
             // Reference errors (no gradient), then the policy's.
-            var eRef = [Double](repeating: 0, count: images)
-            if let reference {
-                let pred = reference.predictNoise(xt.pointer, steps: k.pointer, prompts: prompts)
-                PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: images, c: 3, h: s, w: s)
-                for i in 0..<images { eRef[i] = Double(e.pointer[i]) }
-            }
-            let pred = policy.predictNoise(xt.pointer, steps: k.pointer, prompts: prompts)
-            PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: images, c: 3, h: s, w: s)
-            let eTheta = (0..<images).map { Double(e.pointer[$0]) }
+            let eRef = kind.isPreference ? pairBatch.errors(of: reference!).e : []
+            let (prediction, eTheta) = pairBatch.errors(of: policy)
             var metrics: [(String, Double)] = [("step", Double(step + 1))]
             var D: [Double] = []
+            var dLde: [Double]
             if kind.isPreference {
-                D = (0..<batch).map { (eTheta[$0] - eRef[$0]) - (eTheta[batch + $0] - eRef[batch + $0]) }
+                D = pairBatch.differences(policy: eTheta, reference: eRef)
                 let ev = loss.evaluate(D: D, t: t)
-                for i in 0..<batch {
-                    dE.pointer[i] = Float(ev.dLdD[i])
-                    dE.pointer[batch + i] = Float(-ev.dLdD[i])
-                }
+                dLde = ev.dLdD + ev.dLdD.map { -$0 }
                 let p = Double(batch)
                 metrics += [("loss", ev.loss), ("implicit_acc", Double(ev.z.filter { $0 > 0 }.count) / p),
                             ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
@@ -161,15 +157,11 @@ public final class FineTuner {
                     throw TrainingError("train step \(step + 1): the loss is \(ev.loss); stopped (lower lr or beta)")
                 }
             } else {
-                let l = eTheta.reduce(0, +) / Double(batch)
-                for i in 0..<batch { dE.pointer[i] = 1 / Float(batch) }
-                metrics.append(("loss", l))
+                dLde = [Double](repeating: 1 / Double(batch), count: batch)
+                metrics.append(("loss", eTheta.reduce(0, +) / Double(batch)))
             }
             store.zeroGrads()
-            dPred.zero(images * d)
-            PerImageMSE.backward(dE: dE.pointer, pred: pred, target: eps.pointer, dPred: dPred.pointer, dTarget: nil,
-                                 n: images, c: 3, h: s, w: s)
-            policy.backward(dPred.pointer)
+            pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
             if let bad = FiniteCheck.firstNonFiniteGradient(store) {
                 throw TrainingError("train step \(step + 1): non-finite gradient: \(bad); stopped")
             }
@@ -180,16 +172,18 @@ public final class FineTuner {
             metrics += [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch)),
                         ("seconds", Stopwatch.now() - t0)]
             try log.append(metrics)
+            try logDiagnostics(step + 1)
             observer?.stepDone("train \(kind.rawValue)", step: step + 1, total: steps, metrics: metrics.filter {
                 ["step", "loss", "implicit_acc", "grad_norm"].contains($0.0)
             })
             if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps { try saveCheckpoint(step + 1) }
         }
         if let record = loss.record {
-            var csv = "bucket,first_step,value,updates\n"
+            let suffix = record.suffixSums()
+            var csv = "bucket,first_step,value,updates,C\n"
             for b in 0..<record.buckets {
                 let first = b * record.T / record.buckets + 1
-                csv += "\(b),\(first),\(MetricsLog.format(record.value(bucket: b))),\(record.updates[b])\n"
+                csv += "\(b),\(first),\(MetricsLog.format(record.value(bucket: b))),\(record.updates[b]),\(MetricsLog.format(suffix[first]))\n"
             }
             try FileIO.writeAtomically(Array(csv.utf8), to: folder + "/record.csv")
         }

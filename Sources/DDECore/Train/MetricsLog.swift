@@ -9,9 +9,10 @@ public final class MetricsLog {
     public let csvPath: String
     private var columns: [String]?
 
-    public init(folder: String, resumeAfterStep step: Int?) throws {
-        jsonlPath = folder + "/metrics.jsonl"
-        csvPath = folder + "/metrics.csv"
+    /// `name` is the files' stem: `metrics`, or a stage's other logs (`heldout`, `credit`).
+    public init(folder: String, name: String = "metrics", resumeAfterStep step: Int?) throws {
+        jsonlPath = folder + "/\(name).jsonl"
+        csvPath = folder + "/\(name).csv"
         if let step {
             try MetricsLog.truncate(jsonlPath, csvPath, keepingStepsUpTo: step)
             if let header = (try? String(contentsOfFile: csvPath, encoding: .utf8))?.split(separator: "\n").first {
@@ -26,14 +27,21 @@ public final class MetricsLog {
 
     /// Appends one row. `values` keep their order; the first row fixes the CSV columns.
     public func append(_ values: [(String, Double)]) throws {
-        let json = "{" + values.map { "\"\($0.0)\":\(MetricsLog.format($0.1))" }.joined(separator: ",") + "}\n"
-        var csv = ""
-        if columns == nil {
-            columns = values.map(\.0)
-            csv += columns!.joined(separator: ",") + "\n"
+        try append(rows: [values])
+    }
+
+    /// Appends rows in one write per file (a whole DDE record is a thousand rows).
+    public func append(rows: [[(String, Double)]]) throws {
+        var json = "", csv = ""
+        for values in rows {
+            json += "{" + values.map { "\"\($0.0)\":\(MetricsLog.format($0.1))" }.joined(separator: ",") + "}\n"
+            if columns == nil {
+                columns = values.map(\.0)
+                csv += columns!.joined(separator: ",") + "\n"
+            }
+            let byName = Dictionary(values, uniquingKeysWith: { a, _ in a })
+            csv += columns!.map { byName[$0].map(MetricsLog.format) ?? "" }.joined(separator: ",") + "\n"
         }
-        let byName = Dictionary(values, uniquingKeysWith: { a, _ in a })
-        csv += columns!.map { byName[$0].map(MetricsLog.format) ?? "" }.joined(separator: ",") + "\n"
         try MetricsLog.append(json, to: jsonlPath)
         try MetricsLog.append(csv, to: csvPath)
     }

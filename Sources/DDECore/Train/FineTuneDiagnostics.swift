@@ -1,0 +1,144 @@
+import Foundation
+
+/// What losses.md asks a fine-tune to log besides its per-step metrics, each in its own file of
+/// the stage folder (rows keyed by `step`, so a resumed run's files equal an uninterrupted run's):
+///
+/// - `heldout.csv` (`step,loss,implicit_acc,z`): the loss, the share of pairs with z > 0 and the
+///   mean z on held-out pairs (the validation prompts' pairs), each pair at a fixed t and noise,
+///   at step 0, every `train.log_every` steps and at the end. SFT has no z of its own; its row
+///   reads the Uniform z, `-(beta/2) D`.
+/// - `record-history.csv` (`step,bucket,first_step,value,updates`): the whole DDE record at the
+///   same steps (dde and dde-step).
+/// - `credit.csv` (`step,bucket,t_low,t_high,density,mean_abs_dLdD,grad_norm`): the credit
+///   profile every `train.credit_every` steps and at the end, on `train.probe_pairs` held-out
+///   pairs: per tenth of 1..T, every probe pair at the tenth's middle t, the mean per-pair
+///   `|dl/dD|` and the parameter-gradient norm of the loss there; `density` is how often the loss
+///   draws a t of that tenth relative to uniform. Credit = density x gradient norm: where a loss
+///   really puts its weight (`|dl/dD|` alone ignores how `|dD/dtheta|` varies with t).
+///
+/// None of this touches the training state: the random streams here are their own, the record
+/// is only read, and the gradients the probe leaves are cleared, so a run logs the same weights
+/// with or without it (tested).
+final class FineTuneDiagnostics {
+    static let creditBuckets = 10
+
+    let loss: PreferenceLoss
+    let heldout: [PreferencePairs.Pair]
+    let probe: [PreferencePairs.Pair]
+    let heldoutSteps: [Int]
+    let batch: PreferenceBatch
+    let scratch: FloatBuffer
+    let sharedNoise: Bool
+    let seed: UInt64
+    let heldoutLog: MetricsLog?
+    let recordLog: MetricsLog?
+    let creditLog: MetricsLog?
+    private var heldoutReference: [(w: Double, l: Double)]?
+
+    init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], config: Config, sampleSize: Int, folder: String,
+         resumeAfterStep: Int?) throws {
+        self.loss = loss
+        self.heldout = heldout
+        probe = Array(heldout.prefix(config.int("train.probe_pairs")))
+        sharedNoise = config.bool("dpo.shared_noise")
+        seed = UInt64(config.int("seed"))
+        var rng = RandomStream(seed: seed, stream: 9)
+        heldoutSteps = heldout.map { _ in loss.drawTimestep(&rng) }
+        let capacity = max(config.int("batch"), probe.count)
+        batch = PreferenceBatch(capacity: capacity, sampleSize: sampleSize)
+        scratch = FloatBuffer(count: 2 * capacity * 3 * sampleSize * sampleSize)
+        let logHeldout = config.int("train.log_every") > 0 && !heldout.isEmpty
+        heldoutLog = logHeldout ? try MetricsLog(folder: folder, name: "heldout", resumeAfterStep: resumeAfterStep) : nil
+        recordLog = config.int("train.log_every") > 0 && loss.record != nil
+            ? try MetricsLog(folder: folder, name: "record-history", resumeAfterStep: resumeAfterStep) : nil
+        creditLog = config.int("train.credit_every") > 0 && !probe.isEmpty
+            ? try MetricsLog(folder: folder, name: "credit", resumeAfterStep: resumeAfterStep) : nil
+    }
+
+    /// z and the per-pair loss derivative dl/dD (not divided by the pair count) for differences D at t.
+    func credit(D: [Double], t: [Int]) -> (z: [Double], dldD: [Double]) {
+        if loss.settings.kind.isPreference {
+            let ev = loss.evaluate(D: D, t: t)
+            return (ev.z, ev.dLdD.map { $0 * Double(D.count) })
+        }
+        let slope = -loss.settings.beta / 2
+        return (D.map { slope * $0 }, D.map { _ in 1 })
+    }
+
+    /// Reference errors of pairs at t with the noise of `stream` (no gradient).
+    private func errors(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64, model: TextToImageModel) -> [Double] {
+        var rng = RandomStream(seed: seed, stream: stream)
+        batch.fill(pairs, t: t, preference: true, sharedNoise: sharedNoise, schedule: loss.schedule, rng: &rng)
+        return batch.errors(of: model).e
+    }
+
+    /// `D` of every held-out pair, in chunks of the batch's capacity.
+    private func heldoutDifferences(policy: TextToImageModel, reference: TextToImageModel) -> [Double] {
+        let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
+        if heldoutReference == nil {
+            heldoutReference = chunks.enumerated().flatMap { c, r in
+                errorsByPair(errors(Array(heldout[r]), t: Array(heldoutSteps[r]), stream: 100 + UInt64(c), model: reference))
+            }
+        }
+        var D: [Double] = []
+        for (c, r) in chunks.enumerated() {
+            let e = errorsByPair(errors(Array(heldout[r]), t: Array(heldoutSteps[r]), stream: 100 + UInt64(c), model: policy))
+            for i in 0..<r.count {
+                let ref = heldoutReference![r.lowerBound + i], pol = e[i]
+                D.append((pol.w - ref.w) - (pol.l - ref.l))
+            }
+        }
+        return D
+    }
+
+    private func errorsByPair(_ e: [Double]) -> [(w: Double, l: Double)] {
+        let p = e.count / 2
+        return (0..<p).map { (e[$0], e[p + $0]) }
+    }
+
+    func logHeldout(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
+        guard let heldoutLog else { return }
+        let D = heldoutDifferences(policy: policy, reference: reference)
+        let z = credit(D: D, t: heldoutSteps).z
+        let n = Double(z.count)
+        let lossValue = z.map { $0 > 0 ? log1p(exp(-$0)) : -$0 + log1p(exp($0)) }.reduce(0, +) / n
+        try heldoutLog.append([("step", Double(step)), ("loss", lossValue), ("implicit_acc", Double(z.filter { $0 > 0 }.count) / n),
+                               ("z", z.reduce(0, +) / n)])
+    }
+
+    func logRecord(step: Int) throws {
+        guard let recordLog, let record = loss.record else { return }
+        try recordLog.append(rows: (0..<record.buckets).map { b in
+            [("step", Double(step)), ("bucket", Double(b)), ("first_step", Double(b * record.T / record.buckets + 1)),
+             ("value", record.value(bucket: b)), ("updates", Double(record.updates[b]))]
+        })
+    }
+
+    /// The probe: per tenth of 1..T, the probe pairs at its middle t, the loss's per-pair weight
+    /// and the gradient norm it puts on the parameters.
+    func logCredit(step: Int, policy: TextToImageModel, reference: TextToImageModel, store: ParameterStore) throws {
+        guard let creditLog else { return }
+        let T = loss.schedule.T, p = probe.count
+        var rows: [[(String, Double)]] = []
+        for b in 0..<Self.creditBuckets {
+            let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
+            let t = [Int](repeating: (low + high) / 2, count: p)
+            let eRef = errors(probe, t: t, stream: 200 + UInt64(b), model: reference)
+            let (prediction, e) = batch.errors(of: policy)  // the same noised images
+            let D = batch.differences(policy: e, reference: eRef)
+            let dldD = credit(D: D, t: t).dldD
+            // The mean loss over the probe: SFT's is the winners' error, the others' flow through D.
+            let dLde = loss.settings.kind.isPreference
+                ? dldD.map { $0 / Double(p) } + dldD.map { -$0 / Double(p) }
+                : [Double](repeating: 1 / Double(p), count: p) + [Double](repeating: 0, count: p)
+            store.zeroGrads()
+            batch.backward(policy, prediction: prediction, dLde: dLde, scratch: scratch)
+            let norm = gradientNorm(store)
+            store.zeroGrads()
+            let density = (low...high).map(loss.drawProbability).reduce(0, +) * Double(T) / Double(high - low + 1)
+            rows.append([("step", Double(step)), ("bucket", Double(b)), ("t_low", Double(low)), ("t_high", Double(high)),
+                         ("density", density), ("mean_abs_dLdD", dldD.map(abs).reduce(0, +) / Double(p)), ("grad_norm", norm)])
+        }
+        try creditLog.append(rows: rows)
+    }
+}
