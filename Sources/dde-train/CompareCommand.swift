@@ -40,6 +40,10 @@ struct CompareCommand: ParsableCommand {
                 try FileIO.writeAtomically(Array(ComparisonReport.sweepCSV(rows).utf8), to: out + "/sweep.csv")
                 print("sweep: \(out)/sweep.csv (one row per method, grid point, train and eval annotator)")
             }
+            if let chart = SegmentChart.svg(rows, T: config.int("timesteps")) {
+                try FileIO.writeAtomically(Array(chart.utf8), to: out + "/segments.svg")
+                print("segments chart: \(out)/segments.svg")
+            }
             let dist = ComparisonReport.distributionCSV(comparison.distribution)
             try FileIO.writeAtomically(Array(dist.utf8), to: out + "/report-dist.csv")
             print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")

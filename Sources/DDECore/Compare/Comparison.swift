@@ -24,25 +24,29 @@ public final class Comparison {
                             "grad_clip", "grad_accum", "seed"]
     static let evalKeys = ["eval.images_per_prompt", "eval.steps", "eval.guidance", "eval.seed", "sampler", "sample.eta"]
 
-    /// One fine-tune of the plan; `beta` and `lr` are set at a grid point of a sweep
-    /// (`compare.beta`, `compare.lr`), else the method's own values apply (`Config.methodSettings`).
+    /// One fine-tune of the plan; `beta`, `lr` and `tRange` are set at a grid point of a sweep
+    /// (`compare.beta`, `compare.lr`, `compare.t_range`), else the method's own values and the
+    /// config's `t_range` apply (`Config.methodSettings`).
     public struct Run: Sendable {
         public let method: String
         public let annotator: String
         public let seed: Int
         public let beta: Double?
         public let lr: Double?
-        public init(method: String, annotator: String, seed: Int, beta: Double? = nil, lr: Double? = nil) {
+        public let tRange: String?
+        public init(method: String, annotator: String, seed: Int, beta: Double? = nil, lr: Double? = nil, tRange: String? = nil) {
             self.method = method
             self.annotator = annotator
             self.seed = seed
             self.beta = beta
             self.lr = lr
+            self.tRange = tRange
         }
         public var name: String { "\(method)-\(annotator)-s\(seed)" + setting.replacingOccurrences(of: " ", with: "-") }
         /// The grid point, as in the sweep's table (" beta=500 lr=2e-05"), or "".
         public var setting: String {
             (beta.map { " beta=\(Comparison.short($0))" } ?? "") + (lr.map { " lr=\(Comparison.short($0))" } ?? "")
+                + (tRange.map { " t_range=\($0)" } ?? "")
         }
     }
 
@@ -54,14 +58,15 @@ public final class Comparison {
     /// Every (method, annotator, seed), at every grid point when `compare.beta` / `compare.lr` are
     /// set (SFT has no beta, so it runs once per learning rate).
     public var runs: [Run] {
-        let betas = config.doubleList("compare.beta"), lrs = config.doubleList("compare.lr")
+        let betas = config.doubleList("compare.beta"), lrs = config.doubleList("compare.lr"), ranges = config.stringList("compare.t_range")
         return config.stringList("compare.methods").flatMap { m in
             let betaGrid: [Double?] = betas.isEmpty || m == "sft" ? [nil] : betas.map { $0 }
             let lrGrid: [Double?] = lrs.isEmpty ? [nil] : lrs.map { $0 }
+            let rangeGrid: [String?] = ranges.isEmpty ? [nil] : ranges.map { $0 }
             return config.stringList("compare.annotators").flatMap { a in
-                betaGrid.flatMap { b in lrGrid.flatMap { lr in
-                    config.intList("compare.seeds").map { Run(method: m, annotator: a, seed: $0, beta: b, lr: lr) }
-                } }
+                rangeGrid.flatMap { r in betaGrid.flatMap { b in lrGrid.flatMap { lr in
+                    config.intList("compare.seeds").map { Run(method: m, annotator: a, seed: $0, beta: b, lr: lr, tRange: r) }
+                } } }
             }
         }
     }
@@ -79,7 +84,9 @@ public final class Comparison {
         return [signature(c, StageCache.pretrainKeys), signature(c, StageCache.annotatorKeys), signature(c, Self.pairsKeys)].joined(separator: "\n")
     }
     func runConfig(_ run: Run) throws -> Config {
-        try config.forMethod(run.method, beta: run.beta, lr: run.lr, extra: ["annotator": run.annotator, "seed": String(run.seed)])
+        var extra = ["annotator": run.annotator, "seed": String(run.seed)]
+        if let r = run.tRange { extra["t_range"] = r }
+        return try config.forMethod(run.method, beta: run.beta, lr: run.lr, extra: extra)
     }
     func trainSignature(_ run: Run) throws -> String {
         try pairsSignature(run.annotator) + "\n" + signature(try runConfig(run), Self.trainKeys)

@@ -212,6 +212,13 @@ public enum ConfigLoader {
         } catch {
             throw crossKey(config, "t_range", "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
         }
+        for entry in config.stringList("compare.t_range") {
+            do {
+                _ = try TimestepRange.parse(entry, T: T)
+            } catch {
+                throw crossKey(config, "compare.t_range", "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
+            }
+        }
     }
 
     /// `<where>: keys 'a' (value, origin) and 'b' (value, origin): problem`, located where the
