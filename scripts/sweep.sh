@@ -7,12 +7,14 @@
 # with the whole grid in sweep.csv / sweep.md.
 #   scripts/sweep.sh [CONFIG] [key=value ...]     (default folder runs/sweep-<config>)
 # The grid and its scope are keys like any other, e.g. compare.beta=500,5000 compare.annotators=align.
-# Defaults: beta 250,1000,5000 x lr 1e-5,3e-5; the pick annotator's pairs; seeds 0,1; 48
-# validation prompts x 12 images. About an hour on two cores for configs/sd15.conf.
+# Defaults: beta 250,1000,5000,20000 x lr 1e-5,3e-5 (DDE's z scales with kappa b2_t, whose median
+# over t is 2.6 and mean 20 for scaled_linear, so its useful betas sit below Uniform's: the grid
+# spans both); the pick annotator's pairs; seeds 0,1; 48 validation prompts x 12 images. About an
+# hour on two cores for configs/sd15.conf.
 source "$(dirname "${BASH_SOURCE[0]}")/experiment-common.sh"
 start=$(date +%s)
 run_compare compare.methods=sft,uniform,discounted,dde compare.annotators=pick compare.seeds=0,1 \
-    compare.beta=250,1000,5000 compare.lr=1e-5,3e-5 eval.prompts=validation eval.images_per_prompt=12
+    compare.beta=250,1000,5000,20000 compare.lr=1e-5,3e-5 eval.prompts=validation eval.images_per_prompt=12
 
 csv="$out/sweep.csv"
 [ -f "$csv" ] || { echo "sweep: $csv was not written" >&2; exit 1; }
