@@ -3,6 +3,7 @@
 #   CONFIG defaults to configs/sd15.conf. The run folder defaults to runs/<script>-<config name>
 #   (an out=... override wins); the main job's folder runs/<config name> is only read: its base,
 #   annotators and pairs are copied when they were made with the same settings (reuse=).
+#   DDE_TRAIN=PATH runs that binary instead of building this checkout.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -21,8 +22,14 @@ for arg in "$@"; do
     esac
 done
 main_out="runs/$config_name"
-"$root/scripts/setup"
-dde_train="$root/.build/release/dde-train"
+# DDE_TRAIN=/path/to/dde-train uses that binary (e.g. a copy, so rebuilding does not touch a
+# long run); otherwise the set-up builds this checkout in release.
+if [ -n "${DDE_TRAIN:-}" ]; then
+    dde_train="$DDE_TRAIN"
+else
+    "$root/scripts/setup"
+    dde_train="$root/.build/release/dde-train"
+fi
 echo "$script_name: config $config, run folder $out (stages reused from $main_out when they match)"
 
 # Runs the comparison in the script's folder with the script's keys, then the user's overrides.

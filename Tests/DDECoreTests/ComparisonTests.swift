@@ -26,6 +26,30 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(c.ties, 1)
     }
 
+    /// configs/sdxl.conf (the Table 3 analog: 64,128, 150 fine-tune steps, Uniform, Discounted,
+    /// DDE) runs end to end when its sizes are overridden down to toy scale.
+    func testSdxlPresetRunsEndToEndAtToySize() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("configs/sdxl.conf").path
+        let preset = try ConfigLoader.load(file: file, overrides: [])
+        XCTAssertEqual(preset.intList("block_out_channels"), [64, 128])
+        XCTAssertEqual(preset.int("steps"), 150)
+        XCTAssertEqual(preset.stringList("compare.methods"), ["uniform", "discounted", "dde"])
+        XCTAssertEqual(preset.string("schedule"), "scaled_linear", "the rest comes from sd15.conf")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dde-sdxl-\(UInt64.random(in: 0...UInt64.max))").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let config = try ConfigLoader.load(file: file, overrides: [
+            "out=\(folder)", "block_out_channels=8,16", "norm_num_groups=4", "encoder.dim=8", "sample_size=8",
+            "pretrain.batch=8", "pretrain.steps=3", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=2",
+            "annotators.steps=5", "annotators.batch=8", "annotators.eval_images=16", "annotators.min_accuracy=0",
+            "pairs.samples_per_prompt=2", "steps=2", "batch=2", "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
+        ])
+        let rows = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        XCTAssertEqual(Set(rows.map(\.method)), ["base", "uniform", "discounted", "dde"])
+        XCTAssertEqual(rows.count, 3 + 3 * 3 * 3, "base x 3 eval annotators, 3 methods x 3 train annotators x 3")
+        XCTAssertTrue(rows.allSatisfy { $0.mean.isFinite })
+    }
+
     /// The whole main job at toy size: every stage runs, report.csv has the exact header and a
     /// row per method x train annotator x eval annotator; a second run reuses every stage, and a
     /// run with other fine-tune settings in the same folder refuses instead of overwriting.
