@@ -115,10 +115,12 @@ public final class Comparison {
         rows.append(("annotators", FileManager.default.fileExists(atPath: out + "/annotators/align.safetensors"),
                      Double(config.int("annotators.steps")) * 0.011))
         let sampleCost = 0.09 * scale * Double(config.int("sample.steps")) / 25
+        var sampled = false  // the first pairs stage to run samples the images for all of them
         for a in Set(runs.map(\.annotator)).sorted() {
             let c = (try? cached(out + "/pairs-\(a)", try pairsSignature(a))) ?? false
             let prompts = ShapesWorld.split().train.count + ShapesWorld.split().validation.count
-            rows.append(("pairs-\(a)", c, Double(prompts * config.int("pairs.samples_per_prompt")) * sampleCost))
+            rows.append(("pairs-\(a)", c, sampled ? 5 : Double(prompts * config.int("pairs.samples_per_prompt")) * sampleCost))
+            if !c { sampled = true }
         }
         let evalCost = Double(evalPrompts.count * config.int("eval.images_per_prompt")) * 0.09 * scale
             * Double(config.int("eval.steps")) / 25
@@ -134,6 +136,9 @@ public final class Comparison {
 
     /// Per model (base first): the distribution metrics against clean renders of the test
     /// prompts (Frechet distance of align features, Inception-Score analog, colour error).
+    /// The pair images of each prompt split, sampled once for all annotators (see `pairs`).
+    private var pairImages: [String: Sampling.Result] = [:]
+
     public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
 
     /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): `pairs.jsonl` from the
@@ -145,16 +150,25 @@ public final class Comparison {
         let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
         let c = try config.overriding(["annotator": a])
         let wasCached = try cached(folder, sig)
+        // The images do not depend on the annotator: sampled once per split for every annotator.
+        func sampled(_ split: String, _ prompts: [ShapesPrompt]) -> Sampling.Result {
+            if let done = pairImages[split] { return done }
+            observer?.note("pairs: sampling \(config.int("pairs.samples_per_prompt")) images per \(split) prompt (shared by every annotator)")
+            let result = PairsBuilder.sample(base, prompts: prompts, config: c)
+            pairImages[split] = result
+            return result
+        }
+        let split = ShapesWorld.split()
         if wasCached {
             observer?.note("pairs-\(a): reusing \(folder)")
         } else {
-            observer?.note("pairs-\(a): sampling \(config.int("pairs.samples_per_prompt")) images per training prompt")
-            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().train, config: c, folder: folder)
+            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: split.train, config: c, folder: folder,
+                                           sampled: sampled("training", split.train))
             observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
         }
         if !FileManager.default.fileExists(atPath: folder + "/heldout.jsonl") {
-            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: ShapesWorld.split().validation, config: c,
-                                           folder: folder, file: "heldout.jsonl")
+            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: split.validation, config: c,
+                                           folder: folder, file: "heldout.jsonl", sampled: sampled("validation", split.validation))
             observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, s.pairs, s.seconds))
         }
         if !wasCached { try finish(folder, sig) }
