@@ -51,7 +51,7 @@ final class ComparisonTests: XCTestCase {
     }
 
     /// report.html after the toy run: the table's rows (base first) and every file it links exist;
-    /// the overview grid is 3 models (base, sft, dde) high and 8 prompts wide, in 8 px samples
+    /// the charts read the fine-tune folders' files; the overview grid is 3 models (base, sft, dde) high and 8 prompts wide, in 8 px samples
     /// scaled to 64 px cells with 2 px gaps.
     func checkReportPage(_ comparison: Comparison, config: Config, rows: [ReportRow]) throws {
         let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
@@ -66,6 +66,11 @@ final class ComparisonTests: XCTestCase {
                       && sources.contains("report/loss.svg") && sources.contains("report/credit.svg"), "\(sources)")
         for s in sources {
             XCTAssertTrue(FileManager.default.fileExists(atPath: config.outDirectory + "/" + s), "report.html links \(s), which is missing")
+        }
+        // The readers against what FineTuner really writes: every chart of a dde run has data.
+        for chart in ["loss.svg", "implicit-accuracy.svg", "record-dde-aesthetic-s0.svg", "correction.svg", "credit.svg"] {
+            let svg = try String(contentsOfFile: config.outDirectory + "/report/" + chart, encoding: .utf8)
+            XCTAssertFalse(svg.contains("no data"), "\(chart) has no data: the fine-tune folders' files no longer feed it")
         }
         let overview = try PNGFile.read(config.outDirectory + "/report/grid-all.png")
         XCTAssertEqual([overview.width, overview.height], [8 * 64 + 9 * 2, 3 * 64 + 4 * 2])
