@@ -4,7 +4,8 @@ import Foundation
 
 /// `dde-train --config X`: the whole comparison (testbed.md stage 6): base model, annotators,
 /// pairs, every method x annotator x seed fine-tune, evaluation, the table (stdout and
-/// report.md) and report.csv. Cached stages are reused; `dry_run=true` prints the plan only.
+/// report.md), report.csv, report-dist.csv and report.html with its grids and charts. Cached
+/// stages are reused; `dry_run=true` prints the plan only.
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -49,7 +50,8 @@ struct CompareCommand: ParsableCommand {
             print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
             print(dist, terminator: "")
             try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: out + "/report.md")
-            print("report: \(out)/report.md, \(out)/report.csv")
+            let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
+            print("report: \(out)/report.md, \(out)/report.csv, \(page)")
         }
     }
 }

@@ -50,6 +50,32 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy { $0.mean.isFinite })
     }
 
+    /// report.html after the toy run: the table's rows (base first) and every file it links exist;
+    /// the charts read the fine-tune folders' files; the overview grid is 3 models (base, sft, dde) high and 8 prompts wide, in 8 px samples
+    /// scaled to 64 px cells with 2 px gaps.
+    func checkReportPage(_ comparison: Comparison, config: Config, rows: [ReportRow]) throws {
+        let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
+        XCTAssertEqual(page, config.outDirectory + "/report.html")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        let base = try XCTUnwrap(html.range(of: "<tr><th>base</th>")), sft = try XCTUnwrap(html.range(of: "<tr><th>sft</th>"))
+        XCTAssertLessThan(base.lowerBound, sft.lowerBound, "the base row comes first")
+        XCTAssertTrue(html.contains("<tr><th>dde</th>") && html.contains("<td>dde</td><td>aesthetic</td><td>pick</td>"),
+                      "the table and the full matrix")
+        let sources = html.components(separatedBy: "src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertTrue(sources.contains("report/grid-all.png") && sources.contains("report/grid-dde-aesthetic-s0.png")
+                      && sources.contains("report/loss.svg") && sources.contains("report/credit.svg"), "\(sources)")
+        for s in sources {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: config.outDirectory + "/" + s), "report.html links \(s), which is missing")
+        }
+        // The readers against what FineTuner really writes: every chart of a dde run has data.
+        for chart in ["loss.svg", "implicit-accuracy.svg", "record-dde-aesthetic-s0.svg", "correction.svg", "credit.svg"] {
+            let svg = try String(contentsOfFile: config.outDirectory + "/report/" + chart, encoding: .utf8)
+            XCTAssertFalse(svg.contains("no data"), "\(chart) has no data: the fine-tune folders' files no longer feed it")
+        }
+        let overview = try PNGFile.read(config.outDirectory + "/report/grid-all.png")
+        XCTAssertEqual([overview.width, overview.height], [8 * 64 + 9 * 2, 3 * 64 + 4 * 2])
+    }
+
     /// The whole main job at toy size: every stage runs, report.csv has the exact header and a
     /// row per method x train annotator x eval annotator; a second run reuses every stage, and a
     /// run with other fine-tune settings in the same folder refuses instead of overwriting.
@@ -74,6 +100,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(csv.count, 1 + 3 + 2 * 3, "base x 3 eval annotators, 2 methods x 1 train annotator x 3")
         XCTAssertTrue(csv[1].hasPrefix("base,,align,"))
         XCTAssertTrue(csv.contains { $0.hasPrefix("dde,aesthetic,pick,") })
+        try checkReportPage(comparison, config: config, rows: rows)
         let plan = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
         XCTAssertTrue(plan.filter { $0.stage.hasPrefix("train-") || $0.stage.hasPrefix("pairs-") || $0.stage == "pretrain" }
                         .allSatisfy(\.cached), "\(plan)")

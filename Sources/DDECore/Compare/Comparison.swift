@@ -140,6 +140,8 @@ public final class Comparison {
     private var pairImages: [String: Sampling.Result] = [:]
 
     public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
+    /// Per model (base first): the first test prompts' first images, for the report's grids.
+    public private(set) var samples = ReportSamples()
 
     /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): `pairs.jsonl` from the
     /// training prompts and `heldout.jsonl` from the validation prompts; reused when made with the
@@ -264,6 +266,7 @@ public final class Comparison {
                                                   classifier: annotators.align.classifier, reference: reference)
         }
         distribution = [("base", "", nil, try distributionReport(baseEval))]
+        samples.add("base", baseEval)
         var rows: [ReportRow] = []
         let resamples = config.int("eval.bootstrap"), evalSeed = UInt64(config.int("eval.seed"))
         for name in AnnotatorSet.names {
@@ -280,6 +283,7 @@ public final class Comparison {
             observer.note("eval-\(r.name): \(test.count) \(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
             distribution.append((r.method + r.setting, r.annotator, r.seed, try distributionReport(e)))
+            samples.add(r.name, e)
             for name in AnnotatorSet.names {
                 let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
                                            resamples: resamples, seed: evalSeed)

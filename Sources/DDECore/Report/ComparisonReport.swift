@@ -63,23 +63,34 @@ public enum ComparisonReport {
         return text
     }
 
-    /// The table: a method's cell under annotator X is its fine-tune on X's pairs, scored by X
-    /// (one row per method, or per method and grid point in a sweep).
-    public static func table(_ rows: [ReportRow]) -> String {
+    /// The table's layout: one row per method (or per method and grid point in a sweep) in report
+    /// order, base first; columns `AnnotatorSet.names`; a method's cell under annotator X is its
+    /// fine-tune on X's pairs, scored by X (nil where that fine-tune is not in the plan).
+    static func layout(_ rows: [ReportRow]) -> [(method: String, setting: String, cells: [Aggregate?])] {
         let aggregates = aggregate(rows)
-        let annotators = AnnotatorSet.names
         var labels: [(method: String, setting: String)] = []
         for m in methodOrder {
             for a in aggregates where a.method == m && !labels.contains(where: { $0 == (m, a.setting) }) { labels.append((m, a.setting)) }
         }
-        let width = 34, first = max(12, labels.map { $0.method.count + $0.setting.count + 3 }.max() ?? 0)
+        return labels.map { m, setting in
+            (m, setting, AnnotatorSet.names.map { a in
+                aggregates.first { $0.method == m && $0.setting == setting && $0.eval == a && ($0.method == "base" || $0.train == a) }
+            })
+        }
+    }
+
+    /// The table: a method's cell under annotator X is its fine-tune on X's pairs, scored by X
+    /// (one row per method, or per method and grid point in a sweep).
+    public static func table(_ rows: [ReportRow]) -> String {
+        let layout = layout(rows)
+        let width = 34, first = max(12, layout.map { $0.method.count + $0.setting.count + 3 }.max() ?? 0)
         var text = "method".padding(toLength: first, withPad: " ", startingAt: 0)
-            + annotators.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
-        for (m, setting) in labels {
+            + AnnotatorSet.names.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
+        for (m, setting, cells) in layout {
             var line = (setting.isEmpty ? m : m + " " + setting).padding(toLength: first, withPad: " ", startingAt: 0)
-            for a in annotators {
+            for aggregate in cells {
                 let cell: String
-                if let r = aggregates.first(where: { $0.method == m && $0.setting == setting && $0.eval == a && ($0.method == "base" || $0.train == a) }) {
+                if let r = aggregate {
                     if let change = r.change, let lo = r.changeLow, let hi = r.changeHigh, let beat = r.beat {
                         cell = String(format: "%.3f %+.1f%% [%+.1f,%+.1f] b%.2f", r.mean, change, lo, hi, beat)
                     } else {

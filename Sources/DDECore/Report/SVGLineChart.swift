@@ -6,9 +6,15 @@ public struct SVGLineChart {
     public struct Series {
         public var name: String
         public var points: [(x: Double, y: Double)]
-        public init(_ name: String, _ points: [(x: Double, y: Double)]) {
+        /// Drawn dashed (e.g. a held-out twin of a training series).
+        public var dashed: Bool
+        /// Index into the palette; nil = the series' position, so twins can share a colour.
+        public var colour: Int?
+        public init(_ name: String, _ points: [(x: Double, y: Double)], dashed: Bool = false, colour: Int? = nil) {
             self.name = name
             self.points = points
+            self.dashed = dashed
+            self.colour = colour
         }
     }
 
@@ -17,6 +23,8 @@ public struct SVGLineChart {
     public var yLabel: String
     public var series: [Series]
     public var logY = false
+    /// Stretch the y axis to include 0 (shares, which read wrong from a cut axis).
+    public var includeZero = false
     public var width = 720.0
     public var height = 420.0
 
@@ -32,15 +40,18 @@ public struct SVGLineChart {
 
     public func render() -> String {
         let left = 70.0, right = 20.0, top = 40.0, bottom = 55.0
-        let legendHeight = 18.0 * Double(series.count)
+        // The legend goes under the plot, in two columns when it is long.
+        let legendColumns = series.count > 6 ? 2 : 1
+        let legendHeight = 18.0 * Double((series.count + legendColumns - 1) / legendColumns)
         let plotW = width - left - right, plotH = height - top - bottom
         let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
         guard !points.isEmpty else {
-            return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"60\"><text x=\"10\" y=\"30\">\(Self.escape(title)): no data</text></svg>\n"
+            return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"60\" font-family=\"sans-serif\" font-size=\"14\"><text x=\"10\" y=\"34\" fill=\"#666\">\(Self.escape(title)): no data</text></svg>\n"
         }
         func ty(_ y: Double) -> Double { logY ? log10(y) : y }
         var (x0, x1) = (points.map(\.x).min()!, points.map(\.x).max()!)
         var (y0, y1) = (points.map { ty($0.y) }.min()!, points.map { ty($0.y) }.max()!)
+        if includeZero && !logY { (y0, y1) = (min(y0, 0), max(y1, 0)) }
         if x1 == x0 { x0 -= 1; x1 += 1 }
         if y1 == y0 { y0 -= 1; y1 += 1 }
         if !logY { let pad = 0.05 * (y1 - y0); y0 -= pad; y1 += pad }
@@ -69,13 +80,22 @@ public struct SVGLineChart {
         svg += "<text x=\"16\" y=\"\(top + plotH / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(top + plotH / 2))\">\(Self.escape(yLabel + (logY ? " (log scale)" : "")))</text>\n"
         // Lines.
         for (i, s) in series.enumerated() {
-            let colour = Self.palette[i % Self.palette.count]
+            let colour = Self.palette[(s.colour ?? i) % Self.palette.count]
+            let dash = s.dashed ? " stroke-dasharray=\"6 4\"" : ""
             let path = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }
                 .map { String(format: "%.2f,%.2f", px($0.x), py($0.y)) }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\" points=\"\(path)\"/>\n"
-            let ly = height + 18.0 * Double(i) - 4
-            svg += "<line x1=\"\(left)\" y1=\"\(ly)\" x2=\"\(left + 24)\" y2=\"\(ly)\" stroke=\"\(colour)\" stroke-width=\"3\"/>"
-            svg += "<text x=\"\(left + 30)\" y=\"\(ly + 4)\">\(Self.escape(s.name))</text>\n"
+            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.8\"\(dash) points=\"\(path)\"/>\n"
+            // Few points (a held-out curve, a profile over buckets): mark each, so one point shows.
+            if s.points.count <= 40 {
+                for p in s.points where p.x.isFinite && p.y.isFinite && (!logY || p.y > 0) {
+                    svg += String(format: "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" ", px(p.x), py(p.y)) + "fill=\"\(colour)\"/>"
+                }
+                svg += "\n"
+            }
+            let lx = left + Double(i % legendColumns) * plotW / Double(legendColumns)
+            let ly = height + 18.0 * Double(i / legendColumns) - 4
+            svg += "<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(colour)\" stroke-width=\"3\"\(dash)/>"
+            svg += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(Self.escape(s.name))</text>\n"
         }
         return svg + "</svg>\n"
     }
@@ -98,5 +118,6 @@ public struct SVGLineChart {
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
