@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
         guard ["kernels", "step"].contains(mode) else {
             throw ValidationError("unknown benchmark '\(mode)': the benchmarks are: kernels, step")
         }
-        try options.execute { config in
+        try options.execute(lockRunFolder: false) { config in
             if mode == "step" { return stepBench(config) }
             let threads = config.int("threads")
             let bench = KernelBench(warmup: config.int("bench.warmup"), repeats: config.int("bench.repeats"))

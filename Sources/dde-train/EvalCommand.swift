@@ -15,7 +15,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute(lockRunFolder: false) { config in
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
             let (model, _) = try Checkpoint.loadModel(checkpoint)

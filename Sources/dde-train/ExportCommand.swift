@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute(lockRunFolder: false) { config in
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
             let (model, file) = try Checkpoint.loadModel(checkpoint)

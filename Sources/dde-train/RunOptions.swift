@@ -30,12 +30,21 @@ struct RunOptions: ParsableArguments {
     }
 
     /// The common shape of a command: resolve the config (exit 64 on a config error), set the
-    /// thread count, run `body`; any other error becomes one line on stderr and exit status 1.
-    func execute(_ body: (Config) throws -> Void) throws {
+    /// thread count, take the run folder's lock (`lockRunFolder`: the commands that write into
+    /// `out`), catch SIGINT/SIGTERM, run `body`. A stop on request exits with 130 after the
+    /// checkpoint is written; any other error becomes one line on stderr and exit status 1.
+    func execute(lockRunFolder: Bool = true, _ body: (Config) throws -> Void) throws {
         let config = try resolve()
         Threads.configure(config.int("threads"))
+        var lock: RunLock?
         do {
+            if lockRunFolder && !config.bool("dry_run") { lock = try RunLock(folder: config.outDirectory) }
+            StopSignals.install()
             try body(config)
+            withExtendedLifetime(lock) {}
+        } catch let error as Interrupted {
+            FileHandle.standardError.write(Data("\n\(error)\n".utf8))
+            throw ExitCode(130)
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {

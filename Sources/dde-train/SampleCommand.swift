@@ -13,7 +13,7 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute(lockRunFolder: false) { config in
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")

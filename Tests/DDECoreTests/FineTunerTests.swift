@@ -93,6 +93,48 @@ final class FineTunerTests: XCTestCase {
                        "every column but the last (seconds)")
     }
 
+    /// A stop request (SIGINT/SIGTERM in the binary) ends the step, writes its checkpoint and
+    /// throws `Interrupted`; resuming gives the uninterrupted run's weights and record.
+    func testInterruptedRunCheckpointsAndResumesExactly() throws {
+        let (base, model, pairs) = try fixture()
+        let common = base.settings.filter { $0.origin == .commandLine }.map { "\($0.key.name)=\($0.value.text)" }
+            + ["loss=dde", "batch=4", "steps=3", "lr=1e-3", "beta=100", "train.checkpoint_every=100", "dde.record_buckets=10"]
+        let a = temporaryFolder(), b = temporaryFolder()
+        func tuner(_ folder: String, _ extra: [String] = []) throws -> FineTuner {
+            FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra), folder: folder,
+                      build: BuildInfo(commit: "test"), observer: SilentObserver())
+        }
+        try tuner(a).run(base: model, pairs: pairs)
+        Interruption.request()
+        defer { Interruption.reset() }
+        XCTAssertThrowsError(try tuner(b).run(base: model, pairs: pairs)) { error in
+            guard let stop = error as? Interrupted else { return XCTFail("\(error)") }
+            XCTAssertEqual(stop.step, 1, "the first step finishes, then the run stops")
+            XCTAssertEqual(stop.checkpoint, b + "/checkpoints/step-0000001.safetensors")
+            XCTAssertTrue("\(stop)".contains("resume=auto"))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b + "/model.safetensors"))
+        Interruption.reset()
+        try tuner(b, ["resume=auto"]).run(base: model, pairs: pairs)
+        let ma = try SafeTensorsReader(contentsOf: a + "/model.safetensors"), mb = try SafeTensorsReader(contentsOf: b + "/model.safetensors")
+        for name in ma.names { XCTAssertEqual(try ma.floats(name), try mb.floats(name), name) }
+        XCTAssertEqual(try String(contentsOfFile: a + "/record.csv", encoding: .utf8), try String(contentsOfFile: b + "/record.csv", encoding: .utf8))
+    }
+
+    /// One run per run folder: a second lock on the same folder is refused naming the holder,
+    /// and the folder is free again once the first is released.
+    func testRunLockRefusesASecondRun() throws {
+        let folder = temporaryFolder()
+        var first: RunLock? = try RunLock(folder: folder)
+        XCTAssertThrowsError(try RunLock(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("another dde-train run is using it (pid \(getpid()))"), "\(error)")
+            XCTAssertTrue("\(error)".contains(folder), "\(error)")
+        }
+        withExtendedLifetime(first) {}
+        first = nil
+        XCTAssertNoThrow(try RunLock(folder: folder))
+    }
+
     /// The held-out accuracy, the record history and the credit probe only read the training
     /// state: a run that logs them ends with the same weights as one that does not, and the
     /// files hold a row per logged step (and per bucket).

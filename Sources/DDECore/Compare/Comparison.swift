@@ -275,10 +275,13 @@ public final class Comparison {
                                   low: s.low, high: s.high, comparison: nil))
         }
         for a in Set(runs.map(\.annotator)).sorted() {
+            try Interruption.check(before: "pairs-\(a)")
             try pairs(annotator: a, base: baseModel, annotators: annotators)
         }
         for r in runs {
+            try Interruption.check(before: "train-\(r.name)")
             let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
+            try Interruption.check(before: "eval-\(r.name)")
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
             observer.note("eval-\(r.name): \(test.count) \(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)

@@ -176,7 +176,12 @@ public final class FineTuner {
             observer?.stepDone("train \(kind.rawValue)", step: step + 1, total: steps, metrics: metrics.filter {
                 ["step", "loss", "implicit_acc", "grad_norm"].contains($0.0)
             })
-            if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps { try saveCheckpoint(step + 1) }
+            if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps || Interruption.isRequested {
+                try saveCheckpoint(step + 1)
+            }
+            if Interruption.isRequested && step + 1 < steps {
+                throw Interrupted(stage: "train \(kind.rawValue)", step: step + 1, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: step + 1))
+            }
         }
         if let record = loss.record {
             let suffix = record.suffixSums()

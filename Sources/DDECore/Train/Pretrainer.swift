@@ -204,8 +204,11 @@ public final class Pretrainer {
                 try withWeights(model, ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
                 observer?.note("pretrain step \(stepNumber): samples \(path)")
             }
-            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last {
+            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last || Interruption.isRequested {
                 try saveCheckpoint(stepNumber)
+            }
+            if Interruption.isRequested && !last {
+                throw Interrupted(stage: "pretrain", step: stepNumber, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: stepNumber))
             }
         }
         let modelPath = folder + "/model.safetensors"
