@@ -124,6 +124,15 @@ final class ComparisonTests: XCTestCase {
         for stage in ["pretrain", "annotators", "pairs-aesthetic"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: sweepFolder + "/" + stage), "\(stage) copied")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sweepFolder + "/train-dde-aesthetic-s0"), "another setting: not copied")
+        // The same plan elsewhere copies the fine-tunes too, so nothing is trained again.
+        let copyFolder = folder + "-copy"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: copyFolder) }
+        let copy = try ConfigLoader.load(file: nil, overrides: overrides.filter { !$0.hasPrefix("out=") } + ["out=\(copyFolder)", "reuse=\(folder)"])
+        let copied = try Comparison(config: copy, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copyFolder + "/train-dde-aesthetic-s0/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: folder + "/train-dde-aesthetic-s0/model.safetensors")))
+        XCTAssertEqual(ComparisonReport.csv(copied), ComparisonReport.csv(rows), "the same models score the same")
         let sweepCSV = ComparisonReport.sweepCSV(sweepRows).split(separator: "\n")
         XCTAssertEqual(sweepCSV.count, 1 + 3 + 3 * 3)
         XCTAssertTrue(sweepCSV.contains { $0.hasPrefix("dde,beta=50 lr=0.0001,aesthetic,aesthetic,") }, "\(sweepCSV)")

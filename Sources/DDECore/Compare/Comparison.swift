@@ -221,9 +221,9 @@ public final class Comparison {
         return (folder, pairs)
     }
 
-    /// `reuse = DIR`: copies DIR's base model, annotators and pairs into this run folder when
-    /// they were made with this run's settings and this folder has none yet (how the scripts
-    /// start from the main job's stages without writing into its folder).
+    /// `reuse = DIR`: copies DIR's base model, annotators, pairs and fine-tunes into this run
+    /// folder when they were made with this run's settings and this folder has none yet (how the
+    /// scripts start from the main job's stages without writing into its folder).
     func copyReusableStages() throws {
         let from = config.string("reuse"), fm = FileManager.default
         guard !from.isEmpty else { return }
@@ -236,6 +236,10 @@ public final class Comparison {
         for a in Set(runs.map(\.annotator)).sorted() {
             let old = try? String(contentsOfFile: from + "/pairs-\(a)/signature.txt", encoding: .utf8)
             candidates.append(("pairs-\(a)", old == (try pairsSignature(a))))
+        }
+        for r in runs {
+            let old = try? String(contentsOfFile: from + "/train-\(r.name)/signature.txt", encoding: .utf8)
+            candidates.append(("train-\(r.name)", old == (try trainSignature(r))))
         }
         for (stage, matches) in candidates where matches && !fm.fileExists(atPath: out + "/" + stage) {
             try fm.copyItem(atPath: from + "/" + stage, toPath: out + "/" + stage)

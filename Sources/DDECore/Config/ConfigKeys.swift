@@ -149,7 +149,7 @@ public enum ConfigKeys {
         ConfigKey("compare.beta", .floatList, "", "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)"),
         ConfigKey("compare.lr", .floatList, "", "a grid: every method is also run at each of these learning rates (empty = each method's own)"),
         ConfigKey("compare.t_range", .stringList, "", "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)"),
-        ConfigKey("reuse", .path, "", "a run folder whose base, annotators and pairs are copied when made with the same settings"),
+        ConfigKey("reuse", .path, "", "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings"),
         ConfigKey("dry_run", .bool, "false", "print the plan, which stages are cached, and an estimated time; run nothing"),
     ])
 
