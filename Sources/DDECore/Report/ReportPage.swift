@@ -46,7 +46,12 @@ public enum ReportPage {
             throw FileError(path: assets, action: "create the folder", reason: error.localizedDescription)
         }
         try contents.samples.write(to: assets)
-        let charts = ReportCharts.all(contents.runs)
+        var charts = ReportCharts.all(contents.runs)
+        if let segments = SegmentChart.svg(contents.rows, T: contents.config.int("timesteps")) {
+            charts.append(ReportCharts.Chart(file: "segments.svg", title: "Segment training", svg: segments,
+                                             caption: "Each segment's fine-tune as a bar over the t it trained on, at its change of the "
+                                                 + "labelling annotator against the base (the paper's Fig. 3).", hasData: true))
+        }
         for c in charts { try FileIO.writeAtomically(Array(c.svg.utf8), to: assets + "/" + c.file) }
         let path = out + "/" + fileName
         try FileIO.writeAtomically(Array(html(contents, charts: charts).utf8), to: path)
@@ -93,8 +98,9 @@ public enum ReportPage {
             ("curves", "Training curves", { ["loss.svg", "implicit-accuracy.svg", "z.svg"].contains($0) }),
             ("record", "DDE record", { $0.hasPrefix("record") || $0 == "correction.svg" }),
             ("credit", "Credit profile", { $0.hasPrefix("credit") }),
+            ("segments", "Segments", { $0 == "segments.svg" }),
         ]
-        for s in sections {
+        for s in sections where charts.contains(where: { s.files($0.file) }) {
             page += "<h2 id=\"\(s.id)\">\(s.title)</h2>\n<div class=\"charts\">\n"
             for chart in charts where s.files(chart.file) {
                 page += "<figure><img src=\"\(folder)/\(esc(chart.file))\" alt=\"\(esc(chart.title))\">"
@@ -114,7 +120,11 @@ public enum ReportPage {
                 ("config", config.sourceFile ?? "(defaults and overrides only)"),
                 ("methods", v("compare.methods")), ("train annotators", v("compare.annotators")), ("seeds", v("compare.seeds")),
                 ("model", "U-Net \(v("block_out_channels")) channels, \(v("sample_size"))x\(v("sample_size")) px, T = \(v("timesteps")), \(v("schedule"))"),
-                ("fine-tune", "\(v("steps")) steps x \(v("batch")) pairs, lr \(v("lr")), beta \(v("beta"))"),
+                ("fine-tune", "\(v("steps")) steps x \(v("batch")) pairs; " + config.stringList("compare.methods").map { m in
+                    let own = config.methodSettings(m)
+                    return m == "sft" ? "sft lr \(own.lr)" : "\(m) beta \(own.beta), lr \(own.lr)"
+                }.joined(separator: "; ") + (config.doubleList("compare.beta").isEmpty && config.doubleList("compare.lr").isEmpty
+                    ? "" : " (a sweep: see the grid points in the matrix)")),
                 ("evaluation", "\(evalPrompts) \(v("eval.prompts")) prompts x \(v("eval.images_per_prompt")) images, DDIM "
                     + "\(v("eval.steps")) steps, guidance \(v("eval.guidance")), noise seed \(v("eval.seed")), "
                     + "\(v("eval.bootstrap")) bootstrap resamples")]
