@@ -1,5 +1,5 @@
-/// What the report keeps of each model's evaluation for its image grids: the first `promptLimit`
-/// test prompts' first `imageLimit` images, as 8-bit images (a few KB per model instead of every
+/// What the report keeps of each model's evaluation for its image grids: `promptLimit` test
+/// prompts spread over the set, their first `imageLimit` images, as 8-bit images (a few KB per model instead of every
 /// image of every model). Image j of prompt i starts from the same noise for every model
 /// (`ModelEvaluation`), so one grid cell compares methods on the same prompt and seed.
 public struct ReportSamples: Sendable {
@@ -21,17 +21,19 @@ public struct ReportSamples: Sendable {
         imageLimit = images
     }
 
-    /// Keeps the first prompts' first images of `name`'s evaluation.
+    /// Keeps the first images of `promptLimit` prompts spread evenly over `name`'s evaluation
+    /// (the prompts are sorted, so the first few would all share one shape).
     public mutating func add(_ name: String, _ evaluation: ModelEvaluation) {
-        let n = min(promptLimit, evaluation.prompts.count), m = min(imageLimit, evaluation.perPrompt)
-        let images = (0..<n).map { i in
+        let count = evaluation.prompts.count, n = min(promptLimit, count), m = min(imageLimit, evaluation.perPrompt)
+        let chosen = (0..<n).map { $0 * count / n }
+        let images = chosen.map { i in
             (0..<m).map { j in
                 let chw = evaluation.images[i * evaluation.perPrompt + j]
                 let side = Int(Double(chw.count / 3).squareRoot().rounded())
                 return RGBImage(chw: chw, width: side, height: side)
             }
         }
-        add(name, prompts: evaluation.prompts.prefix(n).map(\.text), images: images)
+        add(name, prompts: chosen.map { evaluation.prompts[$0].text }, images: images)
     }
 
     /// Keeps `images` (rows = prompts, columns = images), cut to the limits.
