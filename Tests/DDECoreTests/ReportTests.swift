@@ -55,17 +55,20 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(ReportCharts.creditProfile(nil, weight: "grad_norm").isEmpty)
     }
 
-    func testRecordSeriesPicksBucketsSpreadOverT() {
+    func testCorrectionSeriesSumsTheRecordAboveT() {
         var text = "step,bucket,first_step,value,updates\n"
         for step in [5, 10] {
             for b in 0..<10 { text += "\(step),\(b),\(b * 100 + 1),\(Double(b) + Double(step) / 100),\(step)\n" }
         }
-        let series = ReportCharts.recordSeries(CSVTable(text: text))
-        XCTAssertEqual(series.map(\.name), ["A[t >= 1]", "A[t >= 201]", "A[t >= 501]", "A[t >= 701]", "A[t >= 901]"])
-        XCTAssertEqual(series[2].points.map(\.x), [5, 10])
-        XCTAssertEqual(series[2].points.map(\.y), [5.05, 5.1])
-        XCTAssertTrue(ReportCharts.recordSeries(CSVTable(text: "step,value\n1,2\n")).isEmpty, "no bucket column")
-        XCTAssertTrue(ReportCharts.recordSeries(nil).isEmpty)
+        // Ten buckets of 100 steps, entry b = b + step/100: C_t adds each entry once per step s > t.
+        let series = ReportCharts.correctionSeries(CSVTable(text: text))
+        XCTAssertEqual(series.map(\.name), ["C_0", "C_250", "C_500", "C_750"])
+        XCTAssertEqual(series[0].points.map(\.x), [5, 10])
+        XCTAssertEqual(series[0].points[0].y, 4550, accuracy: 1e-9, "(0+1+...+9 + 10 x 0.05) x 100")
+        XCTAssertEqual(series[1].points[0].y, 2.05 * 50 + 4235, accuracy: 1e-9, "half of bucket 2, then buckets 3...9")
+        XCTAssertEqual(series[2].points[1].y, (35 + 0.5) * 100, accuracy: 1e-9, "buckets 5...9 at step 10")
+        XCTAssertTrue(ReportCharts.correctionSeries(CSVTable(text: "step,value\n1,2\n")).isEmpty, "no first_step column")
+        XCTAssertTrue(ReportCharts.correctionSeries(nil).isEmpty)
     }
 
     /// A dde run with every file, a uniform run with only metrics.csv, an sft run with none:
@@ -94,7 +97,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(accuracy.svg.contains("dde/pick/s0 held-out") && accuracy.svg.contains("uniform/pick/s0 train"))
         XCTAssertFalse(accuracy.svg.contains("sft/pick/s0"), "a run without the file adds no series")
         XCTAssertTrue(accuracy.svg.contains("stroke-dasharray"), "held-out curves are dashed")
-        XCTAssertTrue(try chart("record-dde-pick-s0.svg").svg.contains("A[t &gt;= 501]"))
+        XCTAssertTrue(try chart("record-dde-pick-s0.svg").svg.contains("C_500"))
         XCTAssertTrue(try chart("correction.svg").hasData)
         let credit = try chart("credit.svg")
         XCTAssertTrue(credit.hasData)

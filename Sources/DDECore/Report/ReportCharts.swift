@@ -93,21 +93,31 @@ public enum ReportCharts {
         return (chosen, note)
     }
 
-    /// From `record-history.csv`: the value over steps of about `count` buckets spread evenly over
-    /// t, one series per bucket, named by the bucket's first step.
-    public static func recordSeries(_ table: CSVTable?, count: Int = 5) -> [SVGLineChart.Series] {
+    /// From `record-history.csv`: the correction `C_t = sum over s > t of A[s]` over the logged
+    /// steps, one series per t in `at`: what the record adds to z, so its convergence is the
+    /// record's (a single entry of a T-entry record is updated a few times per run and says
+    /// little). Buckets are equal runs of steps starting at `first_step`; an entry covers them all.
+    public static func correctionSeries(_ table: CSVTable?, at points: [Int] = [0, 250, 500, 750]) -> [SVGLineChart.Series] {
         guard let table else { return [] }
-        let buckets = table.numbers("bucket"), firsts = table.numbers("first_step")
-        let steps = table.numbers("step"), values = table.numbers("value")
-        let present = Set(buckets.compactMap { $0.map(Int.init) }).sorted()
-        guard !present.isEmpty else { return [] }
-        let picked = count <= 1 || present.count <= count ? present
-            : Array(Set((0..<count).map { present[Int((Double($0) * Double(present.count - 1) / Double(count - 1)).rounded())] })).sorted()
-        return picked.map { b in
-            let rows = table.rows.indices.filter { buckets[$0].map(Int.init) == b }
-            let first = rows.lazy.compactMap { firsts[$0] }.first
-            let points = rows.compactMap { i in steps[i].flatMap { s in values[i].map { (s, $0) } } }
-            return SVGLineChart.Series(first.map { "A[t >= \(Int($0))]" } ?? "bucket \(b)", points)
+        let steps = table.numbers("step"), firsts = table.numbers("first_step"), values = table.numbers("value")
+        let rows: [(step: Double, first: Int, value: Double)] = table.rows.indices.compactMap { i in
+            guard let s = steps[i], let f = firsts[i], let v = values[i] else { return nil }
+            return (s, Int(f), v)
+        }
+        let starts = Set(rows.map(\.first)).sorted()
+        guard let lastStart = starts.last else { return [] }
+        let width = starts.count > 1 ? starts[1] - starts[0] : 1
+        let T = lastStart + width - 1
+        let logged = Set(rows.map(\.step)).sorted()
+        return points.filter { $0 < T }.map { t in
+            let curve = logged.map { step -> (x: Double, y: Double) in
+                let c = rows.filter { $0.step == step }.reduce(0.0) { sum, r in
+                    let above = max(0, min(width, r.first + width - 1 - max(t, r.first - 1)))
+                    return sum + r.value * Double(above)
+                }
+                return (step, c)
+            }
+            return SVGLineChart.Series("C_\(t)", curve)
         }
     }
 
@@ -116,9 +126,9 @@ public enum ReportCharts {
         let (chosen, note) = recordRuns(runs)
         let convergence = chosen.map { r in
             chart(file: "record-\(r.run.name).svg", title: "DDE record: \(r.label)", xLabel: "step",
-                  yLabel: "record value A", series: recordSeries(r.table("record-history.csv")),
-                  caption: "The record of \(r.label) for five buckets spread over t, over the iterations\(note); "
-                      + "each curve should settle to a level; one still drifting at the end has not converged.",
+                  yLabel: "C_t = sum over s > t of A[s]", series: correctionSeries(r.table("record-history.csv")),
+                  caption: "The correction the record of \(r.label) adds to z at t = 0, 250, 500, 750, over the iterations\(note); "
+                      + "a converged record levels off; a curve still growing at the end has not converged.",
                   source: "record-history.csv")
         }
         let correction = chart(file: "correction.svg", title: "C_t at the end", xLabel: "t (first step of the record bucket)",
