@@ -47,6 +47,22 @@ final class PretrainerTests: XCTestCase {
         XCTAssertEqual(try metrics(a).count, 7, "header and six steps")
     }
 
+    /// A run killed after validating a step its last checkpoint does not cover resumes without
+    /// listing that step twice: validation.csv equals an uninterrupted run's.
+    func testResumeAfterAKillKeepsValidationRowsOnce() throws {
+        let a = temporaryFolder(), b = temporaryFolder()
+        let extra = ["pretrain.steps=6", "pretrain.val_every=1", "pretrain.checkpoint_every=4"]
+        try Pretrainer(config: try tinyConfig(a, extra), folder: a, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        try Pretrainer(config: try tinyConfig(b, extra), folder: b, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        // The kill: steps 5 and 6 were validated and logged, their checkpoint and the model never written.
+        for f in [b + "/checkpoints/step-0000006.safetensors", b + "/model.safetensors"] { try FileManager.default.removeItem(atPath: f) }
+        try Pretrainer(config: try tinyConfig(b, extra + ["resume=auto"]), folder: b, build: BuildInfo(commit: "test"),
+                       observer: SilentObserver()).run()
+        let va = try String(contentsOfFile: a + "/validation.csv", encoding: .utf8)
+        XCTAssertEqual(va, try String(contentsOfFile: b + "/validation.csv", encoding: .utf8))
+        XCTAssertEqual(va.split(separator: "\n").count, 7, "header and steps 1...6, each once")
+    }
+
     /// Training works: the epsilon loss of a tiny model falls well below its starting value.
     func testLossFalls() throws {
         let folder = temporaryFolder()

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Writes into `folder`: `checkpoints/step-N.safetensors` (weights, AdamW moments, EMA, random
 /// streams; the last `keep_checkpoints` kept), `model.safetensors` (the final weights, EMA when
-/// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`, `samples/step-N.png`.
+/// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`/`.jsonl`, `samples/step-N.png`.
 public final class Pretrainer {
     public let config: Config
     public let folder: String
@@ -117,6 +117,8 @@ public final class Pretrainer {
             observer?.note("resuming pretraining from \(path) at step \(start)")
         }
         let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
+        // Cut back on resume like the metrics, so a step validated before a kill is not listed twice.
+        let validationLog = try MetricsLog(folder: folder, name: "validation", resumeAfterStep: start > 0 ? start : nil)
 
         let d = model.imageSize
         let x0 = FloatBuffer(count: micro * d), noise = FloatBuffer(count: micro * d), xt = FloatBuffer(count: micro * d)
@@ -194,8 +196,7 @@ public final class Pretrainer {
             let last = stepNumber == steps
             if stepNumber % config.int("pretrain.val_every") == 0 || last {
                 let v = validationLoss(model, ema: ema, validation, schedule: schedule, seed: seed, batch: micro)
-                try MetricsLog.append((fm.fileExists(atPath: folder + "/validation.csv") ? "" : "step,val_loss\n")
-                                      + "\(stepNumber),\(MetricsLog.format(v))\n", to: folder + "/validation.csv")
+                try validationLog.append([("step", Double(stepNumber)), ("val_loss", v)])
                 observer?.note(String(format: "pretrain step %d: validation loss %.5f", stepNumber, v))
             }
             let every = config.int("pretrain.sample_every")
