@@ -42,12 +42,16 @@ public final class Comparison {
             self.lr = lr
             self.tRange = tRange
         }
-        public var name: String { "\(method)-\(annotator)-s\(seed)" + setting.replacingOccurrences(of: " ", with: "-") }
-        /// The grid point, as in the sweep's table (" beta=500 lr=2e-05"), or "".
-        public var setting: String {
-            (beta.map { " beta=\(Comparison.short($0))" } ?? "") + (lr.map { " lr=\(Comparison.short($0))" } ?? "")
-                + (tRange.map { " t_range=\($0)" } ?? "")
+        public var name: String {
+            "\(method)-\(annotator)-s\(seed)" + (setting.isEmpty ? "" : "-" + setting.replacingOccurrences(of: " ", with: "-"))
         }
+        /// The grid point, as in the sweep's table ("beta=500 lr=2e-05"), or "".
+        public var setting: String {
+            [beta.map { "beta=\(Comparison.short($0))" }, lr.map { "lr=\(Comparison.short($0))" }, tRange.map { "t_range=\($0)" }]
+                .compactMap { $0 }.joined(separator: " ")
+        }
+        /// The method, then the grid point if any ("dde beta=250").
+        public var methodLabel: String { setting.isEmpty ? method : method + " " + setting }
     }
 
     /// A number as short as it reads back (500, 2e-05).
@@ -186,14 +190,20 @@ public final class Comparison {
             observer?.note("train-\(r.name): reusing \(folder)")
             return folder
         }
-        let pairsFolder = out + "/pairs-\(r.annotator)", skipBad = config.bool("data.skip_bad")
-        let pairs = try PreferencePairs.load(pairsFolder + "/pairs.jsonl", size: size, skipBad: skipBad)
-        let heldout = FileManager.default.fileExists(atPath: pairsFolder + "/heldout.jsonl")
-            ? try PreferencePairs.load(pairsFolder + "/heldout.jsonl", size: size, skipBad: skipBad) : nil
+        let pairsFile = out + "/pairs-\(r.annotator)/pairs.jsonl"
+        let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: config.bool("data.skip_bad"))
+        let heldout = try heldoutPairs(beside: pairsFile, size: size)
         try FineTuner(config: try runConfig(r), folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: heldout)
         try finish(folder, sig)
         return folder
+    }
+
+    /// The held-out pairs (`heldout.jsonl`) in the folder of `pairsFile`, if there are any.
+    func heldoutPairs(beside pairsFile: String, size: Int) throws -> PreferencePairs? {
+        let file = URL(fileURLWithPath: pairsFile).deletingLastPathComponent().appendingPathComponent("heldout.jsonl").path
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        return try PreferencePairs.load(file, size: size, skipBad: config.bool("data.skip_bad"))
     }
 
     /// A fine-tune on a user's pairs (`pairs = PATH`, with `heldout.jsonl` beside it used when
@@ -201,8 +211,7 @@ public final class Comparison {
     /// names the pairs file and its size; returns the folder.
     @discardableResult
     public func fineTune(pairsFile: String, base: String, size: Int) throws -> (folder: String, pairs: PreferencePairs) {
-        let skipBad = config.bool("data.skip_bad")
-        let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: skipBad)
+        let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: config.bool("data.skip_bad"))
         if !pairs.skipped.isEmpty { observer?.note("pairs: skipped \(pairs.skipped.count) bad lines of \(pairsFile)") }
         let loss = config.string("loss")
         let folder = out + "/train-\(loss)-\(pairs.annotator ?? config.string("annotator"))"
@@ -213,8 +222,7 @@ public final class Comparison {
             observer?.note("\(folder): reusing (same pairs file and settings)")
             return (folder, pairs)
         }
-        let heldoutFile = URL(fileURLWithPath: pairsFile).deletingLastPathComponent().appendingPathComponent("heldout.jsonl").path
-        let heldout = FileManager.default.fileExists(atPath: heldoutFile) ? try PreferencePairs.load(heldoutFile, size: size, skipBad: skipBad) : nil
+        let heldout = try heldoutPairs(beside: pairsFile, size: size)
         try FineTuner(config: config, folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: heldout)
         try finish(folder, sig)
@@ -289,13 +297,13 @@ public final class Comparison {
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
             observer.note("eval-\(r.name): \(test.count) \(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
-            distribution.append((r.method + r.setting, r.annotator, r.seed, try distributionReport(e)))
+            distribution.append((r.methodLabel, r.annotator, r.seed, try distributionReport(e)))
             samples.add(r.name, e)
             for name in AnnotatorSet.names {
                 let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
                                            resamples: resamples, seed: evalSeed)
                 rows.append(ReportRow(method: r.method, trainAnnotator: r.annotator, evalAnnotator: name, seed: r.seed,
-                                      setting: r.setting.trimmingCharacters(in: .whitespaces), mean: cmp.mean, low: cmp.meanInterval.low, high: cmp.meanInterval.high, comparison: cmp))
+                                      setting: r.setting, mean: cmp.mean, low: cmp.meanInterval.low, high: cmp.meanInterval.high, comparison: cmp))
             }
         }
         return rows

@@ -207,16 +207,13 @@ public enum ConfigLoader {
             throw crossKey(config, "dde.record_buckets", "timesteps",
                            "\(buckets) entries for \(T) steps; a record has at most one entry per step")
         }
-        do {
-            _ = try TimestepRange.parse(config.string("t_range"), T: T)
-        } catch {
-            throw crossKey(config, "t_range", "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
-        }
-        for entry in config.stringList("compare.t_range") {
-            do {
-                _ = try TimestepRange.parse(entry, T: T)
-            } catch {
-                throw crossKey(config, "compare.t_range", "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
+        for (key, ranges) in [("t_range", [config.string("t_range")]), ("compare.t_range", config.stringList("compare.t_range"))] {
+            for range in ranges {
+                do {
+                    _ = try TimestepRange.parse(range, T: T)
+                } catch {
+                    throw crossKey(config, key, "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
+                }
             }
         }
     }

@@ -14,15 +14,20 @@ public enum SoftmaxCrossEntropy {
     /// logits: (N, K)  probabilities: (N, K), overwritten — the row-wise softmax
     public static func softmax(_ logits: UnsafePointer<Float>, _ probabilities: UnsafeMutablePointer<Float>,
                                n: Int, classes k: Int) {
-        for i in 0..<n {
-            let row = logits + i * k, p = probabilities + i * k
-            var m = row[0]
-            for j in 1..<k { m = max(m, row[j]) }
-            var total: Float = 0
-            for j in 0..<k { p[j] = Foundation.exp(row[j] - m); total += p[j] }
-            let inv = 1 / total
-            for j in 0..<k { p[j] *= inv }
-        }
+        for i in 0..<n { _ = softmaxRow(logits + i * k, probabilities + i * k, classes: k) }
+    }
+
+    /// One row's softmax into `p`; returns the row maximum and `sum exp(row - max)`, from which
+    /// the row's log-sum-exp is `log(total) + max`.
+    @inline(__always)
+    static func softmaxRow(_ row: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, classes k: Int) -> (max: Float, total: Float) {
+        var m = row[0]
+        for j in 1..<k { m = max(m, row[j]) }
+        var total: Float = 0
+        for j in 0..<k { p[j] = Foundation.exp(row[j] - m); total += p[j] }
+        let inv = 1 / total
+        for j in 0..<k { p[j] *= inv }
+        return (m, total)
     }
 
     /// logits: (N, K)  labels: (N), each in 0..<K  probabilities: (N, K), overwritten
@@ -33,12 +38,7 @@ public enum SoftmaxCrossEntropy {
         for i in 0..<n {
             let row = logits + i * k, p = probabilities + i * k, y = labels[i]
             precondition((0..<k).contains(y), "SoftmaxCrossEntropy: label \(y) of row \(i) is outside 0..<\(k)")
-            var m = row[0]
-            for j in 1..<k { m = max(m, row[j]) }
-            var total: Float = 0
-            for j in 0..<k { p[j] = Foundation.exp(row[j] - m); total += p[j] }
-            let inv = 1 / total
-            for j in 0..<k { p[j] *= inv }
+            let (m, total) = softmaxRow(row, p, classes: k)
             loss[i] = Foundation.log(total) + m - row[y]
         }
     }

@@ -144,12 +144,16 @@ public final class PreferenceLoss {
         }
         var loss = 0.0, dLdD = [Double](repeating: 0, count: D.count)
         for i in 0..<D.count {
-            // -log sigmoid(z) = softplus(-z), computed stably; d/dz = -sigmoid(-z).
-            loss += z[i] > 0 ? log1p(exp(-z[i])) : -z[i] + log1p(exp(z[i]))
+            loss += Self.negativeLogSigmoid(z[i])  // d/dz = -sigmoid(-z)
             let sigmoidMinusZ = 1 / (1 + exp(z[i]))
             dLdD[i] = -sigmoidMinusZ * slope[i] / p
         }
         return Evaluation(loss: loss / p, z: z, dLdD: dLdD, correction: correction)
+    }
+
+    /// `-log sigmoid(z) = softplus(-z)`, computed stably for any finite z.
+    public static func negativeLogSigmoid(_ z: Double) -> Double {
+        z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z))
     }
 
     /// The record's update after an iteration (dde and dde-step): `lambda_s D_s` per pair.

@@ -34,7 +34,7 @@ public enum ReportCharts {
         public var annotator: String { run.annotator }
         public var seed: Int { run.seed }
         /// The series label: `method/annotator/sN`, then the grid point in a sweep.
-        public var label: String { "\(method)/\(annotator)/s\(seed)" + run.setting }
+        public var label: String { "\(method)/\(annotator)/s\(seed)" + (run.setting.isEmpty ? "" : " " + run.setting) }
         /// dde, dde-single and dde-step keep a record.
         public var keepsRecord: Bool { method.hasPrefix("dde") }
         func table(_ file: String) -> CSVTable? { CSVTable.load(folder + "/" + file) }

@@ -33,7 +33,7 @@ final class FineTuneDiagnostics {
     let heldoutLog: MetricsLog?
     let recordLog: MetricsLog?
     let creditLog: MetricsLog?
-    private var heldoutReference: [(w: Double, l: Double)]?
+    private var heldoutReference: [[Double]]?
 
     init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], config: Config, sampleSize: Int, folder: String,
          resumeAfterStep: Int?) throws {
@@ -72,28 +72,15 @@ final class FineTuneDiagnostics {
         return batch.errors(of: model).e
     }
 
-    /// `D` of every held-out pair, in chunks of the batch's capacity.
+    /// `D` of every held-out pair, in chunks of the batch's capacity (the reference's errors
+    /// per chunk are computed once: the reference never changes).
     private func heldoutDifferences(policy: TextToImageModel, reference: TextToImageModel) -> [Double] {
         let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
-        if heldoutReference == nil {
-            heldoutReference = chunks.enumerated().flatMap { c, r in
-                errorsByPair(errors(Array(heldout[r]), t: Array(heldoutSteps[r]), stream: 100 + UInt64(c), model: reference))
-            }
+        func chunkErrors(_ c: Int, _ model: TextToImageModel) -> [Double] {
+            errors(Array(heldout[chunks[c]]), t: Array(heldoutSteps[chunks[c]]), stream: 100 + UInt64(c), model: model)
         }
-        var D: [Double] = []
-        for (c, r) in chunks.enumerated() {
-            let e = errorsByPair(errors(Array(heldout[r]), t: Array(heldoutSteps[r]), stream: 100 + UInt64(c), model: policy))
-            for i in 0..<r.count {
-                let ref = heldoutReference![r.lowerBound + i], pol = e[i]
-                D.append((pol.w - ref.w) - (pol.l - ref.l))
-            }
-        }
-        return D
-    }
-
-    private func errorsByPair(_ e: [Double]) -> [(w: Double, l: Double)] {
-        let p = e.count / 2
-        return (0..<p).map { (e[$0], e[p + $0]) }
+        if heldoutReference == nil { heldoutReference = chunks.indices.map { chunkErrors($0, reference) } }
+        return chunks.indices.flatMap { c in batch.differences(policy: chunkErrors(c, policy), reference: heldoutReference![c]) }
     }
 
     func logHeldout(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
@@ -101,7 +88,7 @@ final class FineTuneDiagnostics {
         let D = heldoutDifferences(policy: policy, reference: reference)
         let z = credit(D: D, t: heldoutSteps).z
         let n = Double(z.count)
-        let lossValue = z.map { $0 > 0 ? log1p(exp(-$0)) : -$0 + log1p(exp($0)) }.reduce(0, +) / n
+        let lossValue = z.map(PreferenceLoss.negativeLogSigmoid).reduce(0, +) / n
         try heldoutLog.append([("step", Double(step)), ("loss", lossValue), ("implicit_acc", Double(z.filter { $0 > 0 }.count) / n),
                                ("z", z.reduce(0, +) / n)])
     }
