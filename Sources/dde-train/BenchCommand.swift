@@ -2,23 +2,40 @@ import ArgumentParser
 import DDECore
 import Foundation
 
-/// `dde-train bench kernels`: convolution vs plain sgemm on the reference shapes.
+/// `dde-train bench`: training steps and sampling on the configured model (configs/bench.conf:
+/// model.md's reference size), the figures scripts/bench-vs-pytorch.sh compares with PyTorch;
+/// `bench kernels`: convolution vs plain sgemm; `bench step`: a forward + backward's profile.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks. `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes; `bench step`: a U-Net forward + backward with its profile."
+        abstract: "Benchmarks. `bench`: pretrain, DPO and DDE steps, sampling, peak memory; `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes; `bench step`: a U-Net forward + backward with its profile."
     )
 
-    @Argument(help: "Which benchmark: kernels or step.")
-    var mode: String
+    @Option(help: "Comma-separated parts of the default benchmark: pretrain, dpo, dde, sample (default: all).")
+    var only: String?
+
+    @Flag(help: "Print the default benchmark's figures as one JSON object.")
+    var json = false
 
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        guard ["kernels", "step"].contains(mode) else {
-            throw ValidationError("unknown benchmark '\(mode)': the benchmarks are: kernels, step")
+        // The benchmark's name, when given, is the first word without '=' (`bench kernels
+        // --config X key=value`); the overrides share the positional arguments with it.
+        var options = self.options
+        let mode = options.overrides.first.flatMap { $0.contains("=") ? nil : $0 }
+        if mode != nil { options.overrides.removeFirst() }
+        guard mode == nil || ["kernels", "step"].contains(mode!) else {
+            throw ValidationError("unknown benchmark '\(mode!)': the benchmarks are: kernels, step, or none (the training steps and sampling)")
+        }
+        let parts = try (only?.split(separator: ",").map(String.init) ?? TrainingBench.Part.allCases.map(\.rawValue)).map { name in
+            guard let part = TrainingBench.Part(rawValue: name) else {
+                throw ValidationError("--only: unknown part '\(name)': the parts are pretrain, dpo, dde, sample")
+            }
+            return part
         }
         try options.execute(lockRunFolder: false) { config in
+            if mode == nil { return try trainingBench(config, parts) }
             if mode == "step" { return stepBench(config) }
             let threads = config.int("threads")
             let bench = KernelBench(warmup: config.int("bench.warmup"), repeats: config.int("bench.repeats"))
@@ -39,6 +56,52 @@ struct BenchCommand: ParsableCommand {
               + pad(ms(sgemmTime), 10) + pad(String(format: "%.1f", flops / sgemmTime / 1e9), 12)
               + String(format: "%.0f%%", 100 * sgemmTime / convTime))
         }
+    }
+
+    private func trainingBench(_ config: Config, _ parts: [TrainingBench.Part]) throws {
+        let threads = config.int("threads"), size = config.int("sample_size")
+        let header = "U-Net \(config.intList("block_out_channels").map(String.init).joined(separator: ",")) x\(config.int("layers_per_block")), \(size)x\(size); "
+            + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
+            + "conv.winograd=\(config.bool("conv.winograd")); median (min-max) of \(config.int("bench.repeats")) after \(config.int("bench.warmup")) warm-up"
+        if !json { print(header) }
+        let figures = try TrainingBench(config: config).run(parts) { if !json { print($0 + "...") } }
+        let peak = PeakMemory.residentMiB
+        let key: [TrainingBench.Part: String] = [.pretrain: "pretrain_step_ms", .dpo: "dpo_step_ms", .dde: "dde_step_ms"]
+        if json {
+            var fields: [(String, String)] = []
+            for part in parts {
+                guard let t = figures.timings[part] else { continue }
+                if let name = key[part] {
+                    fields += [(name, ms(t.median)), (name + "_min", ms(t.min)), (name + "_max", ms(t.max))]
+                } else if let rate = figures.sampleImagesPerSecond {
+                    fields += [("sample_images_per_s", String(format: "%.3f", rate)), ("sample_images", String(figures.sampleImages))]
+                }
+                fields.append(("\(part.rawValue)_tensor_allocations_per_step", String(format: "%.1f", figures.allocationsPerStep[part] ?? 0)))
+            }
+            fields.append(("peak_rss_mb", String(format: "%.1f", peak)))
+            if let g = figures.pretrainGFLOPsPerSecond { fields.append(("gflops_per_s", String(format: "%.1f", g))) }
+            fields += [("parameters", String(figures.parameters)), ("threads", String(threads)),
+                       ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", String(config.bool("conv.winograd")))]
+            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+            return
+        }
+        print(pad("part", 10) + pad("median", 12) + pad("min-max", 20) + "tensor allocations per step")
+        for part in parts {
+            guard let t = figures.timings[part] else { continue }
+            let unit = part == .sample ? "s/run" : "ms"
+            let scale = part == .sample ? 1.0 : 1000.0
+            print(pad(part.rawValue, 10) + pad(String(format: "%.1f ", t.median * scale) + unit, 12)
+                  + pad(String(format: "%.1f-%.1f", t.min * scale, t.max * scale), 20)
+                  + String(format: "%.1f", figures.allocationsPerStep[part] ?? 0))
+        }
+        if let rate = figures.sampleImagesPerSecond {
+            print(String(format: "sampling: %.2f images/s (%d images, %d DDIM steps, guidance %g)", rate, figures.sampleImages,
+                         config.int("sample.steps"), config.double("sample.guidance")))
+        }
+        if let g = figures.pretrainGFLOPsPerSecond {
+            print(String(format: "pretrain step: %.1f GFLOP nominal, %.1f GFLOP/s", figures.pretrainFLOPs / 1e9, g))
+        }
+        print(String(format: "peak resident memory: %.1f MiB; %d parameters", peak, figures.parameters))
     }
 
     /// Forward + backward of the configured U-Net at `pretrain.batch` images, with a profile.

@@ -12,7 +12,49 @@ final class Conv2dTests: XCTestCase {
         Shape(n: 5, c: 3, h: 8, w: 8, oc: 5, k: 3, s: 2, p: 1),   // the downsampler's shape
         Shape(n: 1, c: 1, h: 1, w: 1, oc: 1, k: 3, s: 1, p: 1),   // a single pixel
         Shape(n: 5, c: 16, h: 12, w: 12, oc: 16, k: 3, s: 1, p: 1), // big enough to split images across threads (uneven shares)
+        // Winograd F(2x2,3x3): tile rows of 4 (lanes filled one by one), of 8 + 2 (a full SIMD8
+        // group and a tail), of 8 on a 16x16 plane, and a single tile.
+        Shape(n: 3, c: 16, h: 8, w: 8, oc: 24, k: 3, s: 1, p: 1),
+        Shape(n: 2, c: 24, h: 6, w: 20, oc: 16, k: 3, s: 1, p: 1),
+        Shape(n: 3, c: 16, h: 16, w: 16, oc: 16, k: 3, s: 1, p: 1),
+        Shape(n: 2, c: 16, h: 2, w: 2, oc: 17, k: 3, s: 1, p: 1),
     ]
+
+    /// The shapes above that take the Winograd path (the tests below cover both paths).
+    func testWinogradShapesTakeTheWinogradPath() {
+        let winograd = Self.shapes.filter { sh in make(sh).1.usesWinograd(height: sh.h, width: sh.w) }
+        XCTAssertEqual(winograd.count, 5)
+        Conv2d.winogradEnabled = false
+        defer { Conv2d.winogradEnabled = true }
+        XCTAssertTrue(Self.shapes.allSatisfy { sh in !make(sh).1.usesWinograd(height: sh.h, width: sh.w) })
+    }
+
+    /// Winograd and im2col give the same forward and gradients on the Winograd shapes.
+    func testWinogradMatchesIm2col() {
+        var data = TestData(seed: 11)
+        Threads.configure(2)
+        defer { Threads.configure(1); Conv2d.winogradEnabled = true }
+        for sh in Self.shapes.suffix(4) {
+            let (store, conv) = make(sh)
+            let ws = Workspace()
+            let x = data.normal(sh.n * sh.c * sh.h * sh.w), r = data.normal(sh.n * sh.oc * sh.h * sh.w)
+            load(store, conv.weight, data.normal(conv.weight.count)); load(store, conv.bias, data.normal(sh.oc))
+            var results: [[[Float]]] = []
+            for winograd in [true, false] {
+                Conv2d.winogradEnabled = winograd
+                let out = runForward(conv, store, x, sh, ws)
+                let dx = FloatBuffer(count: x.count)
+                store.zeroGrads()
+                r.withUnsafeBufferPointer { rp in x.withUnsafeBufferPointer {
+                    conv.backward(dOut: rp.baseAddress!, x: $0.baseAddress!, dx: dx.pointer, n: sh.n, height: sh.h, width: sh.w, store, ws)
+                } }
+                results.append([out, dx.array(x.count), readGrad(store, conv.weight), readGrad(store, conv.bias)])
+            }
+            for (i, name) in ["out", "dx", "dW", "db"].enumerated() {
+                assertClose(results[0][i], results[1][i], "winograd vs im2col \(name) \(sh)")
+            }
+        }
+    }
 
     /// Every shape, with one big chunk and with a column budget that forces one-image chunks
     /// (and a remainder), on one and on two threads.

@@ -42,7 +42,20 @@ public enum Profiler {
     public static func reset() {
         seconds = seconds.map { _ in 0 }
         calls = calls.map { _ in 0 }
+        flops = 0
     }
+
+    /// Nominal FLOPs (2 x multiply-adds of the direct algorithm, whatever the kernel does) of
+    /// the convolutions and linear layers run while enabled: what benchmarks divide by time.
+    nonisolated(unsafe) public private(set) static var flops = 0.0
+
+    @inlinable
+    public static func count(flops f: @autoclosure () -> Double) {
+        if enabled { addFLOPs(f()) }
+    }
+
+    @usableFromInline
+    static func addFLOPs(_ f: Double) { flops += f }
 
     /// (section, total seconds, calls), in declaration order.
     public static var report: [(Section, Double, Int)] {

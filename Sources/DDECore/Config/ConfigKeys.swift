@@ -11,6 +11,7 @@ public enum ConfigKeys {
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
         ConfigKey("threads", .int, "2", unit: "threads", "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
+        ConfigKey("conv.winograd", .bool, "true", "3x3 stride-1 convolutions with 16+ channels use Winograd F(2x2,3x3) (4/9 of the multiplies); false: im2col + GEMM"),
         ConfigKey("out", .path, "", "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
         ConfigKey("checkpoint", .path, "", "checkpoint file to load the model from; empty = none"),
         ConfigKey("resume", .string, "", "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
@@ -157,6 +158,8 @@ public enum ConfigKeys {
     static let bench = section("bench", [
         ConfigKey("bench.repeats", .int, "10", unit: "runs", "timed runs per benchmark", .atLeast(3)),
         ConfigKey("bench.warmup", .int, "2", unit: "runs", "untimed runs before timing", .atLeast(0)),
+        ConfigKey("bench.sample_images", .int, "32", unit: "images", "images per sampling run in `bench` (guided: twice as many network rows)", .atLeast(1)),
+        ConfigKey("bench.sample_repeats", .int, "3", unit: "runs", "timed sampling runs in `bench`, after one untimed", .atLeast(1)),
     ])
 
     /// The key named `name`, or nil.

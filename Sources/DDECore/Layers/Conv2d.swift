@@ -1,5 +1,6 @@
 /// A 2-D convolution by im2col + GEMM, PyTorch semantics and layout: `weight` is
-/// `(OC, C, K, K)`, `bias` is `(OC)`, zero padding, square kernel and stride.
+/// `(OC, C, K, K)`, `bias` is `(OC)`, zero padding, square kernel and stride. 3x3 stride-1
+/// convolutions with enough channels take the Winograd path instead (`Conv2d+Winograd.swift`).
 ///
 /// Threading: the batch is split into one contiguous share of images per thread; each thread
 /// builds the column matrix of a chunk of its images and calls single-threaded sgemm on it
@@ -59,6 +60,10 @@ public struct Conv2d: Sendable {
                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
         let profile = Profiler.start()
         defer { Profiler.stop(.convForward, profile) }
+        Profiler.count(flops: forwardFLOPs(n: n, height: height, width: width))
+        if usesWinograd(height: height, width: width) {
+            return winogradForward(x, out, n: n, height: height, width: width, store, ws)
+        }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads
         let xs = SendablePointer(x), outs = SendablePointer(out)
@@ -109,6 +114,9 @@ public struct Conv2d: Sendable {
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
         let profile = Profiler.start()
         defer { Profiler.stop(.convBackward, profile) }
+        if usesWinograd(height: height, width: width) {
+            return winogradBackward(dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws)
+        }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads
         let paramCount = weight.count + bias.count

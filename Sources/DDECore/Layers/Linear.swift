@@ -24,6 +24,7 @@ public struct Linear: Sendable {
                         _ store: ParameterStore) {
         let profile = Profiler.start()
         defer { Profiler.stop(.linear, profile) }
+        Profiler.count(flops: 2 * Double(n) * Double(self.inFeatures) * Double(self.outFeatures))
         let w = store.parameters(weight)
         if let bias {
             let b = store.parameters(bias)

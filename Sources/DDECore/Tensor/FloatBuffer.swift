@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A grow-only, 64-byte aligned buffer of `Float` with a stable pointer.
 ///
 /// Activations, parameters, gradients and optimizer moments all live in `FloatBuffer`s.
@@ -44,8 +46,14 @@ public final class FloatBuffer: @unchecked Sendable {
         Array(UnsafeBufferPointer(start: pointer, count: count ?? capacity))
     }
 
+    /// Tensor allocations (creations and growths) so far in this process: `bench` prints how
+    /// many a training step makes once the buffers have grown (the goal is none).
+    public static var allocations: Int { allocationCount.load(ordering: .relaxed) }
+    private static let allocationCount = Atomic<Int>(0)
+
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        allocationCount.add(1, ordering: .relaxed)
+        return UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: count)
     }
 }

@@ -7,6 +7,10 @@ public final class Workspace: @unchecked Sendable {
     public let gemm = (0..<64).map { _ in FloatBuffer(count: 0) }
     /// Per thread but the first, which adds into the store directly: dW and db partials.
     public let partial = (0..<64).map { _ in FloatBuffer(count: 0) }
+    /// Per thread: the zero-bordered copy of one plane (Winograd's tile transforms).
+    public let plane = (0..<64).map { _ in FloatBuffer(count: 0) }
+    /// The Winograd-transformed weights of the convolution running now (16 x OC x C).
+    public let transformedWeights = FloatBuffer(count: 0)
     /// Gradient scratch for composite blocks' backward passes (a block uses them only inside
     /// its own `backward`, so every block of a model can share them).
     public let scratch = (0..<3).map { _ in FloatBuffer(count: 0) }

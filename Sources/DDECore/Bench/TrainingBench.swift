@@ -1,0 +1,99 @@
+import Foundation
+
+/// `dde-train bench`: the training and sampling figures issue 5 compares with PyTorch, on the
+/// configured model (configs/bench.conf is model.md's reference size).
+///
+/// - pretrain: one pretraining step of `pretrain.batch` images: noise, forward, MSE, backward,
+///   finite check, gradient clipping, AdamW.
+/// - dpo / dde: one fine-tune step of `batch` pairs with the Uniform (Diffusion-DPO) or DDE loss:
+///   the frozen reference's forward, the policy's forward and backward, the loss, clipping,
+///   AdamW and (dde) the record update: `PreferenceBatch` and `PreferenceLoss`, as `FineTuner`.
+/// - sample: DDIM with `sample.steps` steps and guidance `sample.guidance` for
+///   `bench.sample_images` images; images per second.
+///
+/// Each timed part runs `bench.warmup` untimed steps first, then `bench.repeats` timed ones
+/// (sampling: one untimed run, then `bench.sample_repeats`). Tensor allocations are counted over
+/// the timed steps (`FloatBuffer.allocations`); FLOPs are the nominal count of one profiled
+/// forward (2 x multiply-adds of the direct convolutions and linear layers), times 3 for a
+/// training step (forward, and backward's two products).
+public struct TrainingBench {
+    public enum Part: String, CaseIterable, Sendable {
+        case pretrain, dpo, dde, sample
+    }
+
+    public struct Figures {
+        /// Seconds per step (pretrain, dpo, dde) or per sampling run (sample).
+        public var timings: [Part: TimingSummary] = [:]
+        /// Tensor allocations per timed step (or sampling run).
+        public var allocationsPerStep: [Part: Double] = [:]
+        public var sampleImages = 0
+        /// Nominal FLOPs of one pretraining step.
+        public var pretrainFLOPs = 0.0
+        public var parameters = 0
+
+        public var sampleImagesPerSecond: Double? {
+            timings[.sample].map { Double(sampleImages) / $0.median }
+        }
+        public var pretrainGFLOPsPerSecond: Double? {
+            timings[.pretrain].map { pretrainFLOPs / $0.median / 1e9 }
+        }
+    }
+
+    let config: Config
+    let warmup: Int
+    let repeats: Int
+
+    public init(config: Config) {
+        self.config = config
+        warmup = config.int("bench.warmup")
+        repeats = config.int("bench.repeats")
+    }
+
+    public func run(_ parts: [Part], progress: (String) -> Void = { _ in }) throws -> Figures {
+        var figures = Figures()
+        let model = makeModel(seed: 1)
+        figures.parameters = model.store.count
+        for part in parts {
+            progress("bench \(part.rawValue)")
+            let measured: (TimingSummary, Double)
+            switch part {
+            case .pretrain:
+                let step = PretrainBenchStep(model: model, config: config)
+                figures.pretrainFLOPs = 3 * step.forwardFLOPs()
+                measured = try time(warmup: warmup, repeats: repeats, step.run)
+            case .dpo, .dde:
+                let step = try PreferenceBenchStep(policy: model, reference: makeModel(seed: 1), config: config,
+                                                   kind: part == .dpo ? .uniform : .dde)
+                measured = try time(warmup: warmup, repeats: repeats, step.run)
+            case .sample:
+                let run = SamplingBenchRun(model: model, config: config)
+                figures.sampleImages = run.images
+                measured = try time(warmup: 1, repeats: config.int("bench.sample_repeats"), run.run)
+            }
+            (figures.timings[part], figures.allocationsPerStep[part]) = measured
+        }
+        return figures
+    }
+
+    /// Warm-up, then the timed repeats: their times, and tensor allocations per repeat.
+    private func time(warmup: Int, repeats: Int, _ body: () throws -> Void) throws -> (TimingSummary, Double) {
+        for _ in 0..<warmup { try body() }
+        let allocations = FloatBuffer.allocations
+        var samples: [Double] = []
+        for _ in 0..<repeats {
+            let t0 = Stopwatch.now()
+            try body()
+            samples.append(Stopwatch.now() - t0)
+        }
+        return (TimingSummary(samples), Double(FloatBuffer.allocations - allocations) / Double(repeats))
+    }
+
+    private func makeModel(seed: UInt64) -> TextToImageModel {
+        let tokenizer = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: config.int("encoder.max_tokens"))
+        let model = TextToImageModel(Pretrainer.unetConfig(config), tokenizer: tokenizer,
+                                     encoderDimension: config.int("encoder.dim"))
+        var rng = RandomStream(seed: seed)
+        model.initialize(&rng)
+        return model
+    }
+}
