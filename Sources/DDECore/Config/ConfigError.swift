@@ -15,8 +15,8 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         self.message = message
     }
 
+    /// Control characters quoted from the file are escaped, so the line stays one line.
     public var description: String {
-        guard let location else { return message }
-        return "\(location): \(message)"
+        ((location.map { "\($0): " } ?? "") + message).escapingControlCharacters
     }
 }

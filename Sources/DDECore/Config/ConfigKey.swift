@@ -50,10 +50,16 @@ public struct ConfigKey: Sendable {
     /// e.g. `key 'batch': expected an integer, got '3.5'`; the loader adds the `file:line`.
     public func parse(_ text: String) throws -> ConfigValue {
         let value = try parseUnchecked(text)
+        try validate(value)
+        return value
+    }
+
+    /// Runs every check on a value that did not come from text (a model file's metadata keeps
+    /// the architecture as JSON); the error is the one `parse` throws.
+    public func validate(_ value: ConfigValue) throws {
         for check in checks {
             if let problem = check.check(value) { throw failure(problem) }
         }
-        return value
     }
 
     private func parseUnchecked(_ text: String) throws -> ConfigValue {

@@ -76,7 +76,7 @@ public enum ConfigLoader {
                                    into assigned: inout [String: Assignment]) throws {
         let chain = chain + [(absolute, display)]
         var firstLine: [String: Int] = [:]
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in text.fileLines().enumerated() {
             let number = i + 1
             let location = "\(display):\(number)"
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)

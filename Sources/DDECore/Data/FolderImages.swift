@@ -20,7 +20,7 @@ public final class FolderImages: TrainingImages {
         }
         var all: [(image: [Float], caption: String)] = []
         var skipped: [String] = []
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: bytes, as: UTF8.self).fileLines()
         for (i, raw) in lines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
@@ -108,8 +108,9 @@ public final class FolderImages: TrainingImages {
     }
 }
 
-/// Bad training data: names the file and line.
+/// Bad training data: names the file and line, on one line (control characters quoted from
+/// the file, e.g. an image path holding a newline, are escaped).
 public struct DataError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description.escapingControlCharacters }
 }

@@ -64,6 +64,13 @@ public enum PNGFile {
             png_image_free(&png)
             throw PNGError("\(name): unsupported PNG size \(width)x\(height)")
         }
+        // The rows take at least height * (1 + ceil(width / 8)) bytes before compression (1 bit a
+        // pixel, a filter byte a row) and deflate shrinks at most 1032:1 (zlib's FAQ), so a
+        // header claiming more than the file can hold is refused before the pixels are allocated.
+        guard height * (1 + (width + 7) / 8) <= 1032 * bytes.count else {
+            png_image_free(&png)
+            throw PNGError("\(name): the header's \(width)x\(height) pixels cannot fit in \(bytes.count) bytes (corrupt PNG)")
+        }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let done = pixels.withUnsafeMutableBytes { dst in
             bytes.withUnsafeBytes { _ in png_image_finish_read(&png, nil, dst.baseAddress, 0, nil) }

@@ -21,8 +21,11 @@ public struct TimestepRange: Sendable, Equatable {
             throw TrainingError("key 't_range': '\(text)' is not lo:hi with 0 <= lo < hi (e.g. 0.2:0.7 or 200:700)")
         }
         let fractions = hi <= 1
-        let first = fractions ? Int((lo * Double(T)).rounded(.down)) + 1 : Int(lo) + 1
-        let last = fractions ? Int((hi * Double(T)).rounded(.down)) : Int(hi)
+        // Steps are capped at T + 1 before Int(_:), which traps beyond Int's range (0:1e30, 0:inf);
+        // a bound past T still selects nothing below.
+        let cap = Double(T + 1)
+        let first = fractions ? Int((lo * Double(T)).rounded(.down)) + 1 : Int(min(lo, cap)) + 1
+        let last = fractions ? Int((hi * Double(T)).rounded(.down)) : Int(min(hi, cap))
         guard first >= 1, last <= T, first <= last else {
             throw TrainingError("key 't_range': '\(text)' selects no step within 1...\(T)")
         }

@@ -65,7 +65,7 @@ public struct PreferencePairs {
         let folder = (path as NSString).deletingLastPathComponent
         var result = PreferencePairs(pairs: [], ties: 0, skipped: [], annotator: nil)
         let decoder = JSONDecoder()
-        for (i, raw) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in String(decoding: bytes, as: UTF8.self).fileLines().enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             let place = "\(path):\(i + 1)"

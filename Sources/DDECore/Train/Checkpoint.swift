@@ -40,12 +40,7 @@ public enum Checkpoint {
         guard meta["format"] == format else {
             throw SafeTensorsError(path, "not a dde-train model (metadata 'format' is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
         }
-        let decoder = JSONDecoder()
-        guard let unetText = meta["unet_config"], let unet = try? decoder.decode(UNetConfig.self, from: Data(unetText.utf8)),
-              let tokText = meta["tokenizer"], let tokenizer = try? decoder.decode(Tokenizer.self, from: Data(tokText.utf8)),
-              let dimText = meta["encoder_dim"], let dim = Int(dimText) else {
-            throw SafeTensorsError(path, "metadata lacks a readable unet_config, tokenizer or encoder_dim (a damaged or foreign file?)")
-        }
+        let (unet, tokenizer, dim) = try architecture(of: file)
         let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim)
         try model.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
         return (model, file)
