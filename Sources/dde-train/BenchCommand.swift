@@ -62,7 +62,7 @@ struct BenchCommand: ParsableCommand {
         let threads = config.int("threads"), size = config.int("sample_size")
         let header = "U-Net \(config.intList("block_out_channels").map(String.init).joined(separator: ",")) x\(config.int("layers_per_block")), \(size)x\(size); "
             + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
-            + "conv.winograd=\(config.bool("conv.winograd")); median (min-max) of \(config.int("bench.repeats")) after \(config.int("bench.warmup")) warm-up"
+            + "conv.winograd=\(config.string("conv.winograd")); median (min-max) of \(config.int("bench.repeats")) after \(config.int("bench.warmup")) warm-up"
         if !json { print(header) }
         let figures = try TrainingBench(config: config).run(parts) { if !json { print($0 + "...") } }
         let peak = PeakMemory.residentMiB
@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
             fields.append(("peak_rss_mb", String(format: "%.1f", peak)))
             if let g = figures.pretrainGFLOPsPerSecond { fields.append(("gflops_per_s", String(format: "%.1f", g))) }
             fields += [("parameters", String(figures.parameters)), ("threads", String(threads)),
-                       ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", String(config.bool("conv.winograd")))]
+                       ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", "\"\(config.string("conv.winograd"))\"")]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
             return
         }
@@ -102,6 +102,15 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "pretrain step: %.1f GFLOP nominal, %.1f GFLOP/s", figures.pretrainFLOPs / 1e9, g))
         }
         print(String(format: "peak resident memory: %.1f MiB; %d parameters", peak, figures.parameters))
+        if let (total, sections) = figures.pretrainProfile {
+            print(String(format: "one profiled pretrain step, %.1f ms:", total * 1000))
+            var accounted = 0.0
+            for (section, seconds, calls) in sections where calls > 0 {
+                if !section.rawValue.hasPrefix(" ") { accounted += seconds }
+                print("  " + pad(section.rawValue, 52) + String(format: "%7.1f ms %5.1f%%  %4d calls", seconds * 1000, 100 * seconds / total, calls))
+            }
+            print("  " + pad("the rest (noise, MSE, scheduling)", 52) + String(format: "%7.1f ms %5.1f%%", (total - accounted) * 1000, 100 * (total - accounted) / total))
+        }
     }
 
     /// Forward + backward of the configured U-Net at `pretrain.batch` images, with a profile.

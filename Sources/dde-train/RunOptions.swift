@@ -36,7 +36,7 @@ struct RunOptions: ParsableArguments {
     func execute(lockRunFolder: Bool = true, _ body: (Config) throws -> Void) throws {
         let config = try resolve()
         Threads.configure(config.int("threads"))
-        Conv2d.winogradEnabled = config.bool("conv.winograd")
+        Conv2d.winograd = Conv2d.WinogradSetting(rawValue: config.string("conv.winograd"))!
         var lock: RunLock?
         do {
             if lockRunFolder && !config.bool("dry_run") { lock = try RunLock(folder: config.outDirectory) }

@@ -4,10 +4,14 @@ public enum Profiler {
     public enum Section: String, CaseIterable, Sendable {
         case convForward = "conv forward"
         case convBackward = "conv backward"
+        /// Inside the convolutions, the first thread's share (the others run the same work).
+        case convGEMM = "  of which GEMM (thread 0)"
+        case convTransforms = "  of which im2col / Winograd transforms (thread 0)"
         case groupNorm = "group norm (+SiLU)"
         case elementwise = "elementwise, concat, upsample"
         case linear = "linear, embeddings"
-        case optimizer = "optimizer"
+        case optimizer = "optimizer (AdamW)"
+        case gradientChecks = "finite check, norm, clipping"
         case other = "other"
     }
 
@@ -21,6 +25,13 @@ public enum Profiler {
         let t0 = Stopwatch.now()
         defer { record(section, Stopwatch.now() - t0) }
         return try body()
+    }
+
+    /// `measure` on the first of a parallel loop's threads only (the profiler is not thread-safe).
+    @inlinable
+    public static func measure<R>(_ section: Section, thread: Int, _ body: () throws -> R) rethrows -> R {
+        if thread != 0 { return try body() }
+        return try measure(section, body)
     }
 
     /// `let t0 = Profiler.start(); defer { Profiler.stop(.section, t0) }` at the top of a kernel.

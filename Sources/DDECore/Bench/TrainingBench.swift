@@ -30,6 +30,8 @@ public struct TrainingBench {
         /// Nominal FLOPs of one pretraining step.
         public var pretrainFLOPs = 0.0
         public var parameters = 0
+        /// One profiled pretraining step: its wall time and (section, seconds, calls).
+        public var pretrainProfile: (seconds: Double, sections: [(Profiler.Section, Double, Int)])?
 
         public var sampleImagesPerSecond: Double? {
             timings[.sample].map { Double(sampleImages) / $0.median }
@@ -61,6 +63,7 @@ public struct TrainingBench {
                 let step = PretrainBenchStep(model: model, config: config)
                 figures.pretrainFLOPs = 3 * step.forwardFLOPs()
                 measured = try time(warmup: warmup, repeats: repeats, step.run)
+                figures.pretrainProfile = try profile(step.run)
             case .dpo, .dde:
                 let step = try PreferenceBenchStep(policy: model, reference: makeModel(seed: 1), config: config,
                                                    kind: part == .dpo ? .uniform : .dde)
@@ -73,6 +76,16 @@ public struct TrainingBench {
             (figures.timings[part], figures.allocationsPerStep[part]) = measured
         }
         return figures
+    }
+
+    /// One run of `body` with the profiler on.
+    private func profile(_ body: () throws -> Void) throws -> (seconds: Double, sections: [(Profiler.Section, Double, Int)]) {
+        Profiler.reset()
+        Profiler.enabled = true
+        defer { Profiler.enabled = false; Profiler.reset() }
+        let t0 = Stopwatch.now()
+        try body()
+        return (Stopwatch.now() - t0, Profiler.report)
     }
 
     /// Warm-up, then the timed repeats: their times, and tensor allocations per repeat.

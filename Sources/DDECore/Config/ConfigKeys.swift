@@ -11,7 +11,7 @@ public enum ConfigKeys {
     static let general = section("general", [
         ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
         ConfigKey("threads", .int, "2", unit: "threads", "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
-        ConfigKey("conv.winograd", .bool, "true", "3x3 stride-1 convolutions with 16+ channels use Winograd F(2x2,3x3) (4/9 of the multiplies); false: im2col + GEMM"),
+        ConfigKey("conv.winograd", .choice(["f4x4", "f2x2", "off"]), "f4x4", "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
         ConfigKey("out", .path, "", "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
         ConfigKey("checkpoint", .path, "", "checkpoint file to load the model from; empty = none"),
         ConfigKey("resume", .string, "", "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),

@@ -61,8 +61,8 @@ public struct Conv2d: Sendable {
         let profile = Profiler.start()
         defer { Profiler.stop(.convForward, profile) }
         Profiler.count(flops: forwardFLOPs(n: n, height: height, width: width))
-        if usesWinograd(height: height, width: width) {
-            return winogradForward(x, out, n: n, height: height, width: width, store, ws)
+        if let variant = winogradVariant(height: height, width: width) {
+            return winogradForward(variant, x, out, n: n, height: height, width: width, store, ws)
         }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads
@@ -85,9 +85,11 @@ public struct Conv2d: Sendable {
             let m = min(nb, images.upperBound - n0)
             let xChunk = x + n0 * inChannels * g.inPixels
             if let col {
-                Im2col.forwardSerial(xChunk, col, images: m, g)
+                Profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
                 // tmp (OC, m*HW) = W (OC, rows) · col (rows, m*HW)
-                BLAS.sgemm(m: outChannels, n: m * hw, k: g.rows, a: w, lda: g.rows, b: col, ldb: m * hw, c: tmp, ldc: m * hw)
+                Profiler.measure(.convGEMM, thread: thread) {
+                    BLAS.sgemm(m: outChannels, n: m * hw, k: g.rows, a: w, lda: g.rows, b: col, ldb: m * hw, c: tmp, ldc: m * hw)
+                }
                 // out[i, oc, :] = tmp[oc, i*HW ..< (i+1)*HW] + b[oc]
                 for oc in 0..<outChannels {
                     let bias = b[oc]
@@ -114,8 +116,8 @@ public struct Conv2d: Sendable {
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
         let profile = Profiler.start()
         defer { Profiler.stop(.convBackward, profile) }
-        if usesWinograd(height: height, width: width) {
-            return winogradBackward(dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws)
+        if let variant = winogradVariant(height: height, width: width) {
+            return winogradBackward(variant, dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws)
         }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads
@@ -168,9 +170,11 @@ public struct Conv2d: Sendable {
                                b: xChunk + i * inChannels * hw, ldb: hw, beta: 1, c: dw, ldc: inChannels)
                 }
             } else {
-                Im2col.forwardSerial(xChunk, col, images: m, g)
-                BLAS.sgemm(transB: true, m: outChannels, n: g.rows, k: m * hw,
-                           a: gathered, lda: m * hw, b: col, ldb: m * hw, beta: 1, c: dw, ldc: g.rows)
+                Profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
+                Profiler.measure(.convGEMM, thread: thread) {
+                    BLAS.sgemm(transB: true, m: outChannels, n: g.rows, k: m * hw,
+                               a: gathered, lda: m * hw, b: col, ldb: m * hw, beta: 1, c: dw, ldc: g.rows)
+                }
             }
             if let dx {
                 let dxChunk = dx + n0 * inChannels * g.inPixels
@@ -183,9 +187,11 @@ public struct Conv2d: Sendable {
                     }
                 } else {
                     // dcol (rows, m*HW) = W^T · gathered, then fold back into dx.
-                    BLAS.sgemm(transA: true, m: g.rows, n: m * hw, k: outChannels,
-                               a: w, lda: g.rows, b: gathered, ldb: m * hw, c: col, ldc: m * hw)
-                    Im2col.backwardSerial(col, dxChunk, images: m, g)
+                    Profiler.measure(.convGEMM, thread: thread) {
+                        BLAS.sgemm(transA: true, m: g.rows, n: m * hw, k: outChannels,
+                                   a: w, lda: g.rows, b: gathered, ldb: m * hw, c: col, ldc: m * hw)
+                    }
+                    Profiler.measure(.convTransforms, thread: thread) { Im2col.backwardSerial(col, dxChunk, images: m, g) }
                 }
             }
             n0 += m

@@ -20,91 +20,125 @@
 /// distance from ξ to ξ + 1 (C * P or OC * P). Planes have even height and width; the padding
 /// is 1 (the convolution keeps the size). Tiles are transformed eight at a time along a tile
 /// row (the SIMD8 lanes are eight neighbouring tiles); a row's last tiles fill the lanes one by one.
-public enum WinogradF2x3 {
-    /// Whether a convolution can take this path: 3x3, stride 1, padding 1, even sizes.
-    public static func applies(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) -> Bool {
-        kernel == 3 && stride == 1 && padding == 1 && height > 0 && width > 0 && height % 2 == 0 && width % 2 == 0
+public enum WinogradF2x3: WinogradVariant {
+    public static let outputTile = 2
+    public static let points = 16
+
+    public static func applies(height: Int, width: Int) -> Bool {
+        height > 0 && width > 0 && height % 2 == 0 && width % 2 == 0
     }
 
-    /// Tiles of one plane.
     public static func tiles(height: Int, width: Int) -> Int { (height / 2) * (width / 2) }
 
-    /// Floats of per-thread scratch the plane transforms need: a zero-bordered copy of the
-    /// plane and 16 rows of one value per tile.
-    public static func scratchFloats(height: Int, width: Int) -> Int {
-        (height + 2) * (width + 2) + 16 * tiles(height: height, width: width)
+    /// The zero-bordered plane and 16 rows of one value per tile of the planes.
+    public static func scratchFloats(height: Int, width: Int, planes: Int) -> Int {
+        (height + 2) * (width + 2) + 16 * planes * tiles(height: height, width: width)
     }
 
     // MARK: Weights
 
-    /// U[ξ, oc, c] = (G g G^T)[ξ] for every filter g = w[oc, c] of w (OC, C, 3, 3).
+    /// U[ξ, oc, c] = (G g G^T)[ξ] for every filter g of w (OC, C, 3, 3), eight filters at a
+    /// time (lanes = filters), the filters split over the threads.
     public static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int) {
-        for q in 0..<filters {
-            let g = w + q * 9
-            // Gg (4x3) row by row, each row then times G^T.
-            for row in 0..<4 {
-                let a: Float, b: Float, c: Float
-                switch row {
-                case 0: (a, b, c) = (g[0], g[1], g[2])
-                case 1: (a, b, c) = ((g[0] + g[3] + g[6]) * 0.5, (g[1] + g[4] + g[7]) * 0.5, (g[2] + g[5] + g[8]) * 0.5)
-                case 2: (a, b, c) = ((g[0] - g[3] + g[6]) * 0.5, (g[1] - g[4] + g[7]) * 0.5, (g[2] - g[5] + g[8]) * 0.5)
-                default: (a, b, c) = (g[6], g[7], g[8])
-                }
-                u[(row * 4 + 0) * filters + q] = a
-                u[(row * 4 + 1) * filters + q] = (a + b + c) * 0.5
-                u[(row * 4 + 2) * filters + q] = (a - b + c) * 0.5
-                u[(row * 4 + 3) * filters + q] = c
+        let ws = SendablePointer(w), us = SendablePointer(u)
+        forFilters(filters) { q, lanes in
+            if lanes == 8 {
+                weights(SIMD8<Float>.self, ws.pointer, us.pointer, q, filters)
+            } else {
+                weights(Float.self, ws.pointer, us.pointer, q, filters)
             }
         }
     }
 
     /// dW[oc, c] += G^T dU[·, oc, c] G: the adjoint of `transformWeights`.
     public static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int) {
-        for q in 0..<filters {
-            // Each row of dU (4 values) times G gives a row of 3; then G^T combines the rows.
-            var rows = InlineArray<4, SIMD4<Float>>(repeating: .zero)
-            for row in 0..<4 {
-                let x0 = du[(row * 4 + 0) * filters + q], x1 = du[(row * 4 + 1) * filters + q]
-                let x2 = du[(row * 4 + 2) * filters + q], x3 = du[(row * 4 + 3) * filters + q]
-                rows[row] = SIMD4(x0 + (x1 + x2) * 0.5, (x1 - x2) * 0.5, (x1 + x2) * 0.5 + x3, 0)
-            }
-            let top = rows[0] + (rows[1] + rows[2]) * 0.5
-            let middle = (rows[1] - rows[2]) * 0.5
-            let bottom = (rows[1] + rows[2]) * 0.5 + rows[3]
-            let g = dw + q * 9
-            for j in 0..<3 {
-                g[j] += top[j]
-                g[3 + j] += middle[j]
-                g[6 + j] += bottom[j]
+        let dus = SendablePointer(du), dws = SendablePointer(dw)
+        forFilters(filters) { q, lanes in
+            if lanes == 8 {
+                weightGradient(SIMD8<Float>.self, dus.pointer, dws.pointer, q, filters)
+            } else {
+                weightGradient(Float.self, dus.pointer, dws.pointer, q, filters)
             }
         }
     }
 
+    @inline(__always)
+    static func weights<L: TileLanes>(_: L.Type, _ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ q: Int, _ filters: Int) {
+        let g = w + q * 9
+        func tap(_ k: Int) -> L { L.load(g + k, stride: 9) }
+        // G g (4x3) column by column, then each of its rows times G^T.
+        let c0 = gMul(tap(0), tap(3), tap(6)), c1 = gMul(tap(1), tap(4), tap(7)), c2 = gMul(tap(2), tap(5), tap(8))
+        func row(_ i: Int, _ a: L, _ b: L, _ c: L) {
+            let v = gMul(a, b, c), base = u + i * 4 * filters + q
+            L.store(v.0, base); L.store(v.1, base + filters); L.store(v.2, base + 2 * filters); L.store(v.3, base + 3 * filters)
+        }
+        row(0, c0.0, c1.0, c2.0); row(1, c0.1, c1.1, c2.1); row(2, c0.2, c1.2, c2.2); row(3, c0.3, c1.3, c2.3)
+    }
+
+    @inline(__always)
+    static func weightGradient<L: TileLanes>(_: L.Type, _ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
+                                             _ q: Int, _ filters: Int) {
+        // Each row of dU times G (three values), then G^T combines the four rows, column by column.
+        func row(_ i: Int) -> (L, L, L) {
+            let x = du + i * 4 * filters + q
+            return gTMul(L.load(x), L.load(x + filters), L.load(x + 2 * filters), L.load(x + 3 * filters))
+        }
+        let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+        let g = dw + q * 9
+        func add(_ column: Int, _ v: (L, L, L)) {
+            let p = g + column
+            L.store(L.load(p, stride: 9) + v.0, p, stride: 9)
+            L.store(L.load(p + 3, stride: 9) + v.1, p + 3, stride: 9)
+            L.store(L.load(p + 6, stride: 9) + v.2, p + 6, stride: 9)
+        }
+        add(0, gTMul(r0.0, r1.0, r2.0, r3.0))
+        add(1, gTMul(r0.1, r1.1, r2.1, r3.1))
+        add(2, gTMul(r0.2, r1.2, r2.2, r3.2))
+    }
+
+    /// G·(g0, g1, g2).
+    @inline(__always)
+    static func gMul<L: TileLanes>(_ g0: L, _ g1: L, _ g2: L) -> (L, L, L, L) {
+        let sum = g0 + g2
+        return (g0, (sum + g1).times(0.5), (sum - g1).times(0.5), g2)
+    }
+
+    /// G^T·(x0...x3), the adjoint of `gMul`.
+    @inline(__always)
+    static func gTMul<L: TileLanes>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L, L) {
+        let half = (x1 + x2).times(0.5)
+        return (x0 + half, (x1 - x2).times(0.5), half + x3)
+    }
+
     // MARK: The plane transforms
     //
-    // Each runs in two passes so that every inner loop runs over neighbouring tiles with unit
-    // stride: a pass along the rows (lanes = neighbouring tiles of a tile row; the two pixels
-    // of a tile split into even and odd) and a pass down the columns (lanes = any run of
-    // tiles), through per-tile scratch rows of n = tiles floats. Every pass is generic over
-    // `TileLanes` and runs at widths 8, 4 and 1.
+    // Each transforms the same channel's planes of `planes` images at once (plane i at
+    // x + i * planeStride; its tiles at i * tiles + tile in the (ξ, ·, P) layout) in two
+    // passes whose inner loops run over neighbouring tiles with unit stride: a pass along the
+    // rows (lanes = neighbouring tiles of a tile row; a tile's two pixels split into even and
+    // odd), plane by plane, and a pass down the columns (lanes = any run of tiles) over all the
+    // planes' tiles at once, through scratch rows of n = planes x tiles floats. Every pass is
+    // generic over `TileLanes` and runs at widths 8, 4 and 1.
 
-    /// V[ξ, tile] = (B^T d B)[ξ] for every tile of the plane x (H, W).
-    public static func transformInput(_ x: UnsafePointer<Float>, height h: Int, width w: Int,
+    /// V[ξ, tile] = (B^T d B)[ξ] for every tile of the planes.
+    public static func transformInput(_ x: UnsafePointer<Float>, planes: Int, planeStride: Int, height h: Int, width w: Int,
                                       _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        let pw = w + 2, tx = w / 2, ty = h / 2, n = tx * ty
+        let pw = w + 2, tx = w / 2, ty = h / 2, tiles = tx * ty, n = planes * tiles
         let padded = scratch, rows = scratch + (h + 2) * pw
-        padded.update(repeating: 0, count: (h + 2) * pw)
-        for y in 0..<h { (padded + (y + 1) * pw + 1).update(from: x + y * w, count: w) }
-        // Along each padded row, d·B: rows[(c * 4 + r) * n + tile] is column c of the tile's row r.
-        // Padded row y is row y % 2 of tile row y / 2 and row y % 2 + 2 of the tile row above.
-        for y in 0..<(h + 2) {
-            for above in 0..<2 {
-                let tileRow = y / 2 - above, r = y % 2 + 2 * above
-                if tileRow < 0 || tileRow >= ty { continue }
-                let out = rows + r * n + tileRow * tx, src = UnsafePointer(padded + y * pw)
-                var t = inputRow(SIMD8<Float>.self, src, out, 4 * n, from: 0, to: tx)
-                t = inputRow(SIMD4<Float>.self, src, out, 4 * n, from: t, to: tx)
-                inputRow(Float.self, src, out, 4 * n, from: t, to: tx)
+        padded.update(repeating: 0, count: (h + 2) * pw)  // the border stays zero, the inside is each plane's
+        for i in 0..<planes {
+            copyInside(x + i * planeStride, height: h, width: w, padded)
+            // Along each padded row, d·B: rows[(c * 4 + r) * n + tile] is column c of the tile's row r.
+            // Padded row y is row y % 2 of tile row y / 2 and row y % 2 + 2 of the tile row above.
+            for y in 0..<(h + 2) {
+                for above in 0..<2 {
+                    let tileRow = y / 2 - above, r = y % 2 + 2 * above
+                    if tileRow < 0 || tileRow >= ty { continue }
+                    let out = rows + r * n + i * tiles + tileRow * tx, src = UnsafePointer(padded + y * pw)
+                    var t = inputRow(SIMD8<Float>.self, src, out, 4 * n, from: 0, to: tx)
+                    t = inputRow(SIMD4<Float>.self, src, out, 4 * n, from: t, to: tx)
+                    inputRow(Float.self, src, out, 4 * n, from: t, to: tx)
+                }
             }
         }
         // Down each column c, B^T·: V[r' * 4 + c] from the tile's rows r = 0...3.
@@ -115,11 +149,12 @@ public enum WinogradF2x3 {
         }
     }
 
-    /// dx (H, W) += the adjoint of `transformInput`: B dV B^T of every tile, summed where the
-    /// 4x4 tiles overlap, the padding border dropped.
+    /// dx += the adjoint of `transformInput`: B dV B^T of every tile, summed where the 4x4
+    /// tiles overlap, the padding border dropped.
     public static func addInputGradient(_ dv: UnsafePointer<Float>, xiStride: Int, _ dx: UnsafeMutablePointer<Float>,
-                                        height h: Int, width w: Int, scratch: UnsafeMutablePointer<Float>) {
-        let pw = w + 2, tx = w / 2, ty = h / 2, n = tx * ty
+                                        planes: Int, planeStride: Int, height h: Int, width w: Int,
+                                        scratch: UnsafeMutablePointer<Float>) {
+        let pw = w + 2, tx = w / 2, ty = h / 2, tiles = tx * ty, n = planes * tiles
         let padded = scratch, rows = scratch + (h + 2) * pw
         // Down each column c, B·: rows[(c * 4 + r) * n + tile].
         for c in 0..<4 {
@@ -128,28 +163,25 @@ public enum WinogradF2x3 {
             inputGradientColumn(Float.self, src, 4 * xiStride, out, n, from: t, to: n)
         }
         // Along each row, ·B^T, added into the zero-bordered plane where the tiles overlap.
-        padded.update(repeating: 0, count: (h + 2) * pw)
-        for tileRow in 0..<ty {
-            for r in 0..<4 {
-                let dst = padded + (2 * tileRow + r) * pw, src = UnsafePointer(rows + r * n + tileRow * tx)
-                var t = inputGradientRow(SIMD8<Float>.self, src, 4 * n, dst, from: 0, to: tx)
-                t = inputGradientRow(SIMD4<Float>.self, src, 4 * n, dst, from: t, to: tx)
-                inputGradientRow(Float.self, src, 4 * n, dst, from: t, to: tx)
+        for i in 0..<planes {
+            padded.update(repeating: 0, count: (h + 2) * pw)
+            for tileRow in 0..<ty {
+                for r in 0..<4 {
+                    let dst = padded + (2 * tileRow + r) * pw, src = UnsafePointer(rows + r * n + i * tiles + tileRow * tx)
+                    var t = inputGradientRow(SIMD8<Float>.self, src, 4 * n, dst, from: 0, to: tx)
+                    t = inputGradientRow(SIMD4<Float>.self, src, 4 * n, dst, from: t, to: tx)
+                    inputGradientRow(Float.self, src, 4 * n, dst, from: t, to: tx)
+                }
             }
-        }
-        for y in 0..<h {
-            let src = padded + (y + 1) * pw + 1, out = dx + y * w
-            var i = 0
-            while i + 8 <= w { out.store8(out.load8(i) + src.load8(i), i); i += 8 }
-            while i < w { out[i] += src[i]; i += 1 }
+            addInside(padded, height: h, width: w, to: dx + i * planeStride)
         }
     }
 
-    /// out (H, W) = A^T M A + bias for every tile.
+    /// out = A^T M A + bias for every tile of the planes.
     public static func transformOutput(_ m: UnsafePointer<Float>, xiStride: Int, bias: Float,
-                                       _ out: UnsafeMutablePointer<Float>, height h: Int, width w: Int,
-                                       scratch: UnsafeMutablePointer<Float>) {
-        let tx = w / 2, ty = h / 2, n = tx * ty
+                                       _ out: UnsafeMutablePointer<Float>, planes: Int, planeStride: Int,
+                                       height h: Int, width w: Int, scratch: UnsafeMutablePointer<Float>) {
+        let tx = w / 2, ty = h / 2, tiles = tx * ty, n = planes * tiles
         // Down each column c, A^T·: scratch[(c * 2 + a) * n + tile] for output row a.
         for c in 0..<4 {
             let src = m + c * xiStride, dst = scratch + c * 2 * n
@@ -157,31 +189,36 @@ public enum WinogradF2x3 {
             outputColumn(Float.self, src, 4 * xiStride, dst, n, from: t, to: n)
         }
         // Along each row, ·A, plus the bias, into the 2x2 output tiles.
-        for tileRow in 0..<ty {
-            for a in 0..<2 {
-                let dst = out + (2 * tileRow + a) * w, src = UnsafePointer(scratch + a * n + tileRow * tx)
-                var t = outputRow(SIMD8<Float>.self, src, 2 * n, bias, dst, from: 0, to: tx)
-                t = outputRow(SIMD4<Float>.self, src, 2 * n, bias, dst, from: t, to: tx)
-                outputRow(Float.self, src, 2 * n, bias, dst, from: t, to: tx)
+        for i in 0..<planes {
+            for tileRow in 0..<ty {
+                for a in 0..<2 {
+                    let dst = out + i * planeStride + (2 * tileRow + a) * w
+                    let src = UnsafePointer(scratch + a * n + i * tiles + tileRow * tx)
+                    var t = outputRow(SIMD8<Float>.self, src, 2 * n, bias, dst, from: 0, to: tx)
+                    t = outputRow(SIMD4<Float>.self, src, 2 * n, bias, dst, from: t, to: tx)
+                    outputRow(Float.self, src, 2 * n, bias, dst, from: t, to: tx)
+                }
             }
         }
     }
 
-    /// dM[ξ, tile] = (A dY A^T)[ξ] for every tile of dOut (H, W): the adjoint of
+    /// dM[ξ, tile] = (A dY A^T)[ξ] for every tile of the dOut planes: the adjoint of
     /// `transformOutput`. Returns the sum of dOut (the bias gradient).
     @discardableResult
-    public static func transformOutputGradient(_ dy: UnsafePointer<Float>, height h: Int, width w: Int,
-                                               _ dm: UnsafeMutablePointer<Float>, xiStride: Int,
+    public static func transformOutputGradient(_ dy: UnsafePointer<Float>, planes: Int, planeStride: Int, height h: Int,
+                                               width w: Int, _ dm: UnsafeMutablePointer<Float>, xiStride: Int,
                                                scratch: UnsafeMutablePointer<Float>) -> Float {
-        let tx = w / 2, ty = h / 2, n = tx * ty
+        let tx = w / 2, ty = h / 2, tiles = tx * ty, n = planes * tiles
         // Along each row a of dOut, ·A^T: scratch[(c * 2 + a) * n + tile].
         var sum: Float = 0
-        for tileRow in 0..<ty {
-            for a in 0..<2 {
-                let src = dy + (2 * tileRow + a) * w, dst = scratch + a * n + tileRow * tx
-                var t = outputGradientRow(SIMD8<Float>.self, src, dst, 2 * n, &sum, from: 0, to: tx)
-                t = outputGradientRow(SIMD4<Float>.self, src, dst, 2 * n, &sum, from: t, to: tx)
-                outputGradientRow(Float.self, src, dst, 2 * n, &sum, from: t, to: tx)
+        for i in 0..<planes {
+            for tileRow in 0..<ty {
+                for a in 0..<2 {
+                    let src = dy + i * planeStride + (2 * tileRow + a) * w, dst = scratch + a * n + i * tiles + tileRow * tx
+                    var t = outputGradientRow(SIMD8<Float>.self, src, dst, 2 * n, &sum, from: 0, to: tx)
+                    t = outputGradientRow(SIMD4<Float>.self, src, dst, 2 * n, &sum, from: t, to: tx)
+                    outputGradientRow(Float.self, src, dst, 2 * n, &sum, from: t, to: tx)
+                }
             }
         }
         // Down each column c, A·.

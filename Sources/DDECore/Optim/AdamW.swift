@@ -103,6 +103,8 @@ public final class AdamW: @unchecked Sendable {
     ///
     /// The gradient is read, not cleared; clip or scale it before, zero it after.
     public func update(_ store: ParameterStore, lr: Double) {
+        let profile = Profiler.start()
+        defer { Profiler.stop(.optimizer, profile) }
         precondition(store.count == count, "AdamW: built for \(count) floats, store has \(store.count)")
         step += 1
         let t = Double(step)

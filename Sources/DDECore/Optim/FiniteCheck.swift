@@ -43,7 +43,7 @@ public enum FiniteCheck {
 
     /// The first non-finite gradient, named by its tensor, or nil.
     public static func firstNonFiniteGradient(_ store: ParameterStore) -> Finding? {
-        scan(store, store.grads.pointer)
+        Profiler.measure(.gradientChecks) { scan(store, store.grads.pointer) }
     }
 
     /// The first non-finite parameter, named by its tensor, or nil.

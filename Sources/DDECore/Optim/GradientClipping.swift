@@ -4,7 +4,7 @@
 /// 2-norms is the 2-norm of the concatenation), but summed in `Double`, so it neither
 /// overflows nor loses the small tensors next to large ones.
 public func gradientNorm(_ store: ParameterStore) -> Double {
-    sumOfSquares(store.grads.pointer, count: store.count).squareRoot()
+    Profiler.measure(.gradientChecks) { sumOfSquares(store.grads.pointer, count: store.count).squareRoot() }
 }
 
 /// Clips the gradients to a global L2 norm of at most `maxNorm`, like PyTorch's

@@ -1,0 +1,61 @@
+/// A Winograd algorithm F(m x m, 3x3) for the 3x3, stride-1, padding-1 convolution: the tile
+/// transforms `Conv2d+Winograd.swift` runs around its (m + 2)^2 GEMMs. See `WinogradF2x3`
+/// (m = 2, 16 GEMMs) and `WinogradF4x3` (m = 4, 36) for the layouts.
+public protocol WinogradVariant {
+    /// m: output tiles are m x m.
+    static var outputTile: Int { get }
+    /// (m + 2)^2: the points of a transformed tile, one GEMM each.
+    static var points: Int { get }
+    /// Whether planes of this size split into whole tiles.
+    static func applies(height: Int, width: Int) -> Bool
+    static func tiles(height: Int, width: Int) -> Int
+    /// Per-thread scratch floats of the plane transforms for `planes` planes at a time.
+    static func scratchFloats(height: Int, width: Int, planes: Int) -> Int
+
+    static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int)
+    static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int)
+    static func transformInput(_ x: UnsafePointer<Float>, planes: Int, planeStride: Int, height: Int, width: Int,
+                               _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>)
+    static func addInputGradient(_ dv: UnsafePointer<Float>, xiStride: Int, _ dx: UnsafeMutablePointer<Float>,
+                                 planes: Int, planeStride: Int, height: Int, width: Int, scratch: UnsafeMutablePointer<Float>)
+    static func transformOutput(_ m: UnsafePointer<Float>, xiStride: Int, bias: Float, _ out: UnsafeMutablePointer<Float>,
+                                planes: Int, planeStride: Int, height: Int, width: Int, scratch: UnsafeMutablePointer<Float>)
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, planes: Int, planeStride: Int, height: Int, width: Int,
+                                        _ dm: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) -> Float
+}
+
+extension WinogradVariant {
+    /// Runs `body(q, 8)` for the groups of eight filters q..<q+8 (split over the threads), then
+    /// `body(q, 1)` for the filters left: the weight transforms' lanes are filters.
+    static func forFilters(_ filters: Int, _ body: @Sendable (Int, Int) -> Void) {
+        let groups = filters / 8
+        parallelChunks(groups, minimumPerThread: 64) { range in
+            for group in range { body(group * 8, 8) }
+        }
+        for q in (groups * 8)..<filters { body(q, 1) }
+    }
+}
+
+/// The zero-bordered copy of a plane that the input transforms read and their adjoints add into:
+/// (H + 2) x (W + 2), the plane inside at row 1, column 1.
+extension WinogradVariant {
+    /// Copies the plane x (H, W) inside the padded plane (its border is left as it is).
+    static func copyInside(_ x: UnsafePointer<Float>, height h: Int, width w: Int, _ padded: UnsafeMutablePointer<Float>) {
+        for y in 0..<h {
+            let src = x + y * w, dst = padded + (y + 1) * (w + 2) + 1
+            var i = 0
+            while i + 8 <= w { dst.store8(src.load8(i), i); i += 8 }
+            while i < w { dst[i] = src[i]; i += 1 }
+        }
+    }
+
+    /// dx (H, W) += the inside of the padded plane.
+    static func addInside(_ padded: UnsafeMutablePointer<Float>, height h: Int, width w: Int, to dx: UnsafeMutablePointer<Float>) {
+        for y in 0..<h {
+            let src = padded + (y + 1) * (w + 2) + 1, out = dx + y * w
+            var i = 0
+            while i + 8 <= w { out.store8(out.load8(i) + src.load8(i), i); i += 8 }
+            while i < w { out[i] += src[i]; i += 1 }
+        }
+    }
+}
