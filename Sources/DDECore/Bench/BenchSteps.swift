@@ -104,8 +104,8 @@ final class PreferenceBenchStep {
     func run() throws {
         let t = pairs.map { _ in loss.drawTimestep(&rng) }
         batch.fill(pairs, t: t, preference: true, sharedNoise: true, schedule: loss.schedule, rng: &rng)
-        let eReference = batch.errors(of: reference).e
-        let (prediction, ePolicy) = batch.errors(of: policy)
+        let eReference = batch.errors(of: reference, forBackward: false).e
+        let (prediction, ePolicy) = batch.errors(of: policy, forBackward: true)
         let D = batch.differences(policy: ePolicy, reference: eReference)
         let evaluation = loss.evaluate(D: D, t: t)
         guard evaluation.loss.isFinite else { throw TrainingError("bench: the loss is \(evaluation.loss)") }

@@ -30,7 +30,7 @@ public final class GuidedSampler: @unchecked Sendable {
             xin.update(from: x, count: n * d)
             if guided { (xin + n * d).update(from: x, count: n * d) }
             st.update(repeating: Float(k), count: rows)
-            let pred = model.unet.forward(xin, steps: st, cond: c, n: rows)
+            let pred = model.unet.forward(xin, steps: st, cond: c, n: rows, keepActivations: false)
             if guided {
                 for i in 0..<(n * d) {
                     let u = pred[n * d + i]

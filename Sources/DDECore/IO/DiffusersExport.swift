@@ -83,7 +83,7 @@ public enum DiffusersExport {
         model.encoder.forward(prompts, cond.pointer)
         let eps = x.withUnsafeBufferPointer { xp in
             steps.withUnsafeBufferPointer { sp in
-                Array(UnsafeBufferPointer(start: model.unet.forward(xp.baseAddress!, steps: sp.baseAddress!, cond: cond.pointer, n: n),
+                Array(UnsafeBufferPointer(start: model.unet.forward(xp.baseAddress!, steps: sp.baseAddress!, cond: cond.pointer, n: n, keepActivations: false),
                                           count: n * d))
             }
         }

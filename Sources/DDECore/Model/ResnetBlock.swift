@@ -50,13 +50,18 @@ public final class ResnetBlock: @unchecked Sendable {
         shortcut?.initialize(store, &rng)
     }
 
-    /// x: (N, C, H, W)  embSiLU: (N, E)  returns output: (N, OC, H, W), owned by the block.
+    /// x: (N, C, H, W)  embSiLU: (N, E)  returns output: (N, OC, H, W), in `into` if given,
+    /// else owned by the block. `keepActivations: false` (no backward follows) puts the inner
+    /// activations in the workspace's transient buffers instead of the block's own.
     @discardableResult
     public func forward(_ x: UnsafePointer<Float>, embSiLU: UnsafePointer<Float>, n: Int, h: Int, w: Int,
-                        _ store: ParameterStore, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
+                        _ store: ParameterStore, _ ws: Workspace, keepActivations: Bool = true,
+                        into: FloatBuffer? = nil) -> UnsafeMutablePointer<Float> {
         let hw = h * w, inSize = n * inChannels * hw, outSize = n * outChannels * hw
-        let a1 = act1.reserve(inSize), hid = hidden.reserve(outSize), a2 = act2.reserve(outSize)
-        let t = time.reserve(n * outChannels), out = output.reserve(outSize)
+        let a1 = (keepActivations ? act1 : ws.transient[0]).reserve(inSize)
+        let hid = (keepActivations ? hidden : ws.transient[1]).reserve(outSize)
+        let a2 = (keepActivations ? act2 : ws.transient[2]).reserve(outSize)
+        let t = time.reserve(n * outChannels), out = (into ?? output).reserve(outSize)
         norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
         conv1.forward(a1, hid, n: n, height: h, width: w, store, ws)
         timeProjection.forward(embSiLU, t, n: n, store)

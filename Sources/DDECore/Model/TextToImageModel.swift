@@ -24,14 +24,15 @@ public final class TextToImageModel: @unchecked Sendable {
     }
 
     /// xt: (N, 3, S, S)  steps: (N) network steps k  prompts: N ("" = unconditional)
-    /// Returns the epsilon prediction (N, 3, S, S), owned by the U-Net.
+    /// Returns the epsilon prediction (N, 3, S, S), owned by the U-Net. `keepActivations:
+    /// false` when no backward follows (see `UNet2DModel.forward`).
     @discardableResult
-    public func predictNoise(_ xt: UnsafePointer<Float>, steps: UnsafePointer<Float>, prompts: [String])
-        -> UnsafeMutablePointer<Float> {
+    public func predictNoise(_ xt: UnsafePointer<Float>, steps: UnsafePointer<Float>, prompts: [String],
+                             keepActivations: Bool = true) -> UnsafeMutablePointer<Float> {
         let n = prompts.count
         let c = cond.reserve(n * config.embeddingDimension)
         encoder.forward(prompts, c)
-        return unet.forward(xt, steps: steps, cond: c, n: n)
+        return unet.forward(xt, steps: steps, cond: c, n: n, keepActivations: keepActivations)
     }
 
     /// Back-propagates d loss / d eps of the last `predictNoise` into both networks' gradients.

@@ -16,7 +16,7 @@
 public final class UNet2DModel: @unchecked Sendable {
     public let config: UNetConfig
     public let store: ParameterStore
-    public let workspace = Workspace()
+    public let workspace: Workspace
 
     let timeLinear1: Linear
     let timeLinear2: Linear
@@ -32,9 +32,10 @@ public final class UNet2DModel: @unchecked Sendable {
 
     /// Registers the U-Net's tensors into `store` (which the caller seals, possibly after
     /// adding more, e.g. the prompt encoder).
-    public init(_ config: UNetConfig, store: ParameterStore) {
+    public init(_ config: UNetConfig, store: ParameterStore, workspace: Workspace = .shared) {
         self.config = config
         self.store = store
+        self.workspace = workspace
         let ch = config.blockOutChannels, levels = ch.count, e = config.embeddingDimension, g = config.normNumGroups
         timeLinear1 = Linear(store, "time_embedding.linear_1", inFeatures: ch[0], outFeatures: e)
         timeLinear2 = Linear(store, "time_embedding.linear_2", inFeatures: e, outFeatures: e)
@@ -122,6 +123,8 @@ public final class UNet2DModel: @unchecked Sendable {
     var skips: [(pointer: UnsafeMutablePointer<Float>, channels: Int, size: Int)] = []
     var lastUpOutput: UnsafeMutablePointer<Float>?
     var batch = 0
+    /// Whether the last forward kept what backward needs.
+    var keptActivations = false
 
     // Gradients: one buffer per skip tensor (both the next layer and an up-block add into it),
     // ping-pong buffers for the up path, and the embedding's.
@@ -147,12 +150,16 @@ public final class UNet2DModel: @unchecked Sendable {
 extension UNet2DModel {
     /// x: (N, 3, S, S)  steps: (N) network step k = t - 1  cond: (N, E)
     /// Returns the epsilon prediction (N, 3, S, S), owned by the model (valid until the next call).
+    /// `keepActivations: false` when no backward follows (a frozen reference, sampling,
+    /// evaluation): the activations only the next layer reads go to the workspace's transient
+    /// buffers, so such a model holds little more than the down path's skip connections.
     @discardableResult
     public func forward(_ x: UnsafePointer<Float>, steps: UnsafePointer<Float>, cond: UnsafePointer<Float>,
-                        n: Int) -> UnsafeMutablePointer<Float> {
-        let ch = config.blockOutChannels, e = config.embeddingDimension, ws = workspace
+                        n: Int, keepActivations: Bool = true) -> UnsafeMutablePointer<Float> {
+        let ch = config.blockOutChannels, e = config.embeddingDimension, ws = workspace, keep = keepActivations
         var size = config.sampleSize
         batch = n
+        keptActivations = keep
         // Time embedding plus the prompt's conditioning vector ("identity" class embedding).
         let sin = sinusoid.reserve(n * ch[0])
         TimestepEmbedding.forward(steps, sin, n: n, dimension: ch[0])
@@ -174,7 +181,7 @@ extension UNet2DModel {
         var cur = h0
         for level in 0..<ch.count {
             for r in downResnets[level] {
-                cur = r.forward(cur, embSiLU: es, n: n, h: size, w: size, store, ws)
+                cur = r.forward(cur, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep)
                 skips.append((cur, r.outChannels, size))
             }
             if let ds = downsamplers[level] {
@@ -185,27 +192,37 @@ extension UNet2DModel {
                 skips.append((cur, ch[level], size))
             }
         }
-        for r in midResnets { cur = r.forward(cur, embSiLU: es, n: n, h: size, w: size, store, ws) }
+        // Without backward, the mid and up paths' outputs (read only by the next layer) take
+        // turns in two transient buffers.
+        var turn = 0
+        func nextOutput() -> FloatBuffer? {
+            if keep { return nil }
+            turn ^= 1
+            return ws.transient[5 + turn]
+        }
+        for r in midResnets {
+            cur = r.forward(cur, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep, into: nextOutput())
+        }
         var curChannels = ch[ch.count - 1]
         for level in 0..<upResnets.count {
             for (j, r) in upResnets[level].enumerated() {
                 let skip = skips[skipIndex(level: level, resnet: j)]
-                let cat = concat[level][j].reserve(n * (curChannels + skip.channels) * size * size)
+                let cat = (keep ? concat[level][j] : ws.transient[3]).reserve(n * (curChannels + skip.channels) * size * size)
                 ChannelConcat.forward(cur, skip.pointer, cat, n: n, c1: curChannels, c2: skip.channels, h: size, w: size)
-                cur = r.forward(cat, embSiLU: es, n: n, h: size, w: size, store, ws)
+                cur = r.forward(cat, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep, into: nextOutput())
                 curChannels = r.outChannels
             }
             if let us = upsamplers[level] {
-                let up = upsampled[level].reserve(n * curChannels * 4 * size * size)
+                let up = (keep ? upsampled[level] : ws.transient[4]).reserve(n * curChannels * 4 * size * size)
                 Upsample2x.forward(cur, up, n: n, c: curChannels, h: size, w: size)
                 size *= 2
-                let out = upConvOut[level].reserve(n * curChannels * size * size)
+                let out = (nextOutput() ?? upConvOut[level]).reserve(n * curChannels * size * size)
                 us.forward(up, out, n: n, height: size, width: size, store, ws)
                 cur = out
             }
         }
         lastUpOutput = cur
-        let act = normOutAct.reserve(n * ch[0] * size * size)
+        let act = (keep ? normOutAct : ws.transient[0]).reserve(n * ch[0] * size * size)
         normOut.forward(cur, act, n: n, h: size, w: size, cache: normOutCache, applySiLU: true, store)
         let pred = prediction.reserve(n * config.outChannels * size * size)
         convOut.forward(act, pred, n: n, height: size, width: size, store, ws)
@@ -215,6 +232,7 @@ extension UNet2DModel {
     /// dPred: (N, 3, S, S), the loss gradient w.r.t. the last forward's prediction.
     /// Adds every parameter gradient into the store and leaves d loss / d cond in `condGradient`.
     public func backward(_ dPred: UnsafePointer<Float>) {
+        precondition(keptActivations, "UNet2DModel.backward: the last forward kept no activations (keepActivations: false)")
         let n = batch, ch = config.blockOutChannels, e = config.embeddingDimension, ws = workspace
         var size = config.sampleSize
         let maxActivation = n * maxChannels * size * size

@@ -22,13 +22,13 @@ public final class FloatBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { FloatBuffer.release(pointer, capacity) }
 
     /// Makes room for at least `count` floats. Contents are undefined after a growth.
     @discardableResult
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
-            pointer.deallocate()
+            FloatBuffer.release(pointer, capacity)
             capacity = count
             pointer = FloatBuffer.allocate(capacity)
             pointer.initialize(repeating: 0, count: capacity)
@@ -49,10 +49,19 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Tensor allocations (creations and growths) so far in this process: `bench` prints how
     /// many a training step makes once the buffers have grown (the goal is none).
     public static var allocations: Int { allocationCount.load(ordering: .relaxed) }
+    /// Floats held by all live buffers now.
+    public static var liveFloats: Int { liveFloatCount.load(ordering: .relaxed) }
     private static let allocationCount = Atomic<Int>(0)
+    private static let liveFloatCount = Atomic<Int>(0)
+
+    private static func release(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+        liveFloatCount.subtract(count, ordering: .relaxed)
+        pointer.deallocate()
+    }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         allocationCount.add(1, ordering: .relaxed)
+        liveFloatCount.add(count, ordering: .relaxed)
         return UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: count)
     }

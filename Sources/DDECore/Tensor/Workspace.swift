@@ -1,7 +1,13 @@
 /// Scratch memory shared by the layers of one model: per thread, the column matrix, GEMM output
 /// and weight-gradient partial of whichever convolution runs now. Layers run one at a time, so
 /// one set of grow-only buffers serves them all, and after the first step nothing is allocated.
+///
+/// Models share `Workspace.shared` by default: a fine-tune's policy and frozen reference, and
+/// the sampler, run one after the other, so one set of scratch buffers serves them all.
 public final class Workspace: @unchecked Sendable {
+    /// The process's workspace, for models that run one at a time (all of dde-train's).
+    public static let shared = Workspace()
+
     /// Per thread (index = the thread's share of the images).
     public let col = (0..<64).map { _ in FloatBuffer(count: 0) }
     public let gemm = (0..<64).map { _ in FloatBuffer(count: 0) }
@@ -14,6 +20,10 @@ public final class Workspace: @unchecked Sendable {
     /// Gradient scratch for composite blocks' backward passes (a block uses them only inside
     /// its own `backward`, so every block of a model can share them).
     public let scratch = (0..<3).map { _ in FloatBuffer(count: 0) }
+    /// Activations of a forward pass that keeps none for backward (`keepActivations: false`):
+    /// a resnet's inner three, the model's concatenation and upsampling, and two that the mid
+    /// and up paths' outputs take turns in.
+    public let transient = (0..<7).map { _ in FloatBuffer(count: 0) }
     /// Upper bound on one thread's column matrix, in floats; a convolution processes as many
     /// images at a time as fit (at least one). 4M floats = 16 MiB gives the GEMM thousands of
     /// columns at 16x16.

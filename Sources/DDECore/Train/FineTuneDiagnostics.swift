@@ -69,7 +69,7 @@ final class FineTuneDiagnostics {
     private func errors(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64, model: TextToImageModel) -> [Double] {
         var rng = RandomStream(seed: seed, stream: stream)
         batch.fill(pairs, t: t, preference: true, sharedNoise: sharedNoise, schedule: loss.schedule, rng: &rng)
-        return batch.errors(of: model).e
+        return batch.errors(of: model, forBackward: false).e
     }
 
     /// `D` of every held-out pair, in chunks of the batch's capacity (the reference's errors
@@ -111,7 +111,7 @@ final class FineTuneDiagnostics {
             let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
             let t = [Int](repeating: (low + high) / 2, count: p)
             let eRef = errors(probe, t: t, stream: 200 + UInt64(b), model: reference)
-            let (prediction, e) = batch.errors(of: policy)  // the same noised images
+            let (prediction, e) = batch.errors(of: policy, forBackward: true)  // the same noised images
             let D = batch.differences(policy: e, reference: eRef)
             let dldD = credit(D: D, t: t).dldD
             // The mean loss over the probe: SFT's is the winners' error, the others' flow through D.

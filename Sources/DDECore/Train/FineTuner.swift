@@ -138,8 +138,8 @@ public final class FineTuner {
             let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
             pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: shared, schedule: schedule, rng: &noiseRNG)
             // Reference errors (no gradient), then the policy's.
-            let eRef = kind.isPreference ? pairBatch.errors(of: reference!).e : []
-            let (prediction, eTheta) = pairBatch.errors(of: policy)
+            let eRef = kind.isPreference ? pairBatch.errors(of: reference!, forBackward: false).e : []
+            let (prediction, eTheta) = pairBatch.errors(of: policy, forBackward: true)
             var metrics: [(String, Double)] = [("step", Double(step + 1))]
             var D: [Double] = []
             var dLde: [Double]

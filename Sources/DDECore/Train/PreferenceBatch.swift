@@ -53,10 +53,11 @@ final class PreferenceBatch {
     }
 
     /// The model's noise prediction (owned by the model, valid until its next forward) and the
-    /// per-image errors, winners first.
-    func errors(of model: TextToImageModel) -> (prediction: UnsafeMutablePointer<Float>, e: [Double]) {
+    /// per-image errors, winners first. `forBackward: false` (a frozen reference, held-out
+    /// numbers) keeps no activations.
+    func errors(of model: TextToImageModel, forBackward: Bool) -> (prediction: UnsafeMutablePointer<Float>, e: [Double]) {
         let s = sampleSize
-        let pred = model.predictNoise(xt.pointer, steps: networkSteps.pointer, prompts: prompts)
+        let pred = model.predictNoise(xt.pointer, steps: networkSteps.pointer, prompts: prompts, keepActivations: forBackward)
         PerImageMSE.forward(pred: pred, target: eps.pointer, errors.pointer, n: images, c: 3, h: s, w: s)
         return (pred, (0..<images).map { Double(errors.pointer[$0]) })
     }
