@@ -90,11 +90,12 @@ extension Conv2d {
         let u = ws.transformedWeights.reserve(points * filters)
         variant.transformWeights(store.parameters(weight), u, filters: filters)
         let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
-        // Every thread sums dU (16 x OC x C) and db (OC) into its own zeroed partial.
+        // Every thread sums dU (points x OC x C) and db (OC) into its own partial, zeroed by itself.
         let partialCount = points * filters + outChannels
-        for t in 0..<threads { ws.partial[t].reserve(partialCount); ws.partial[t].zero(partialCount) }
+        for t in 0..<threads { ws.partial[t].reserve(partialCount) }
         let ds = SendablePointer(dOut), xs = SendablePointer(x), dxs = dx.map { SendablePointer($0) }, us = SendablePointer(u)
         parallelFor(threads) { t in
+            ws.partial[t].zero(partialCount)
             let lo = t * share, hi = min(n, lo + share)
             if lo < hi {
                 winogradBackwardImages(variant, ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, height, width, us.pointer,

@@ -11,8 +11,8 @@
 ///           | 0  2 -1 -2  1  0 |        |  1/24 -1/12  1/6  |
 ///           | 0  4  0 -5  0  1 |        |  0     0     1    |
 ///
-/// Everything else is as in `WinogradF2x3`: 36 GEMMs instead of 16, the layouts (36, ·, P),
-/// two-pass plane transforms generic over `TileLanes`, the backward pass the exact adjoint.
+/// Everything else is as in `WinogradF2x3` (36 GEMMs instead of 16, the layouts (36, ·, P),
+/// the backward pass the exact adjoint) but the plane transforms, whose lanes are images.
 /// The larger coefficients cost some accuracy: outputs agree with the direct convolution to
 /// about 1e-6 of their scale instead of 1e-7 (Conv2dTests).
 public enum WinogradF4x3: WinogradVariant {
@@ -25,10 +25,9 @@ public enum WinogradF4x3: WinogradVariant {
 
     public static func tiles(height: Int, width: Int) -> Int { (height / 4) * (width / 4) }
 
-    /// The zero-bordered plane (plus a margin for the eight-lane loads that run two floats
-    /// past a row's end) and 36 rows of one value per tile of the planes.
+    /// The zero-bordered, image-interleaved plane and one tile's 36 points, eight lanes each.
     public static func scratchFloats(height: Int, width: Int, planes: Int) -> Int {
-        (height + 2) * (width + 2) + 8 + 36 * planes * tiles(height: height, width: width)
+        8 * ((height + 2) * (width + 2) + 36)
     }
 
     // MARK: Weights
@@ -110,61 +109,41 @@ public enum WinogradF4x3: WinogradVariant {
          (x3 + x4 - x1 - x2).times(1 / 6) + x5)
     }
 
-    // MARK: The plane transforms (as in WinogradF2x3, with 6x6 tiles stepping by 4)
+    // MARK: The plane transforms
+    //
+    // Lanes are images: the same channel's planes of eight images (plane i at x + i *
+    // planeStride) go through each tile's transform together, so every step is full-width
+    // SIMD8 arithmetic with no shuffling, whatever the plane size (an 8x8 plane has only two
+    // tiles a row). Tiles are numbered tile-major within the chunk (tile t of plane i is column
+    // t * planes + i of the (36, ·, P) layout), so the eight images' values of a point are
+    // contiguous. The input is first copied into a zero-bordered, image-interleaved plane in
+    // scratch ((H + 2) x (W + 2) x 8), which the overlapping 6x6 windows then read; the input
+    // gradient is added up in such a plane and then into dx. The last images of a chunk that
+    // do not fill eight lanes go one at a time (`Float` lanes).
 
     /// V[ξ, tile] = (B^T d B)[ξ] for every tile of the planes.
     public static func transformInput(_ x: UnsafePointer<Float>, planes: Int, planeStride: Int, height h: Int, width w: Int,
                                       _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        let pw = w + 2, tx = w / 4, ty = h / 4, tiles = tx * ty, n = planes * tiles
-        let padded = scratch, rows = scratch + (h + 2) * pw + 8
-        padded.update(repeating: 0, count: (h + 2) * pw + 8)  // the border stays zero, the inside is each plane's
-        for i in 0..<planes {
-            copyInside(x + i * planeStride, height: h, width: w, padded)
-            // Along each padded row, d·B: rows[(c * 6 + r) * n + tile] is column c of the tile's row r.
-            // Padded row y is row y % 4 of tile row y / 4 and, when y % 4 < 2, row y % 4 + 4 of the one above.
-            for y in 0..<(h + 2) {
-                for above in 0..<2 {
-                    let tileRow = y / 4 - above, r = y % 4 + 4 * above
-                    if tileRow < 0 || tileRow >= ty || r > 5 { continue }
-                    let out = rows + r * n + i * tiles + tileRow * tx, src = UnsafePointer(padded + y * pw)
-                    var t = inputRow(SIMD8<Float>.self, src, out, 6 * n, from: 0, to: tx)
-                    t = inputRow(SIMD4<Float>.self, src, out, 6 * n, from: t, to: tx)
-                    t = inputRow(SIMD2<Float>.self, src, out, 6 * n, from: t, to: tx)
-                    inputRow(Float.self, src, out, 6 * n, from: t, to: tx)
-                }
+        forImageGroups(planes) { i0, lanes in
+            if lanes == 8 {
+                inputGroup(SIMD8<Float>.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch)
+            } else {
+                inputGroup(Float.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch)
             }
-        }
-        // Down each column c, B^T·: V[r' * 6 + c] from the tile's rows r = 0...5.
-        for c in 0..<6 {
-            let src = UnsafePointer(rows + c * 6 * n), out = v + c * xiStride
-            let t = inputColumn(SIMD8<Float>.self, src, n, out, 6 * xiStride, from: 0, to: n)
-            inputColumn(Float.self, src, n, out, 6 * xiStride, from: t, to: n)
         }
     }
 
-    /// dx += the adjoint of `transformInput`.
+    /// dx += the adjoint of `transformInput`: B dV B^T of every tile, summed where the 6x6
+    /// tiles overlap, the padding border dropped.
     public static func addInputGradient(_ dv: UnsafePointer<Float>, xiStride: Int, _ dx: UnsafeMutablePointer<Float>,
                                         planes: Int, planeStride: Int, height h: Int, width w: Int,
                                         scratch: UnsafeMutablePointer<Float>) {
-        let pw = w + 2, tx = w / 4, ty = h / 4, tiles = tx * ty, n = planes * tiles
-        let padded = scratch, rows = scratch + (h + 2) * pw + 8
-        for c in 0..<6 {
-            let src = dv + c * xiStride, out = rows + c * 6 * n
-            let t = inputGradientColumn(SIMD8<Float>.self, src, 6 * xiStride, out, n, from: 0, to: n)
-            inputGradientColumn(Float.self, src, 6 * xiStride, out, n, from: t, to: n)
-        }
-        for i in 0..<planes {
-            padded.update(repeating: 0, count: (h + 2) * pw + 8)
-            for tileRow in 0..<ty {
-                for r in 0..<6 {
-                    let dst = padded + (4 * tileRow + r) * pw, src = UnsafePointer(rows + r * n + i * tiles + tileRow * tx)
-                    var t = inputGradientRow(SIMD8<Float>.self, src, 6 * n, dst, from: 0, to: tx)
-                    t = inputGradientRow(SIMD4<Float>.self, src, 6 * n, dst, from: t, to: tx)
-                    t = inputGradientRow(SIMD2<Float>.self, src, 6 * n, dst, from: t, to: tx)
-                    inputGradientRow(Float.self, src, 6 * n, dst, from: t, to: tx)
-                }
+        forImageGroups(planes) { i0, lanes in
+            if lanes == 8 {
+                inputGradientGroup(SIMD8<Float>.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch)
+            } else {
+                inputGradientGroup(Float.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch)
             }
-            addInside(padded, height: h, width: w, to: dx + i * planeStride)
         }
     }
 
@@ -172,23 +151,11 @@ public enum WinogradF4x3: WinogradVariant {
     public static func transformOutput(_ m: UnsafePointer<Float>, xiStride: Int, bias: Float,
                                        _ out: UnsafeMutablePointer<Float>, planes: Int, planeStride: Int,
                                        height h: Int, width w: Int, scratch: UnsafeMutablePointer<Float>) {
-        let tx = w / 4, ty = h / 4, tiles = tx * ty, n = planes * tiles
-        // Down each column c, A^T·: scratch[(c * 4 + a) * n + tile] for output row a.
-        for c in 0..<6 {
-            let src = m + c * xiStride, dst = scratch + c * 4 * n
-            let t = outputColumn(SIMD8<Float>.self, src, 6 * xiStride, dst, n, from: 0, to: n)
-            outputColumn(Float.self, src, 6 * xiStride, dst, n, from: t, to: n)
-        }
-        for i in 0..<planes {
-            for tileRow in 0..<ty {
-                for a in 0..<4 {
-                    let dst = out + i * planeStride + (4 * tileRow + a) * w
-                    let src = UnsafePointer(scratch + a * n + i * tiles + tileRow * tx)
-                    var t = outputRow(SIMD8<Float>.self, src, 4 * n, bias, dst, from: 0, to: tx)
-                    t = outputRow(SIMD4<Float>.self, src, 4 * n, bias, dst, from: t, to: tx)
-                    t = outputRow(SIMD2<Float>.self, src, 4 * n, bias, dst, from: t, to: tx)
-                    outputRow(Float.self, src, 4 * n, bias, dst, from: t, to: tx)
-                }
+        forImageGroups(planes) { i0, lanes in
+            if lanes == 8 {
+                outputGroup(SIMD8<Float>.self, m + i0, xiStride, planes, bias, out + i0 * planeStride, planeStride, h, w, scratch)
+            } else {
+                outputGroup(Float.self, m + i0, xiStride, planes, bias, out + i0 * planeStride, planeStride, h, w, scratch)
             }
         }
     }
@@ -198,25 +165,149 @@ public enum WinogradF4x3: WinogradVariant {
     public static func transformOutputGradient(_ dy: UnsafePointer<Float>, planes: Int, planeStride: Int, height h: Int,
                                                width w: Int, _ dm: UnsafeMutablePointer<Float>, xiStride: Int,
                                                scratch: UnsafeMutablePointer<Float>) -> Float {
-        let tx = w / 4, ty = h / 4, tiles = tx * ty, n = planes * tiles
         var sum: Float = 0
-        for i in 0..<planes {
-            for tileRow in 0..<ty {
-                for a in 0..<4 {
-                    let src = dy + i * planeStride + (4 * tileRow + a) * w, dst = scratch + a * n + i * tiles + tileRow * tx
-                    var t = outputGradientRow(SIMD8<Float>.self, src, dst, 4 * n, &sum, from: 0, to: tx)
-                    t = outputGradientRow(SIMD4<Float>.self, src, dst, 4 * n, &sum, from: t, to: tx)
-                    t = outputGradientRow(SIMD2<Float>.self, src, dst, 4 * n, &sum, from: t, to: tx)
-                    outputGradientRow(Float.self, src, dst, 4 * n, &sum, from: t, to: tx)
-                }
+        forImageGroups(planes) { i0, lanes in
+            if lanes == 8 {
+                sum += outputGradientGroup(SIMD8<Float>.self, dy + i0 * planeStride, planeStride, h, w, dm + i0, xiStride, planes, scratch)
+            } else {
+                sum += outputGradientGroup(Float.self, dy + i0 * planeStride, planeStride, h, w, dm + i0, xiStride, planes, scratch)
             }
         }
-        for c in 0..<6 {
-            let src = UnsafePointer(scratch + c * 4 * n), dst = dm + c * xiStride
-            let t = outputGradientColumn(SIMD8<Float>.self, src, n, dst, 6 * xiStride, from: 0, to: n)
-            outputGradientColumn(Float.self, src, n, dst, 6 * xiStride, from: t, to: n)
-        }
         return sum
+    }
+
+    /// `body(i0, 8)` for each group of eight images, then `body(i0, 1)` for those left.
+    @inline(__always)
+    static func forImageGroups(_ planes: Int, _ body: (Int, Int) -> Void) {
+        var i0 = 0
+        while i0 + 8 <= planes { body(i0, 8); i0 += 8 }
+        while i0 < planes { body(i0, 1); i0 += 1 }
+    }
+
+    // MARK: One group of images (lanes), all tiles
+
+    /// The 6x6 points of one tile, lane-interleaved, live in `work` (36 x lanes floats) between
+    /// the row pass and the column pass.
+    @inline(__always)
+    static func inputGroup<L: TileLanes>(_: L.Type, _ x: UnsafePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
+                                         _ v: UnsafeMutablePointer<Float>, _ xiStride: Int, _ planes: Int,
+                                         _ scratch: UnsafeMutablePointer<Float>) {
+        let k = L.width, pw = w + 2, tx = w / 4
+        let padded = scratch, work = scratch + (h + 2) * pw * k
+        padded.update(repeating: 0, count: (h + 2) * pw * k)
+        for y in 0..<h {
+            for xx in 0..<w { L.store(L.load(x + y * w + xx, stride: planeStride), padded + ((y + 1) * pw + xx + 1) * k) }
+        }
+        for tile in 0..<((h / 4) * tx) {
+            let corner = padded + ((tile / tx) * 4 * pw + (tile % tx) * 4) * k
+            // d·B along each of the window's rows, then B^T· down each column.
+            for r in 0..<6 {
+                let row = corner + r * pw * k
+                let t = bT(L.load(row), L.load(row + k), L.load(row + 2 * k), L.load(row + 3 * k), L.load(row + 4 * k), L.load(row + 5 * k))
+                store6(t, work + r * 6 * k, k)
+            }
+            let out = v + tile * planes
+            for c in 0..<6 {
+                let col = work + c * k
+                let t = bT(L.load(col), L.load(col + 6 * k), L.load(col + 12 * k), L.load(col + 18 * k), L.load(col + 24 * k),
+                           L.load(col + 30 * k))
+                store6(t, out + c * xiStride, 6 * xiStride)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func inputGradientGroup<L: TileLanes>(_: L.Type, _ dv: UnsafePointer<Float>, _ xiStride: Int, _ planes: Int,
+                                                 _ dx: UnsafeMutablePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
+                                                 _ scratch: UnsafeMutablePointer<Float>) {
+        let k = L.width, pw = w + 2, tx = w / 4
+        let padded = scratch, work = scratch + (h + 2) * pw * k
+        padded.update(repeating: 0, count: (h + 2) * pw * k)
+        for tile in 0..<((h / 4) * tx) {
+            let src = dv + tile * planes
+            // B· down each column of dV, then ·B^T along each row, added into the window.
+            for c in 0..<6 {
+                let col = src + c * xiStride, s = 6 * xiStride
+                let t = b(L.load(col), L.load(col + s), L.load(col + 2 * s), L.load(col + 3 * s), L.load(col + 4 * s), L.load(col + 5 * s))
+                store6(t, work + c * k, 6 * k)
+            }
+            let corner = padded + ((tile / tx) * 4 * pw + (tile % tx) * 4) * k
+            for r in 0..<6 {
+                let row = work + r * 6 * k
+                let t = b(L.load(row), L.load(row + k), L.load(row + 2 * k), L.load(row + 3 * k), L.load(row + 4 * k), L.load(row + 5 * k))
+                add6(t, corner + r * pw * k, k)
+            }
+        }
+        for y in 0..<h {
+            for xx in 0..<w {
+                let p = dx + y * w + xx
+                L.store(L.load(p, stride: planeStride) + L.load(padded + ((y + 1) * pw + xx + 1) * k), p, stride: planeStride)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func outputGroup<L: TileLanes>(_: L.Type, _ m: UnsafePointer<Float>, _ xiStride: Int, _ planes: Int, _ bias: Float,
+                                          _ out: UnsafeMutablePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
+                                          _ scratch: UnsafeMutablePointer<Float>) {
+        let k = L.width, tx = w / 4, b = L.splat(bias), work = scratch
+        for tile in 0..<((h / 4) * tx) {
+            let src = m + tile * planes
+            // A^T· down each column of M (6 -> 4), then ·A along each of the 4 rows.
+            for c in 0..<6 {
+                let col = src + c * xiStride, s = 6 * xiStride
+                let t = aT(L.load(col), L.load(col + s), L.load(col + 2 * s), L.load(col + 3 * s), L.load(col + 4 * s), L.load(col + 5 * s))
+                L.store(t.0, work + c * k); L.store(t.1, work + (6 + c) * k)
+                L.store(t.2, work + (12 + c) * k); L.store(t.3, work + (18 + c) * k)
+            }
+            let corner = out + (tile / tx) * 4 * w + (tile % tx) * 4
+            for a in 0..<4 {
+                let row = work + a * 6 * k
+                let y = aT(L.load(row), L.load(row + k), L.load(row + 2 * k), L.load(row + 3 * k), L.load(row + 4 * k), L.load(row + 5 * k))
+                let p = corner + a * w
+                L.store(y.0 + b, p, stride: planeStride); L.store(y.1 + b, p + 1, stride: planeStride)
+                L.store(y.2 + b, p + 2, stride: planeStride); L.store(y.3 + b, p + 3, stride: planeStride)
+            }
+        }
+    }
+
+    @inline(__always)
+    static func outputGradientGroup<L: TileLanes>(_: L.Type, _ dy: UnsafePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
+                                                  _ dm: UnsafeMutablePointer<Float>, _ xiStride: Int, _ planes: Int,
+                                                  _ scratch: UnsafeMutablePointer<Float>) -> Float {
+        let k = L.width, tx = w / 4, work = scratch
+        var sum = L.zero
+        for tile in 0..<((h / 4) * tx) {
+            let corner = dy + (tile / tx) * 4 * w + (tile % tx) * 4
+            // ·A^T along each of the 4 rows of dY (4 -> 6), then A· down each column.
+            for a in 0..<4 {
+                let p = corner + a * w
+                let y0 = L.load(p, stride: planeStride), y1 = L.load(p + 1, stride: planeStride)
+                let y2 = L.load(p + 2, stride: planeStride), y3 = L.load(p + 3, stride: planeStride)
+                sum = sum + (y0 + y1) + (y2 + y3)
+                store6(Self.a(y0, y1, y2, y3), work + a * 6 * k, k)
+            }
+            let out = dm + tile * planes
+            for c in 0..<6 {
+                let col = work + c * k
+                let t = Self.a(L.load(col), L.load(col + 6 * k), L.load(col + 12 * k), L.load(col + 18 * k))
+                store6(t, out + c * xiStride, 6 * xiStride)
+            }
+        }
+        return sum.total
+    }
+
+    @inline(__always)
+    static func store6<L: TileLanes>(_ t: (L, L, L, L, L, L), _ p: UnsafeMutablePointer<Float>, _ s: Int) {
+        L.store(t.0, p); L.store(t.1, p + s); L.store(t.2, p + 2 * s)
+        L.store(t.3, p + 3 * s); L.store(t.4, p + 4 * s); L.store(t.5, p + 5 * s)
+    }
+
+    @inline(__always)
+    static func add6<L: TileLanes>(_ t: (L, L, L, L, L, L), _ p: UnsafeMutablePointer<Float>, _ s: Int) {
+        L.store(L.load(p) + t.0, p); L.store(L.load(p + s) + t.1, p + s); L.store(L.load(p + 2 * s) + t.2, p + 2 * s)
+        L.store(L.load(p + 3 * s) + t.3, p + 3 * s); L.store(L.load(p + 4 * s) + t.4, p + 4 * s)
+        L.store(L.load(p + 5 * s) + t.5, p + 5 * s)
     }
 
     // MARK: The 1-D transforms on lanes
@@ -254,121 +345,4 @@ public enum WinogradF4x3: WinogradVariant {
         return (y0, even1 + odd1, even1 - odd1, even2 + odd2, even2 - odd2, y3)
     }
 
-    // MARK: The passes, generic over the lanes; each returns where it stopped
-
-    @inline(__always) @discardableResult
-    static func inputRow<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                       _ s: Int, from start: Int, to end: Int) -> Int {
-        var t = start
-        while t + L.width <= end {
-            let (d0, d1, d2, d3) = L.loadQuads(src + 4 * t), (d4, d5, _, _) = L.loadQuads(src + 4 * t + 4)
-            let v = bT(d0, d1, d2, d3, d4, d5)
-            L.store(v.0, out + t); L.store(v.1, out + s + t); L.store(v.2, out + 2 * s + t)
-            L.store(v.3, out + 3 * s + t); L.store(v.4, out + 4 * s + t); L.store(v.5, out + 5 * s + t)
-            t += L.width
-        }
-        return t
-    }
-
-    @inline(__always) @discardableResult
-    static func inputColumn<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ sIn: Int, _ out: UnsafeMutablePointer<Float>,
-                                          _ s: Int, from start: Int, to end: Int) -> Int {
-        var i = start
-        while i + L.width <= end {
-            let v = bT(L.load(src + i), L.load(src + sIn + i), L.load(src + 2 * sIn + i),
-                       L.load(src + 3 * sIn + i), L.load(src + 4 * sIn + i), L.load(src + 5 * sIn + i))
-            L.store(v.0, out + i); L.store(v.1, out + s + i); L.store(v.2, out + 2 * s + i)
-            L.store(v.3, out + 3 * s + i); L.store(v.4, out + 4 * s + i); L.store(v.5, out + 5 * s + i)
-            i += L.width
-        }
-        return i
-    }
-
-    @inline(__always) @discardableResult
-    static func inputGradientColumn<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ sIn: Int,
-                                                  _ out: UnsafeMutablePointer<Float>, _ s: Int, from start: Int, to end: Int) -> Int {
-        var i = start
-        while i + L.width <= end {
-            let v = b(L.load(src + i), L.load(src + sIn + i), L.load(src + 2 * sIn + i),
-                      L.load(src + 3 * sIn + i), L.load(src + 4 * sIn + i), L.load(src + 5 * sIn + i))
-            L.store(v.0, out + i); L.store(v.1, out + s + i); L.store(v.2, out + 2 * s + i)
-            L.store(v.3, out + 3 * s + i); L.store(v.4, out + 4 * s + i); L.store(v.5, out + 5 * s + i)
-            i += L.width
-        }
-        return i
-    }
-
-    /// ·B^T along a row, added into the padded row: tile t's columns 0-3 at 4t, then 4-5 at
-    /// 4t + 4 (where the next tile's 0-1 are; the quads' last two lanes add zero).
-    @inline(__always) @discardableResult
-    static func inputGradientRow<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ s: Int,
-                                               _ dst: UnsafeMutablePointer<Float>, from start: Int, to end: Int) -> Int {
-        var t = start
-        while t + L.width <= end {
-            let d = b(L.load(src + t), L.load(src + s + t), L.load(src + 2 * s + t),
-                      L.load(src + 3 * s + t), L.load(src + 4 * s + t), L.load(src + 5 * s + t))
-            let p = dst + 4 * t
-            let (e0, e1, e2, e3) = L.loadQuads(p)
-            L.storeQuads(e0 + d.0, e1 + d.1, e2 + d.2, e3 + d.3, p)
-            let (f0, f1, f2, f3) = L.loadQuads(p + 4)
-            L.storeQuads(f0 + d.4, f1 + d.5, f2, f3, p + 4)
-            t += L.width
-        }
-        return t
-    }
-
-    @inline(__always) @discardableResult
-    static func outputColumn<L: TileLanes>(_: L.Type, _ m: UnsafePointer<Float>, _ s: Int, _ out: UnsafeMutablePointer<Float>,
-                                           _ sOut: Int, from start: Int, to end: Int) -> Int {
-        var i = start
-        while i + L.width <= end {
-            let y = aT(L.load(m + i), L.load(m + s + i), L.load(m + 2 * s + i),
-                       L.load(m + 3 * s + i), L.load(m + 4 * s + i), L.load(m + 5 * s + i))
-            L.store(y.0, out + i); L.store(y.1, out + sOut + i); L.store(y.2, out + 2 * sOut + i); L.store(y.3, out + 3 * sOut + i)
-            i += L.width
-        }
-        return i
-    }
-
-    @inline(__always) @discardableResult
-    static func outputRow<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ s: Int, _ bias: Float,
-                                        _ dst: UnsafeMutablePointer<Float>, from start: Int, to end: Int) -> Int {
-        var t = start
-        let b = L.splat(bias)
-        while t + L.width <= end {
-            let y = aT(L.load(src + t), L.load(src + s + t), L.load(src + 2 * s + t),
-                       L.load(src + 3 * s + t), L.load(src + 4 * s + t), L.load(src + 5 * s + t))
-            L.storeQuads(y.0 + b, y.1 + b, y.2 + b, y.3 + b, dst + 4 * t)
-            t += L.width
-        }
-        return t
-    }
-
-    @inline(__always) @discardableResult
-    static func outputGradientRow<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                                _ s: Int, _ sum: inout Float, from start: Int, to end: Int) -> Int {
-        var t = start
-        while t + L.width <= end {
-            let (y0, y1, y2, y3) = L.loadQuads(src + 4 * t)
-            sum += ((y0 + y1) + (y2 + y3)).total
-            let m = a(y0, y1, y2, y3)
-            L.store(m.0, out + t); L.store(m.1, out + s + t); L.store(m.2, out + 2 * s + t)
-            L.store(m.3, out + 3 * s + t); L.store(m.4, out + 4 * s + t); L.store(m.5, out + 5 * s + t)
-            t += L.width
-        }
-        return t
-    }
-
-    @inline(__always) @discardableResult
-    static func outputGradientColumn<L: TileLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ sIn: Int,
-                                                   _ m: UnsafeMutablePointer<Float>, _ s: Int, from start: Int, to end: Int) -> Int {
-        var i = start
-        while i + L.width <= end {
-            let v = a(L.load(src + i), L.load(src + sIn + i), L.load(src + 2 * sIn + i), L.load(src + 3 * sIn + i))
-            L.store(v.0, m + i); L.store(v.1, m + s + i); L.store(v.2, m + 2 * s + i)
-            L.store(v.3, m + 3 * s + i); L.store(v.4, m + 4 * s + i); L.store(v.5, m + 5 * s + i)
-            i += L.width
-        }
-        return i
-    }
 }
