@@ -32,7 +32,7 @@ struct InspectCommand: ParsableCommand {
                 series: [.init("b2_t = (1 - abar_t) / abar_t (single-shot)", (1...s.T).map { (Double($0), s.b2($0)) }),
                          .init("lambda_t (\(form.rawValue))", (1...s.T).map { (Double($0), s.lambda($0, form)) })],
                 logY: true)
-            try FileManager.default.createDirectory(atPath: config.outDirectory, withIntermediateDirectories: true)
+            try FileIO.createFolder(config.outDirectory)
             let path = config.outDirectory + "/schedule.svg"
             try FileIO.writeAtomically(Array(chart.render().utf8), to: path)
             FileHandle.standardError.write(Data("chart: \(path)\n".utf8))

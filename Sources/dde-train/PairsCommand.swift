@@ -16,7 +16,8 @@ struct PairsCommand: ParsableCommand {
         try options.execute { config in
             let (model, _) = try Checkpoint.loadModel(Pretrainer.basePath(config))
             let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
-            let path = try Comparison(config: config, build: Build.info, observer: ProgressLine())
+            let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly
+            let path = try Comparison(config: config, build: Build.info, observer: progress)
                 .pairs(annotator: config.string("annotator"), base: model, annotators: annotators)
             print(path)
         }

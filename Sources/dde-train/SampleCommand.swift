@@ -26,7 +26,7 @@ struct SampleCommand: ParsableCommand {
             let result = Sampling.generate(model, prompts: prompts, perPrompt: n, config: config)
             let seconds = Stopwatch.now() - started
             let out = config.outDirectory
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try FileIO.createFolder(out)
             let grid = out + "/samples.png"
             try PNGFile.write(ImageGrid.make(result.images.map { $0.map(\.image) }, scale: 4), to: grid)
             print(String(format: "%@: %d prompts x %d seeds (%.1f images/s); rows:", grid, prompts.count, n,

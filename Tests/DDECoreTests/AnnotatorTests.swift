@@ -13,7 +13,7 @@ final class AnnotatorTests: XCTestCase {
     static let size = 16
 
     static let training: AlignTrainingResult = withThreads(1) {
-        AlignClassifier.train(AlignTraining(steps: 900, batch: 64, lr: 1.2e-2, warmupSteps: 30, heldOutImages: 1536, seed: 1))
+        try! AlignClassifier.train(AlignTraining(steps: 900, batch: 64, lr: 1.2e-2, warmupSteps: 30, heldOutImages: 1536, seed: 1))
     }
 
     static let annotators = AnnotatorSet(classifier: training.classifier)

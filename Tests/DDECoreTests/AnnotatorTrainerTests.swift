@@ -49,3 +49,86 @@ final class AnnotatorTrainerTests: XCTestCase {
         }
     }
 }
+
+/// Issue 6 for the annotators stage: checkpoints, exact resume, the stop request, the settings
+/// a resume must match.
+final class AnnotatorResumeTests: XCTestCase {
+    /// The classifier file's tensors and metadata, the wall-clock and the config (which names
+    /// the run folder) aside.
+    func classifier(_ folder: String) throws -> ([String: [UInt8]], [String: String]) {
+        let path = AnnotatorTrainer.classifierPath(folder)
+        let meta = try SafeTensorsReader(contentsOf: path).metadata.filter { $0.key != "train_seconds" && $0.key != "config" }
+        return (try tensorBytes(path), meta)
+    }
+
+    func assertSameRun(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (ta, ma) = try classifier(a), (tb, mb) = try classifier(b)
+        XCTAssertEqual(ta, tb, "weights", file: file, line: line)
+        XCTAssertEqual(ma, mb, "metadata (accuracies, final_loss, ...)", file: file, line: line)
+        let last = "/checkpoints/step-0000012.safetensors"
+        XCTAssertEqual(try tensorBytes(a + last), try tensorBytes(b + last), "weights, AdamW moments, recent losses", file: file, line: line)
+        XCTAssertEqual(try SafeTensorsReader(contentsOf: a + last).metadata["rng.data"],
+                       try SafeTensorsReader(contentsOf: b + last).metadata["rng.data"], file: file, line: line)
+        XCTAssertEqual(try csvWithoutSeconds(a + "/metrics.csv"), try csvWithoutSeconds(b + "/metrics.csv"), file: file, line: line)
+        XCTAssertEqual(try csvWithoutSeconds(a + "/metrics.csv").count, 14, "header, 12 steps, final newline", file: file, line: line)
+    }
+
+    /// A run killed after step 10 (its last checkpoint at step 8, steps 9 and 10 logged, half of
+    /// step 11's log line written) resumes with resume=auto to the uninterrupted run's weights,
+    /// AdamW state, data stream, loss window and logs.
+    func testResumeAfterAKillEqualsAnUninterruptedRun() throws {
+        let a = scratchFolder(), b = scratchFolder()
+        try Toy.annotatorTrainer(a).run()
+        try Toy.annotatorTrainer(b).run()
+        XCTAssertEqual(checkpointNames(b + "/checkpoints"), ["step-0000004.safetensors", "step-0000008.safetensors", "step-0000012.safetensors"])
+        // The kill: what steps 9...12 wrote after the step-8 checkpoint is gone but their log
+        // rows, and the row of the step being logged is cut mid-line.
+        for f in ["/checkpoints/step-0000012.safetensors", "/align.safetensors"] { try FileManager.default.removeItem(atPath: b + f) }
+        try MetricsTestFiles.keepRows(upTo: 10, in: b)
+        try FileIO.append(Array("{\"step\":1".utf8), to: b + "/metrics.jsonl")
+        try FileIO.append(Array("1".utf8), to: b + "/metrics.csv")
+        let notes = NoteRecorder()
+        try Toy.annotatorTrainer(b, ["resume=auto"], observer: notes).run()
+        XCTAssertTrue(notes.notes.contains { $0.contains("step-0000008.safetensors at step 8") }, "\(notes.notes)")
+        try assertSameRun(a, b)
+        XCTAssertEqual(try String(contentsOfFile: a + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").dropLast() },
+                       try String(contentsOfFile: b + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").dropLast() })
+    }
+
+    /// A stop request ends the step, writes its checkpoint and throws `Interrupted`; the resumed
+    /// run equals the uninterrupted one.
+    func testInterruptedRunCheckpointsAndResumesExactly() throws {
+        let a = scratchFolder(), b = scratchFolder()
+        try Toy.annotatorTrainer(a).run()
+        Interruption.request()
+        defer { Interruption.reset() }
+        XCTAssertThrowsError(try Toy.annotatorTrainer(b).run()) { error in
+            guard let stop = error as? Interrupted else { return XCTFail("\(error)") }
+            XCTAssertEqual(stop.step, 1)
+            XCTAssertEqual(stop.checkpoint, b + "/checkpoints/step-0000001.safetensors")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: AnnotatorTrainer.classifierPath(b)))
+        Interruption.reset()
+        try Toy.annotatorTrainer(b, ["resume=auto"]).run()
+        try assertSameRun(a, b)
+    }
+
+    /// A checkpoint continues only its own run: other settings are refused, naming the key.
+    func testResumeWithOtherSettingsIsRefused() throws {
+        let folder = scratchFolder()
+        try Toy.annotatorTrainer(folder).run()
+        let text = errorText { try Toy.annotatorTrainer(folder, ["resume=auto", "annotators.lr=1e-3"]).run() }
+        XCTAssertTrue(text.contains("step-0000012.safetensors: a checkpoint of a run with other settings (annotators.lr: "), text)
+    }
+}
+
+/// Log files as a kill leaves them.
+enum MetricsTestFiles {
+    /// Keeps the header and the rows of steps 1...`step` of `metrics.csv` and `metrics.jsonl`.
+    static func keepRows(upTo step: Int, in folder: String) throws {
+        for (name, keep) in [("metrics.csv", step + 1), ("metrics.jsonl", step)] {
+            let lines = try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n").prefix(keep)
+            try FileIO.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: folder + "/" + name)
+        }
+    }
+}

@@ -7,7 +7,7 @@ final class DistributionMetricsTests: XCTestCase {
     /// A briefly trained classifier (an untrained one maps every image to nearly the same
     /// features and predictions, IS ~ 1.0003, and separates clean from wrong-colour renders by
     /// under 10% in FD): 100 steps of 32 images, the colour head is then well above chance.
-    static let trained: AlignTrainingResult = AlignClassifier.train(
+    static let trained: AlignTrainingResult = try! AlignClassifier.train(
         AlignTraining(steps: 100, batch: 32, lr: 1.2e-2, warmupSteps: 10, heldOutImages: 256, seed: 3))
 
     func classifier() -> AlignClassifier { Self.trained.classifier }

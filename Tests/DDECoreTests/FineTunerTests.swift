@@ -170,3 +170,16 @@ final class FineTunerTests: XCTestCase {
         }
     }
 }
+
+extension FineTunerTests {
+    /// A fine-tune's checkpoint continues only its own run: resuming with another learning
+    /// rate or loss is refused naming the key (only `steps` may grow).
+    func testResumeWithOtherSettingsIsRefused() throws {
+        let base = scratchFolder(), folder = scratchFolder()
+        let model = try Toy.pretrainer(base, ["pretrain.steps=2"]).run()
+        try Toy.fineTuner(folder, ["steps=2"]).run(base: model, pairs: Toy.pairs())
+        let text = errorText { try Toy.fineTuner(folder, ["steps=3", "lr=2e-3", "resume=auto"]).run(base: model, pairs: Toy.pairs()) }
+        XCTAssertTrue(text.hasSuffix("step-0000002.safetensors: a checkpoint of a run with other settings (lr: 0.001 -> 0.002); resume needs the same settings"), text)
+        XCTAssertNoThrow(try Toy.fineTuner(folder, ["steps=3", "resume=auto"]).run(base: model, pairs: Toy.pairs()), "more steps: allowed")
+    }
+}

@@ -61,8 +61,33 @@ public struct AlignTrainingResult: Sendable {
     public let heldOutAccuracy: [Double]
     /// The mean of the four cross-entropies over the last `min(50, steps)` steps.
     public let finalLoss: Double
-    /// Wall-clock seconds of the training loop (held-out evaluation excluded).
+    /// Wall-clock seconds of the training loop (held-out evaluation excluded; on resume, of
+    /// the resumed part).
     public let seconds: Double
+}
+
+/// Everything the classifier's training carries from one step to the next: the weights (in
+/// `classifier.store`), the AdamW moments and step, the data stream, the window of recent
+/// losses `finalLoss` averages, and the steps done. A checkpoint is this state; training resumed
+/// from it continues bit-identically.
+public final class AlignTrainingState {
+    public let classifier: AlignClassifier
+    public let optimizer: AdamW
+    public var dataRNG: RandomStream
+    /// The losses of the last `min(50, step)` steps.
+    public var recentLosses: [Double] = []
+    /// Completed steps.
+    public var step = 0
+
+    /// Step 0: freshly initialised weights, zero moments, the data stream at its start.
+    public init(_ settings: AlignTraining) {
+        classifier = AlignClassifier(channels: settings.channels, strides: settings.strides,
+                                     featureCount: settings.featureCount, channelsPerGroup: settings.channelsPerGroup)
+        var initRNG = RandomStream(seed: settings.seed, stream: AlignTraining.initStream)
+        classifier.initialize(&initRNG)
+        dataRNG = RandomStream(seed: settings.seed, stream: AlignTraining.dataStream)
+        optimizer = AdamW(classifier.store, weightDecay: 0.01)
+    }
 }
 
 extension AlignClassifier {
@@ -74,43 +99,48 @@ extension AlignClassifier {
     /// Loss `Σ_a mean_n CE(head_a, label_a)`; AdamW (0.9, 0.999, eps 1e-8, weight decay 0.01),
     /// gradient norm clipped to 1, learning rate `lr` with a linear warm-up of `warmupSteps`
     /// and a cosine to 0 at `steps`. Reports `stepDone("annotators", ...)` with the loss,
-    /// the four per-attribute losses and the learning rate.
-    public static func train(_ settings: AlignTraining, observer: StageObserver? = nil) -> AlignTrainingResult {
+    /// the four per-attribute losses and the learning rate, and then calls `afterStep` with the
+    /// same metrics (where the stage logs and checkpoints; it may throw to stop).
+    ///
+    /// `state` (from a checkpoint) continues a run where it stopped. Throws at the step where
+    /// the loss, a gradient or a weight is NaN or Inf, before `afterStep` sees that step.
+    public static func train(_ settings: AlignTraining, from state: AlignTrainingState? = nil, observer: StageObserver? = nil,
+                             afterStep: (AlignTrainingState, [(String, Double)]) throws -> Void = { _, _ in }) throws -> AlignTrainingResult {
         let s = settings.size, n = settings.batch, d = 3 * s * s
-        let classifier = AlignClassifier(channels: settings.channels, strides: settings.strides,
-                                         featureCount: settings.featureCount, channelsPerGroup: settings.channelsPerGroup)
-        var initRNG = RandomStream(seed: settings.seed, stream: AlignTraining.initStream)
-        classifier.initialize(&initRNG)
-        var dataRNG = RandomStream(seed: settings.seed, stream: AlignTraining.dataStream)
+        let state = state ?? AlignTrainingState(settings)
+        let classifier = state.classifier, optimizer = state.optimizer
         let renderer = ShapesRenderer(size: s)
-        let optimizer = AdamW(classifier.store, weightDecay: 0.01)
         let schedule = LearningRateSchedule.cosineWithWarmup(warmupSteps: settings.warmupSteps, totalSteps: settings.steps)
         let images = FloatBuffer(count: n * d)
         var labels = [Int](repeating: 0, count: n * 4)
-        var recent: [Double] = []
 
-        observer?.stageBegan("annotators", total: settings.steps, completed: 0)
+        observer?.stageBegan("annotators", total: settings.steps, completed: state.step)
         let started = Stopwatch.now()
-        for step in 0..<settings.steps {
+        for step in state.step..<settings.steps {
             let t0 = Stopwatch.now()
             for i in 0..<n {
-                let prompt = ShapesWorld.prompts[dataRNG.int(below: ShapesPrompt.count)]
-                renderer.render(prompt, rng: &dataRNG, into: images.pointer + i * d)
+                let prompt = ShapesWorld.prompts[state.dataRNG.int(below: ShapesPrompt.count)]
+                renderer.render(prompt, rng: &state.dataRNG, into: images.pointer + i * d)
                 for (a, v) in prompt.attributes.enumerated() { labels[i * 4 + a] = v }
             }
             classifier.store.zeroGrads()
             classifier.forward(images.pointer, n: n, size: s)
             let losses = labels.withUnsafeBufferPointer { classifier.backward(labels: $0.baseAddress!) }
             let loss = losses.reduce(0, +)
+            try StepCheck.loss(loss, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
+            try StepCheck.gradients(classifier.store, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
             let norm = Double(clipGradNorm(classifier.store, maxNorm: 1))
             let lr = schedule.learningRate(base: settings.lr, step: step)
             optimizer.update(classifier.store, lr: lr)
-            recent.append(loss)
-            if recent.count > 50 { recent.removeFirst() }
+            try StepCheck.weights(classifier.store, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
+            state.step = step + 1
+            state.recentLosses.append(loss)
+            if state.recentLosses.count > 50 { state.recentLosses.removeFirst() }
             var metrics: [(String, Double)] = [("step", Double(step + 1)), ("loss", loss)]
             for (name, l) in zip(AlignClassifier.attributeNames, losses) { metrics.append(("loss_\(name)", l)) }
             metrics += [("grad_norm", norm), ("lr", lr), ("seconds", Stopwatch.now() - t0)]
             observer?.stepDone("annotators", step: step + 1, total: settings.steps, metrics: metrics)
+            try afterStep(state, metrics)
         }
         let seconds = Stopwatch.now() - started
         let heldOut = heldOutSet(count: settings.heldOutImages, size: s, seed: settings.seed)
@@ -118,6 +148,7 @@ extension AlignClassifier {
             classifier.accuracy($0.baseAddress!, prompts: heldOut.prompts, size: s)
         }
         observer?.stageEnded("annotators")
+        let recent = state.recentLosses
         return AlignTrainingResult(classifier: classifier, heldOutAccuracy: accuracy,
                                    finalLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), seconds: seconds)
     }

@@ -4,8 +4,9 @@ import Foundation
 /// formulas) and writes into `folder` (the run's `annotators/`): `align.safetensors` (weights;
 /// metadata: architecture, held-out accuracy per attribute, steps, batch, lr, seed, image side,
 /// training seconds, the stage signature, the resolved config, version and commit) and
-/// `metrics.jsonl`/`metrics.csv` (per step). A short stage (well under a minute): no
-/// checkpoints; an interrupted run starts over.
+/// `metrics.jsonl`/`metrics.csv` (per step), and `checkpoints/step-N.safetensors` every
+/// `annotators.checkpoint_every` steps (weights, AdamW moments, the data stream, the recent
+/// losses; the last `keep_checkpoints` kept), from which `resume=auto` continues bit-identically.
 ///
 /// Throws when any attribute's held-out accuracy is below `annotators.min_accuracy`: an
 /// annotator that cannot read the prompts would label pairs at random.
@@ -34,27 +35,58 @@ public final class AnnotatorTrainer {
         return accuracies.count == 4 && accuracies.allSatisfy({ $0 >= config.double("annotators.min_accuracy") }) ? path : nil
     }
 
-    /// Trains and writes the classifier; returns its path.
+    /// Trains (or, with `resume`, continues) and writes the classifier; returns its path.
     @discardableResult
     public func run() throws -> String {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let checkpoints = folder + "/checkpoints"
+        for f in [folder, checkpoints] {
+            try FileIO.createFolder(f)
+            FileIO.removeStaleTemporaries(in: f)
+        }
+        if let damage = StageCache.damage(Self.classifierPath(folder)) {
+            observer?.note("annotators: \(damage); not reused, the stage runs again")
+        }
         try config.writeResolved(to: folder)
         let settings = AlignTraining(config: config)
-        let log = try MetricsLog(folder: folder, resumeAfterStep: nil)
-        let logging = LoggingObserver(log: log, next: observer)
-        let result = AlignClassifier.train(settings, observer: logging)
-        if let error = logging.error { throw error }
+        let signature = StageCache.signature(config, keys: StageCache.annotatorKeys)
+        let stageMeta = ["stage": "annotators", "stage_signature": signature, "config": config.rendered(),
+                         "dde_train_version": build.version, "git_commit": build.commit]
+        var state: AlignTrainingState?
+        if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
+            let (file, step) = try Checkpoint.openForResume(path, stage: "annotators", signature: signature)
+            let resumed = AlignTrainingState(settings)
+            try resumed.classifier.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "loss.recent"].contains($0) })
+            try Checkpoint.restore(resumed.optimizer, store: resumed.classifier.store, from: file, step: step)
+            resumed.dataRNG = try Checkpoint.stream("data", from: file)
+            resumed.recentLosses = try file.values("loss.recent")
+            resumed.step = step
+            state = resumed
+            observer?.note("resuming the align classifier's training from \(path) at step \(step)")
+        }
+        let log = try MetricsLog(folder: folder, resumeAfterStep: state?.step)
+        let every = config.int("annotators.checkpoint_every"), keep = config.int("keep_checkpoints")
+        let result = try AlignClassifier.train(settings, from: state, observer: observer) { state, metrics in
+            try log.append(metrics)
+            let step = state.step
+            if step % every == 0 || step == settings.steps || Interruption.isRequested {
+                let meta = Checkpoint.stateMetadata(stageMeta, step: step, optimizer: state.optimizer, streams: ["data": state.dataRNG])
+                var writer = try state.classifier.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": state.optimizer.m,
+                                                                                                    "adam.v": state.optimizer.v])
+                try writer.add("loss.recent", shape: [state.recentLosses.count], state.recentLosses)
+                try Checkpoint.write(writer, folder: checkpoints, step: step, keep: keep)
+            }
+            if Interruption.isRequested && step < settings.steps {
+                throw Interrupted(stage: "annotators", step: step, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: step))
+            }
+        }
 
         var meta: [String: String] = [
-            "stage": "annotators",
-            "stage_signature": StageCache.signature(config, keys: StageCache.annotatorKeys),
             "steps": String(settings.steps), "batch": String(settings.batch), "lr": String(settings.lr),
             "seed": String(settings.seed), "sample_size": String(settings.size),
             "held_out_images": String(settings.heldOutImages),
             "train_seconds": String(format: "%.2f", result.seconds),
             "final_loss": String(format: "%.6g", result.finalLoss),
-            "config": config.rendered(), "dde_train_version": build.version, "git_commit": build.commit,
-        ]
+        ].merging(stageMeta) { a, _ in a }
         for (name, a) in zip(AlignClassifier.attributeNames, result.heldOutAccuracy) { meta["accuracy.\(name)"] = String(a) }
         let path = Self.classifierPath(folder)
         try result.classifier.write(to: path, metadata: meta)
@@ -69,27 +101,4 @@ public final class AnnotatorTrainer {
         }
         return path
     }
-}
-
-/// Appends every step's metrics to a `MetricsLog` and passes everything on; keeps the first
-/// write error for the stage to throw after training (an observer cannot throw).
-private final class LoggingObserver: StageObserver {
-    let log: MetricsLog
-    weak var next: StageObserver?
-    var error: Error?
-
-    init(log: MetricsLog, next: StageObserver?) {
-        self.log = log
-        self.next = next
-    }
-
-    func stageBegan(_ stage: String, total: Int, completed: Int) { next?.stageBegan(stage, total: total, completed: completed) }
-    func stepDone(_ stage: String, step: Int, total: Int, metrics: [(String, Double)]) {
-        if error == nil {
-            do { try log.append(metrics) } catch { self.error = error }
-        }
-        next?.stepDone(stage, step: step, total: total, metrics: metrics)
-    }
-    func note(_ text: String) { next?.note(text) }
-    func stageEnded(_ stage: String) { next?.stageEnded(stage) }
 }

@@ -18,10 +18,6 @@ public final class Comparison {
 
     static let pairsKeys = ["annotator", "pairs.samples_per_prompt", "pairs.min_gap", "pairs.seed", "sampler", "sample.steps",
                             "sample.guidance", "sample.eta"]
-    static let trainKeys = ["loss", "beta", "t_range", "dpo.shared_noise", "disc.gamma", "disc.steps", "disc.mode", "dde.kappa",
-                            "dde.correction_scale", "dde.lambda", "dde.ema", "dde.record_buckets", "dde.ema_bias_correction",
-                            "lr", "batch", "steps", "warmup_steps", "weight_decay", "adam_beta1", "adam_beta2", "adam_eps",
-                            "grad_clip", "grad_accum", "seed"]
     static let evalKeys = ["eval.images_per_prompt", "eval.steps", "eval.guidance", "eval.seed", "sampler", "sample.eta"]
 
     /// One fine-tune of the plan; `beta`, `lr` and `tRange` are set at a grid point of a sweep
@@ -93,18 +89,29 @@ public final class Comparison {
         return try config.forMethod(run.method, beta: run.beta, lr: run.lr, extra: extra)
     }
     func trainSignature(_ run: Run) throws -> String {
-        try pairsSignature(run.annotator) + "\n" + signature(try runConfig(run), Self.trainKeys)
+        try pairsSignature(run.annotator) + "\n" + signature(try runConfig(run), StageCache.fineTuneKeys)
     }
 
-    /// Whether `folder` holds a finished stage with this signature; throws if it holds another.
-    func cached(_ folder: String, _ sig: String) throws -> Bool {
+    /// Whether `folder` holds a finished stage with this signature whose files are whole; throws
+    /// if it holds another signature. A finished stage whose files were truncated or damaged
+    /// since (`StageCache.incompleteness`) is not reused: said in a note, and the stage runs again.
+    func cached(_ folder: String, _ sig: String, required: [String], quiet: Bool = false) throws -> Bool {
         guard let old = try? String(contentsOfFile: folder + "/signature.txt", encoding: .utf8) else { return false }
-        if old == sig { return true }
-        throw TrainingError("\(folder) holds a stage made with other settings (" + StageCache.differences(old, sig).joined(separator: ", ")
-                            + "); choose another out=, or delete that folder")
+        guard old == sig else {
+            throw TrainingError("\(folder) holds a stage made with other settings (" + StageCache.differences(old, sig).joined(separator: ", ")
+                                + "); choose another out=, or delete that folder")
+        }
+        if let problem = StageCache.incompleteness(of: folder, required: required) {
+            if !quiet { observer?.note("\(folder): \(problem); not reused, the stage runs again") }
+            return false
+        }
+        return true
     }
 
+    /// Marks a stage finished: the manifest of its files, then (last) its signature.
     func finish(_ folder: String, _ sig: String) throws {
+        FileIO.removeStaleTemporaries(in: folder)
+        try FileIO.writeAtomically(Array(try StageCache.manifest(of: folder).utf8), to: folder + "/" + StageCache.manifestFile)
         try FileIO.writeAtomically(Array(sig.utf8), to: folder + "/signature.txt")
     }
 
@@ -121,7 +128,7 @@ public final class Comparison {
         let sampleCost = 0.09 * scale * Double(config.int("sample.steps")) / 25
         var sampled = false  // the first pairs stage to run samples the images for all of them
         for a in Set(runs.map(\.annotator)).sorted() {
-            let c = (try? cached(out + "/pairs-\(a)", try pairsSignature(a))) ?? false
+            let c = (try? cached(out + "/pairs-\(a)", try pairsSignature(a), required: ["pairs.jsonl"], quiet: true)) ?? false
             let prompts = ShapesWorld.split().train.count + ShapesWorld.split().validation.count
             rows.append(("pairs-\(a)", c, sampled ? 5 : Double(prompts * config.int("pairs.samples_per_prompt")) * sampleCost))
             if !c { sampled = true }
@@ -130,7 +137,7 @@ public final class Comparison {
             * Double(config.int("eval.steps")) / 25
         rows.append(("eval-base", false, evalCost))
         for r in runs {
-            let c = (try? cached(out + "/train-\(r.name)", try trainSignature(r))) ?? false
+            let c = (try? cached(out + "/train-\(r.name)", try trainSignature(r), required: ["model.safetensors"], quiet: true)) ?? false
             let perStep = r.method == "sft" ? 0.0027 : 0.0040
             rows.append(("train-\(r.name)", c, Double(config.int("steps") * config.int("batch")) * perStep * scale))
             rows.append(("eval-\(r.name)", false, evalCost))
@@ -155,7 +162,7 @@ public final class Comparison {
     public func pairs(annotator a: String, base: TextToImageModel, annotators: AnnotatorSet) throws -> String {
         let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
         let c = try config.overriding(["annotator": a])
-        let wasCached = try cached(folder, sig)
+        let wasCached = try cached(folder, sig, required: ["pairs.jsonl"])
         // The images do not depend on the annotator: sampled once per split for every annotator.
         func sampled(_ split: String, _ prompts: [ShapesPrompt]) -> Sampling.Result {
             if let done = pairImages[split] { return done }
@@ -172,7 +179,7 @@ public final class Comparison {
                                            sampled: sampled("training", split.train))
             observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
         }
-        if !FileManager.default.fileExists(atPath: folder + "/heldout.jsonl") {
+        if !wasCached || !FileManager.default.fileExists(atPath: folder + "/heldout.jsonl") {
             let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: split.validation, config: c,
                                            folder: folder, file: "heldout.jsonl", sampled: sampled("validation", split.validation))
             observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, s.pairs, s.seconds))
@@ -186,7 +193,7 @@ public final class Comparison {
     @discardableResult
     public func fineTune(_ r: Run, base: String, size: Int) throws -> String {
         let folder = out + "/train-\(r.name)", sig = try trainSignature(r)
-        if try cached(folder, sig) {
+        if try cached(folder, sig, required: ["model.safetensors"]) {
             observer?.note("train-\(r.name): reusing \(folder)")
             return folder
         }
@@ -217,8 +224,8 @@ public final class Comparison {
         let folder = out + "/train-\(loss)-\(pairs.annotator ?? config.string("annotator"))"
         let bytes = (try? FileManager.default.attributesOfItem(atPath: pairsFile)[.size] as? Int) ?? 0
         let sig = [signature(config, StageCache.pretrainKeys), "pairs = \(URL(fileURLWithPath: pairsFile).standardizedFileURL.path) (\(bytes) bytes)",
-                   signature(try config.forMethod(loss), Self.trainKeys)].joined(separator: "\n")
-        if try cached(folder, sig) {
+                   signature(try config.forMethod(loss), StageCache.fineTuneKeys)].joined(separator: "\n")
+        if try cached(folder, sig, required: ["model.safetensors"]) {
             observer?.note("\(folder): reusing (same pairs file and settings)")
             return (folder, pairs)
         }
@@ -250,14 +257,20 @@ public final class Comparison {
             candidates.append(("train-\(r.name)", old == (try trainSignature(r))))
         }
         for (stage, matches) in candidates where matches && !fm.fileExists(atPath: out + "/" + stage) {
-            try fm.copyItem(atPath: from + "/" + stage, toPath: out + "/" + stage)
+            // Copied under a temporary name and renamed: a copy cut short by a kill is never
+            // taken for the stage (its signature.txt may be copied before its model).
+            let temporary = out + "/" + FileIO.temporaryName(stage)
+            try? fm.removeItem(atPath: temporary)
+            try fm.copyItem(atPath: from + "/" + stage, toPath: temporary)
+            try fm.moveItem(atPath: temporary, toPath: out + "/" + stage)
             observer?.note("\(stage): copied from \(from)")
         }
     }
 
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try FileIO.createFolder(out)
+        FileIO.removeStaleTemporaries(in: out)
         try config.writeResolved(to: out)
         try copyReusableStages()
         let observer = self.observer ?? SilentObserver()

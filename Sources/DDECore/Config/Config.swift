@@ -114,11 +114,7 @@ public struct Config: Sendable {
     /// Writes `rendered()` to `directory/config.resolved.conf` (creating the folder), crash-safely:
     /// a temporary file in the same folder, fsync, then rename over the old one.
     public func writeResolved(to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(path: directory, action: "create the folder", reason: error.localizedDescription)
-        }
+        try FileIO.createFolder(directory)
         let path = (directory as NSString).appendingPathComponent(Self.resolvedFileName)
         try FileIO.writeAtomically(Array(rendered().utf8), to: path)
     }

@@ -68,6 +68,7 @@ public enum ConfigKeys {
         ConfigKey("annotators.lr", .float, "6e-3", "align classifier: peak learning rate (warmup, then cosine to 0)", .positive),
         ConfigKey("annotators.warmup_steps", .int, "50", unit: "steps", "align classifier: linear learning-rate warmup", .atLeast(0)),
         ConfigKey("annotators.eval_images", .int, "3072", unit: "images", "align classifier: held-out clean renders its accuracy is measured on", .atLeast(1)),
+        ConfigKey("annotators.checkpoint_every", .int, "500", unit: "steps", "align classifier: checkpoint every N steps (and at the end)", .atLeast(1)),
         ConfigKey("annotators.min_accuracy", .float, "0.95", "the stage fails if any attribute's held-out accuracy is below this", .range(0.0...1.0)),
     ])
 

@@ -8,7 +8,7 @@ import Foundation
 public enum DiffusersExport {
     public static func write(_ model: TextToImageModel, to folder: String, schedule: NoiseSchedule,
                              metadata: [String: String]) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileIO.createFolder(folder)
         let c = model.config
         let levels = c.blockOutChannels.count
         let config: [String: Any] = [

@@ -6,36 +6,42 @@ import Darwin
 
 // The system calls, under names `FileIO`'s own `read` and `write...` do not shadow.
 private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int { read(fd, p, n) }
-private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    let allowed = SimulatedDisk.reserve(n)
+    guard allowed > 0 || n == 0 else {
+        errno = ENOSPC
+        return -1
+    }
+    let written = write(fd, p, allowed)
+    if written >= 0 { SimulatedDisk.refund(allowed - written) }
+    return written
+}
 
-/// Whole-file reads, and crash-safe whole-file writes, that fail with the system's reason.
+/// Whole-file reads, crash-safe whole-file writes, appends that leave no partial line, and
+/// folders, all failing with a one-line `FileError` that names the path and the system's reason.
 ///
 /// `writeAtomically` goes to a temporary name in the same folder, is fsynced, then renamed over the
 /// target (rename is atomic within a file system), and the folder is fsynced so the rename
-/// itself survives a crash. A reader sees the old file or the new one, never half of either.
+/// itself survives a crash. A reader sees the old file or the new one, never half of either;
+/// a failed write (disk full) removes its temporary file and leaves the target as it was.
 public enum FileIO {
     /// Replaces `path` with `bytes`, crash-safely.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = (folder == "/" ? "" : folder) + "/.\(base).tmp-\(getpid())"
+        let temporary = (folder == "/" ? "" : folder) + "/" + temporaryName(base)
         func fail(_ what: String) -> FileError {
             FileError(path: path, action: what, reason: String(cString: strerror(errno)))
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw fail("write the file") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = fail("write the file")
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += n
+        if let code = writeAll(fd, bytes) {
+            errno = code
+            let error = fail("write the file")
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         if fsync(fd) != 0 {
             let error = fail("write the file (fsync)")
@@ -57,6 +63,41 @@ public enum FileIO {
         }
     }
 
+    /// Appends `bytes` to `path` (created if missing). A failed append (disk full) cuts the file
+    /// back to its old length, so a log never ends in half a line.
+    public static func append(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else {
+            throw FileError(path: path, action: "append to the file", reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        let before = fstat(fd, &st) == 0 ? st.st_size : -1
+        if let code = writeAll(fd, bytes) {
+            if before >= 0 { _ = ftruncate(fd, before) }
+            throw FileError(path: path, action: "append to the file", reason: String(cString: strerror(code)))
+        }
+    }
+
+    /// Creates `path` and any missing parents. Throws naming the folder and the reason, e.g.
+    /// `runs/x/out: cannot create the folder (Not a directory: runs/x is a file)`.
+    public static func createFolder(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let code = errno
+            var st = stat()
+            let isFolder = stat(prefix, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            if code == EEXIST && isFolder { continue }
+            var reason = String(cString: strerror(code == EEXIST ? ENOTDIR : code))
+            if code == EEXIST || code == ENOTDIR {
+                reason += ": " + (code == EEXIST ? prefix : firstFile(on: prefix)) + " is a file"
+            }
+            throw FileError(path: path, action: "create the folder", reason: reason)
+        }
+    }
+
     /// The whole file; throws a `FileError` with the system's reason (`No such file or directory`).
     public static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY)
@@ -75,5 +116,54 @@ public enum FileIO {
             if n == 0 { return bytes }
             bytes += chunk[0..<n]
         }
+    }
+
+    /// The name `writeAtomically` writes `base` under before the rename: hidden, and carrying
+    /// the writer's pid, so a temporary left by a killed run is told from one being written.
+    static func temporaryName(_ base: String, pid: Int32 = getpid()) -> String { ".\(base).tmp-\(pid)" }
+
+    /// Deletes the temporary files that runs killed mid-write left in `folder` (other processes'
+    /// `.NAME.tmp-PID`; never a finished file). Returns their names. Stages call it on their
+    /// folders when they start (and write checkpoints); one run per folder (`RunLock`) makes
+    /// every other pid's temporary a dead one.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: String) -> [String] {
+        guard let dir = opendir(folder) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+            guard name.hasPrefix("."), parts.count > 1, parts[parts.count - 2].hasSuffix(".tmp"),
+                  let pid = Int32(parts[parts.count - 1]), pid != getpid() else { continue }
+            names.append(name)
+        }
+        closedir(dir)
+        for name in names { unlink(folder + "/" + name) }
+        return names.sorted()
+    }
+
+    /// Writes every byte (retrying short writes and EINTR); nil, or the errno of the failure.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            written += n
+        }
+        return nil
+    }
+
+    /// The first component of `path` that exists and is not a folder (for ENOTDIR messages).
+    private static func firstFile(on path: String) -> String {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            var st = stat()
+            if stat(prefix, &st) == 0 && (st.st_mode & S_IFMT) != S_IFDIR { return prefix }
+        }
+        return path
     }
 }

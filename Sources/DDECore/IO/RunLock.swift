@@ -15,11 +15,7 @@ public final class RunLock {
     /// Takes the lock on `folder` (created if missing), or throws naming the process holding it.
     public init(folder: String) throws {
         path = folder + "/.lock"
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(path: folder, action: "create the run folder", reason: error.localizedDescription)
-        }
+        try FileIO.createFolder(folder)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, action: "create the run folder's lock file", reason: String(cString: strerror(errno)))

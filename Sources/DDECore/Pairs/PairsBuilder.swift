@@ -28,7 +28,8 @@ public enum PairsBuilder {
                              folder: String, file: String = "pairs.jsonl", sampled: Sampling.Result? = nil) throws -> Summary {
         let started = Stopwatch.now()
         let images = folder + "/images"
-        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        try FileIO.createFolder(images)
+        for f in [folder, images] { FileIO.removeStaleTemporaries(in: f) }
         let n = config.int("pairs.samples_per_prompt"), minGap = config.double("pairs.min_gap")
         let result = sampled ?? sample(model, prompts: prompts, config: config)
         precondition(result.images.count == prompts.count && result.images.allSatisfy { $0.count == n }, "pairs: sampled images do not match")

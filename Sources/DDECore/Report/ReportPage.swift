@@ -40,11 +40,7 @@ public enum ReportPage {
     @discardableResult
     public static func write(_ contents: Contents) throws -> String {
         let out = contents.config.outDirectory, assets = out + "/" + folder
-        do {
-            try FileManager.default.createDirectory(atPath: assets, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(path: assets, action: "create the folder", reason: error.localizedDescription)
-        }
+        try FileIO.createFolder(assets)
         try contents.samples.write(to: assets)
         var charts = ReportCharts.all(contents.runs)
         if let segments = SegmentChart.svg(contents.rows, T: contents.config.int("timesteps")) {

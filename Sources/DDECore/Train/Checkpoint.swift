@@ -81,3 +81,62 @@ public enum Checkpoint {
         for name in names.dropLast(keep) { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
     }
 }
+
+/// The training state every stage's checkpoint carries beside the weights, under the same
+/// names: AdamW's moments as the flat tensors `adam.m`, `adam.v`; in the metadata the step
+/// (`step`), AdamW's step (`adam.step`), every random stream (`rng.<name>`) and the stage
+/// signature (`stage_signature`), which a resume must match.
+extension Checkpoint {
+    /// `base` plus the step, AdamW's step and the streams, as metadata.
+    static func stateMetadata(_ base: [String: String], step: Int, optimizer: AdamW,
+                              streams: KeyValuePairs<String, RandomStream>) -> [String: String] {
+        var meta = base
+        meta["step"] = String(step)
+        meta["adam.step"] = String(optimizer.step)
+        for (name, rng) in streams { meta["rng." + name] = encode(rng) }
+        return meta
+    }
+
+    /// Opens the checkpoint to resume from and checks it continues this run: written by the
+    /// same stage with the same `signature` (the keys whose name starts with one of `mayGrow`
+    /// may differ, e.g. `pretrain.steps=` to train a finished run longer). Returns the file and
+    /// its step; the caller loads the weights.
+    static func openForResume(_ path: String, stage: String, signature: String,
+                              mayGrow: [String] = []) throws -> (file: SafeTensorsReader, step: Int) {
+        let file = try SafeTensorsReader(contentsOf: path)
+        guard file.metadata["stage"] == stage, let step = file.metadata["step"].flatMap(Int.init) else {
+            throw TrainingError("\(path): not a checkpoint of the \(stage) stage (metadata 'stage' is \(file.metadata["stage"] ?? "missing")); resume=auto takes the newest in the stage's checkpoints/")
+        }
+        guard let theirs = file.metadata["stage_signature"] else {
+            throw TrainingError("\(path): the checkpoint records no stage_signature, so its settings cannot be checked; resume needs a checkpoint of this run")
+        }
+        func fixed(_ s: String) -> String {
+            s.split(separator: "\n").filter { line in !mayGrow.contains { line.hasPrefix($0 + "=") } }.joined(separator: "\n")
+        }
+        if fixed(theirs) != fixed(signature) {
+            throw TrainingError("\(path): a checkpoint of a run with other settings ("
+                + StageCache.differences(fixed(theirs), fixed(signature)).joined(separator: ", ") + "); resume needs the same settings")
+        }
+        return (file, step)
+    }
+
+    /// AdamW's moments and step from a checkpoint written with `stateMetadata`.
+    static func restore(_ optimizer: AdamW, store: ParameterStore, from file: SafeTensorsReader, step: Int) throws {
+        try store.readBuffer("adam.m", from: file, into: optimizer.m)
+        try store.readBuffer("adam.v", from: file, into: optimizer.v)
+        optimizer.step = file.metadata["adam.step"].flatMap(Int.init) ?? step
+    }
+
+    /// A stream saved by `stateMetadata`.
+    static func stream(_ name: String, from file: SafeTensorsReader) throws -> RandomStream {
+        try decodeStream(file.metadata["rng." + name], file: file.name, key: "rng." + name)
+    }
+
+    /// Writes a checkpoint, then deletes all but the newest `keep` and any temporary files
+    /// killed runs left in the folder.
+    static func write(_ writer: SafeTensorsWriter, folder: String, step: Int, keep: Int) throws {
+        try writer.write(to: folder + "/" + fileName(step: step))
+        prune(folder, keep: keep)
+        FileIO.removeStaleTemporaries(in: folder)
+    }
+}

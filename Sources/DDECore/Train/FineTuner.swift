@@ -47,9 +47,11 @@ public final class FineTuner {
     /// credit probe (`FineTuneDiagnostics`); without it those logs are skipped.
     @discardableResult
     public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
-        let fm = FileManager.default
         let checkpoints = folder + "/checkpoints"
-        for f in [folder, checkpoints] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        for f in [folder, checkpoints] {
+            try FileIO.createFolder(f)
+            FileIO.removeStaleTemporaries(in: f)
+        }
         let config = try self.config.forMethod(self.config.string("loss"))
         try config.writeResolved(to: folder)
         let policy = try Checkpoint.loadModel(base).model
@@ -73,18 +75,14 @@ public final class FineTuner {
         let logEvery = config.int("train.log_every"), creditEvery = config.int("train.credit_every")
         var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
-        // Resume: weights, moments, the DDE record, streams and the step from the checkpoint.
+        meta["stage_signature"] = StageCache.signature(config, keys: StageCache.fineTuneKeys + ["threads"])
+        // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
+        // this run (only `steps` may grow).
         var start = 0
         if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
-            let file = try SafeTensorsReader(contentsOf: path)
-            guard file.metadata["stage"] == "train", file.metadata["loss"] == kind.rawValue,
-                  let step = file.metadata["step"].flatMap(Int.init) else {
-                throw TrainingError("\(path): not a checkpoint of a '\(kind.rawValue)' fine-tune; resume needs the same loss")
-            }
+            let (file, step) = try Checkpoint.openForResume(path, stage: "train", signature: meta["stage_signature"]!, mayGrow: ["steps"])
             try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "record.entries", "record.updates"].contains($0) })
-            try store.readBuffer("adam.m", from: file, into: optimizer.m)
-            try store.readBuffer("adam.v", from: file, into: optimizer.v)
-            optimizer.step = file.metadata["adam.step"].flatMap(Int.init) ?? step
+            try Checkpoint.restore(optimizer, store: store, from: file, step: step)
             if var record = loss.record {
                 let entries: [Double] = try file.values("record.entries")
                 let updates: [Int64] = try file.values("record.updates")
@@ -95,8 +93,8 @@ public final class FineTuner {
                 record.updates = updates.map { Int($0) }
                 loss.restoreRecord(record)
             }
-            orderRNG = try Checkpoint.decodeStream(file.metadata["rng.order"], file: path, key: "rng.order")
-            noiseRNG = try Checkpoint.decodeStream(file.metadata["rng.noise"], file: path, key: "rng.noise")
+            orderRNG = try Checkpoint.stream("order", from: file)
+            noiseRNG = try Checkpoint.stream("noise", from: file)
             start = step
             observer?.note("resuming the \(kind.rawValue) fine-tune from \(path) at step \(start)")
         }
@@ -104,18 +102,13 @@ public final class FineTuner {
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, config: config, sampleSize: policy.config.sampleSize,
                                                   folder: folder, resumeAfterStep: start > 0 ? start : nil)
         func saveCheckpoint(_ step: Int) throws {
-            var m = meta
-            m["step"] = String(step)
-            m["adam.step"] = String(optimizer.step)
-            m["rng.order"] = Checkpoint.encode(orderRNG)
-            m["rng.noise"] = Checkpoint.encode(noiseRNG)
+            let m = Checkpoint.stateMetadata(meta, step: step, optimizer: optimizer, streams: ["order": orderRNG, "noise": noiseRNG])
             var writer = try store.safeTensorsWriter(metadata: m, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
             if let record = loss.record {
                 try writer.add("record.entries", shape: [record.buckets], record.entries)
                 try writer.add("record.updates", shape: [record.buckets], record.updates.map { Int64($0) })
             }
-            try writer.write(to: checkpoints + "/" + Checkpoint.fileName(step: step))
-            Checkpoint.prune(checkpoints, keep: config.int("keep_checkpoints"))
+            try Checkpoint.write(writer, folder: checkpoints, step: step, keep: config.int("keep_checkpoints"))
         }
         func logDiagnostics(_ step: Int) throws {
             guard let reference else { return }
@@ -127,6 +120,7 @@ public final class FineTuner {
                 try diagnostics.logCredit(step: step, policy: policy, reference: reference, store: store)
             }
         }
+        let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
         let pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
         let dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
         if start == 0 { try logDiagnostics(0) }
@@ -153,21 +147,18 @@ public final class FineTuner {
                             ("e_policy_w", eTheta[..<batch].reduce(0, +) / p), ("e_policy_l", eTheta[batch...].reduce(0, +) / p),
                             ("e_ref_w", eRef[..<batch].reduce(0, +) / p), ("e_ref_l", eRef[batch...].reduce(0, +) / p)]
                 if kind.usesRecord { metrics.append(("C", ev.correction.reduce(0, +) / p)) }
-                guard ev.loss.isFinite else {
-                    throw TrainingError("train step \(step + 1): the loss is \(ev.loss); stopped (lower lr or beta)")
-                }
+                try StepCheck.loss(ev.loss, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
             } else {
                 dLde = [Double](repeating: 1 / Double(batch), count: batch)
                 metrics.append(("loss", eTheta.reduce(0, +) / Double(batch)))
             }
             store.zeroGrads()
             pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
-            if let bad = FiniteCheck.firstNonFiniteGradient(store) {
-                throw TrainingError("train step \(step + 1): non-finite gradient: \(bad); stopped")
-            }
+            try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
             let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
             let lr = lrSchedule.learningRate(base: baseLR, step: step)
             optimizer.update(store, lr: lr)
+            try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
             if kind.isPreference { loss.updateRecord(D: D, t: t) }
             metrics += [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch)),
                         ("seconds", Stopwatch.now() - t0)]

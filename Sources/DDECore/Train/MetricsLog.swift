@@ -54,27 +54,15 @@ public final class MetricsLog {
     }
 
     static func append(_ text: String, to path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw FileError(path: path, action: "create the file", reason: "permission denied or no such folder")
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw FileError(path: path, action: "append to the file", reason: "cannot open it for writing")
-        }
-        defer { try? handle.close() }
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(text.utf8))
-        } catch {
-            throw FileError(path: path, action: "append to the file", reason: "\(error)")
-        }
+        try FileIO.append(Array(text.utf8), to: path)
     }
 
-    /// Keeps the rows whose `step` is at most `step` (and the CSV header).
+    /// Keeps the rows whose `step` is at most `step` (and the CSV header). A last line without
+    /// its newline, or a CSV row short of fields, is half of a row a killed run was writing:
+    /// dropped, so `{"step":1` cut from step 12 does not pass for step 1.
     static func truncate(_ jsonl: String, _ csv: String, keepingStepsUpTo step: Int) throws {
         if let text = try? String(contentsOfFile: jsonl, encoding: .utf8) {
-            let kept = text.split(separator: "\n").filter { line in
+            let kept = completeLines(text).filter { line in
                 guard let r = line.range(of: "\"step\":") else { return false }
                 let digits = line[r.upperBound...].prefix { $0.isNumber }
                 return (Int(digits) ?? Int.max) <= step
@@ -82,14 +70,22 @@ public final class MetricsLog {
             try FileIO.writeAtomically(Array((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8), to: jsonl)
         }
         if let text = try? String(contentsOfFile: csv, encoding: .utf8) {
-            let lines = text.split(separator: "\n")
-            guard let header = lines.first else { return }
-            let stepColumn = header.split(separator: ",", omittingEmptySubsequences: false).firstIndex(of: "step") ?? 0
+            let lines = completeLines(text)
+            guard let header = lines.first else { return try FileIO.writeAtomically([], to: csv) }
+            let names = header.split(separator: ",", omittingEmptySubsequences: false)
+            let stepColumn = names.firstIndex(of: "step") ?? 0
             let kept = [header] + lines.dropFirst().filter { line in
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-                return stepColumn < fields.count && (Int(fields[stepColumn]) ?? Int.max) <= step
+                return fields.count == names.count && (Int(fields[stepColumn]) ?? Int.max) <= step
             }
             try FileIO.writeAtomically(Array((kept.joined(separator: "\n") + "\n").utf8), to: csv)
         }
+    }
+
+    /// The lines of `text` that end in a newline.
+    private static func completeLines(_ text: String) -> [Substring] {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeLast()  // after the last newline: empty, or an unfinished line
+        return lines.filter { !$0.isEmpty }
     }
 }

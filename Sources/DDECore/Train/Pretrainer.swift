@@ -50,8 +50,10 @@ public final class Pretrainer {
     /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
-        let fm = FileManager.default
         let signature = StageCache.signature(config, keys: StageCache.pretrainKeys)
+        if let damage = StageCache.damage(folder + "/model.safetensors") {
+            observer?.note("pretrain: \(damage); not reused, the stage runs again")
+        }
         if let old = StageCache.recordedSignature(folder + "/model.safetensors") {
             if old == signature {
                 observer?.note("pretrain: reusing \(folder)/model.safetensors (made with the same settings)")
@@ -66,7 +68,10 @@ public final class Pretrainer {
             }
         }
         let checkpoints = folder + "/checkpoints", samples = folder + "/samples"
-        for f in [folder, checkpoints, samples] { try fm.createDirectory(atPath: f, withIntermediateDirectories: true) }
+        for f in [folder, checkpoints, samples] {
+            try FileIO.createFolder(f)
+            FileIO.removeStaleTemporaries(in: f)
+        }
         try config.writeResolved(to: folder)
 
         let images = try Pretrainer.images(config)
@@ -94,26 +99,14 @@ public final class Pretrainer {
         // Resume: weights, moments, EMA, streams and the step from the checkpoint.
         var start = 0
         if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
-            let file = try SafeTensorsReader(contentsOf: path)
             // A checkpoint continues only the run it came from; only the step count may grow.
-            let keys = StageCache.pretrainKeys.filter { $0 != "pretrain.steps" }
-            let mine = StageCache.signature(config, keys: keys)
-            if let theirs = file.metadata["stage_signature"], theirs.split(separator: "\n").filter({ !$0.hasPrefix("pretrain.steps=") }).joined(separator: "\n") != mine {
-                throw TrainingError("\(path): a checkpoint of a run with other settings ("
-                    + StageCache.differences(theirs, mine).filter { !$0.hasPrefix("pretrain.steps") }.joined(separator: ", ")
-                    + "); resume needs the same settings")
-            }
+            let (file, step) = try Checkpoint.openForResume(path, stage: "pretrain", signature: signature, mayGrow: ["pretrain.steps"])
             try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
-            try store.readBuffer("adam.m", from: file, into: optimizer.m)
-            try store.readBuffer("adam.v", from: file, into: optimizer.v)
+            try Checkpoint.restore(optimizer, store: store, from: file, step: step)
             if let ema { try store.readBuffer("ema", from: file, into: ema.weights) }
-            guard let s = file.metadata["step"].flatMap(Int.init) else {
-                throw TrainingError("\(path): metadata has no step; not a pretraining checkpoint")
-            }
-            start = s
-            optimizer.step = file.metadata["adam.step"].flatMap(Int.init) ?? s
-            dataRNG = try Checkpoint.decodeStream(file.metadata["rng.data"], file: path, key: "rng.data")
-            noiseRNG = try Checkpoint.decodeStream(file.metadata["rng.noise"], file: path, key: "rng.noise")
+            start = step
+            dataRNG = try Checkpoint.stream("data", from: file)
+            noiseRNG = try Checkpoint.stream("noise", from: file)
             observer?.note("resuming pretraining from \(path) at step \(start)")
         }
         let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
@@ -131,18 +124,11 @@ public final class Pretrainer {
         metadata["stage_signature"] = signature
 
         func saveCheckpoint(_ step: Int) throws {
-            var meta = metadata
-            meta["step"] = String(step)
-            meta["adam.step"] = String(optimizer.step)
-            meta["rng.data"] = Checkpoint.encode(dataRNG)
-            meta["rng.noise"] = Checkpoint.encode(noiseRNG)
-            let path = checkpoints + "/" + Checkpoint.fileName(step: step)
-            if let ema {
-                try Checkpoint.save(model, to: path, metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v, "ema": ema.weights])
-            } else {
-                try Checkpoint.save(model, to: path, metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
-            }
-            Checkpoint.prune(checkpoints, keep: config.int("keep_checkpoints"))
+            let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer,
+                                                streams: ["data": dataRNG, "noise": noiseRNG])
+            var writer = try store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+            if let ema { try writer.add("ema", shape: [store.count], from: ema.weights.pointer) }
+            try Checkpoint.write(writer, folder: checkpoints, step: step, keep: config.int("keep_checkpoints"))
         }
 
         observer?.stageBegan("pretrain", total: steps, completed: start)
@@ -175,12 +161,8 @@ public final class Pretrainer {
                 done += m
             }
             let loss = lossSum / Double(batch)
-            guard loss.isFinite else {
-                throw TrainingError("pretrain step \(step + 1): the loss is \(loss); stopped (the last checkpoint is intact; try a lower pretrain.lr)")
-            }
-            if let bad = FiniteCheck.firstNonFiniteGradient(store) {
-                throw TrainingError("pretrain step \(step + 1): non-finite gradient: \(bad); stopped (the last checkpoint is intact)")
-            }
+            try StepCheck.loss(loss, stage: "pretrain", step: step + 1, hint: "try a lower pretrain.lr")
+            try StepCheck.gradients(store, stage: "pretrain", step: step + 1, hint: "try a lower pretrain.lr")
             let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
             let lr = lrSchedule.learningRate(base: baseLR, step: step)
             let stepNumber = step + 1
@@ -188,6 +170,7 @@ public final class Pretrainer {
             // diffusers' EMAModel warm-up: decay min(d, (1 + t)/(10 + t)), so the random initial
             // weights do not linger in the average (0.999^2500 would still be 8% of them).
             ema?.update(store, decay: min(emaDecay, Double(1 + stepNumber) / Double(10 + stepNumber)))
+            try StepCheck.weights(store, ema: ema, stage: "pretrain", step: stepNumber, hint: "try a lower pretrain.lr")
             let metrics: [(String, Double)] = [("step", Double(stepNumber)), ("loss", loss), ("grad_norm", norm), ("lr", lr),
                                                ("seconds", Stopwatch.now() - t0)]
             try log.append(metrics)

@@ -1,0 +1,49 @@
+import XCTest
+import DDECore
+
+/// Same seed and thread count, same bytes: configs/smoke.conf's pretraining and a DDE fine-tune
+/// on it, run twice in one process into the same folder path (so even the resolved config in
+/// the files' metadata is equal), give byte-identical files: weights, checkpoints (AdamW
+/// moments, EMA, random streams, the DDE record), validation and diagnostics logs; the metrics
+/// logs differ only in their wall-clock `seconds` column.
+final class DeterminismTests: XCTestCase {
+    private static let smoke = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("configs/smoke.conf").path
+
+    /// One run into `out`, moved to `keep` afterwards.
+    func run(_ out: String, movedTo keep: String) throws {
+        let config = try ConfigLoader.load(file: Self.smoke, overrides: ["out=\(out)", "loss=dde", "steps=6", "train.checkpoint_every=2"])
+        let build = BuildInfo(commit: "test")
+        let base = try Pretrainer(config: config, folder: out + "/pretrain", build: build, observer: SilentObserver()).run()
+        let pairs = Toy.pairs(count: 16)
+        let heldout = PreferencePairs(pairs: Array(pairs.pairs.suffix(4)), ties: 0, skipped: [], annotator: "test")
+        try FineTuner(config: config, folder: out + "/train", build: build, observer: SilentObserver())
+            .run(base: base, pairs: pairs, heldout: heldout)
+        try FileManager.default.moveItem(atPath: out, toPath: keep)
+    }
+
+    func testSmokePretrainAndFineTuneAreBitIdentical() throws {
+        let out = scratchFolder(), first = scratchFolder(), second = scratchFolder()
+        try withThreads(2) {
+            try run(out, movedTo: first)
+            try run(out, movedTo: second)
+        }
+        let files = allFiles(first)
+        XCTAssertEqual(files, allFiles(second))
+        XCTAssertTrue(files.contains("pretrain/model.safetensors") && files.contains("train/model.safetensors")
+                      && files.contains("train/record.csv") && files.contains("pretrain/samples/step-0000060.png"), "\(files)")
+        for path in files {
+            if path.hasSuffix("metrics.csv") {
+                XCTAssertEqual(try csvWithoutSeconds(first + "/" + path), try csvWithoutSeconds(second + "/" + path), path)
+            } else if path.hasSuffix("metrics.jsonl") {
+                func lines(_ root: String) throws -> [String] {
+                    try String(contentsOfFile: root + "/" + path, encoding: .utf8).split(separator: "\n")
+                        .map { $0.replacingOccurrences(of: #","seconds":[^,}]*"#, with: "", options: .regularExpression) }
+                }
+                XCTAssertEqual(try lines(first), try lines(second), path)
+            } else {
+                XCTAssertEqual(try FileIO.read(first + "/" + path), try FileIO.read(second + "/" + path), path)
+            }
+        }
+    }
+}
