@@ -124,11 +124,11 @@ public enum WinogradF4x3: WinogradVariant {
     /// V[ξ, tile] = (B^T d B)[ξ] for every tile of the planes.
     public static func transformInput(_ x: UnsafePointer<Float>, planes: Int, planeStride: Int, height h: Int, width w: Int,
                                       _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) {
-        forImageGroups(planes) { i0, lanes in
+        forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                inputGroup(SIMD8<Float>.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch)
+                inputGroup(SIMD8<Float>.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch, fresh: fresh)
             } else {
-                inputGroup(Float.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch)
+                inputGroup(Float.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch, fresh: fresh)
             }
         }
     }
@@ -138,11 +138,11 @@ public enum WinogradF4x3: WinogradVariant {
     public static func addInputGradient(_ dv: UnsafePointer<Float>, xiStride: Int, _ dx: UnsafeMutablePointer<Float>,
                                         planes: Int, planeStride: Int, height h: Int, width w: Int,
                                         scratch: UnsafeMutablePointer<Float>) {
-        forImageGroups(planes) { i0, lanes in
+        forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                inputGradientGroup(SIMD8<Float>.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch)
+                inputGradientGroup(SIMD8<Float>.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
             } else {
-                inputGradientGroup(Float.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch)
+                inputGradientGroup(Float.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
             }
         }
     }
@@ -151,7 +151,7 @@ public enum WinogradF4x3: WinogradVariant {
     public static func transformOutput(_ m: UnsafePointer<Float>, xiStride: Int, bias: Float,
                                        _ out: UnsafeMutablePointer<Float>, planes: Int, planeStride: Int,
                                        height h: Int, width w: Int, scratch: UnsafeMutablePointer<Float>) {
-        forImageGroups(planes) { i0, lanes in
+        forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
                 outputGroup(SIMD8<Float>.self, m + i0, xiStride, planes, bias, out + i0 * planeStride, planeStride, h, w, scratch)
             } else {
@@ -166,7 +166,7 @@ public enum WinogradF4x3: WinogradVariant {
                                                width w: Int, _ dm: UnsafeMutablePointer<Float>, xiStride: Int,
                                                scratch: UnsafeMutablePointer<Float>) -> Float {
         var sum: Float = 0
-        forImageGroups(planes) { i0, lanes in
+        forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
                 sum += outputGradientGroup(SIMD8<Float>.self, dy + i0 * planeStride, planeStride, h, w, dm + i0, xiStride, planes, scratch)
             } else {
@@ -176,12 +176,15 @@ public enum WinogradF4x3: WinogradVariant {
         return sum
     }
 
-    /// `body(i0, 8)` for each group of eight images, then `body(i0, 1)` for those left.
+    /// `body(i0, 8, fresh)` for each group of eight images, then `body(i0, 1, fresh)` for those
+    /// left; `fresh` is true for the first group of each width (the scratch plane's layout
+    /// changes with the width, so that group zeroes it).
     @inline(__always)
-    static func forImageGroups(_ planes: Int, _ body: (Int, Int) -> Void) {
+    static func forImageGroups(_ planes: Int, _ body: (Int, Int, Bool) -> Void) {
         var i0 = 0
-        while i0 + 8 <= planes { body(i0, 8); i0 += 8 }
-        while i0 < planes { body(i0, 1); i0 += 1 }
+        while i0 + 8 <= planes { body(i0, 8, i0 == 0); i0 += 8 }
+        let tail = i0
+        while i0 < planes { body(i0, 1, i0 == tail); i0 += 1 }
     }
 
     // MARK: One group of images (lanes), all tiles
@@ -191,10 +194,11 @@ public enum WinogradF4x3: WinogradVariant {
     @inline(__always)
     static func inputGroup<L: TileLanes>(_: L.Type, _ x: UnsafePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
                                          _ v: UnsafeMutablePointer<Float>, _ xiStride: Int, _ planes: Int,
-                                         _ scratch: UnsafeMutablePointer<Float>) {
+                                         _ scratch: UnsafeMutablePointer<Float>, fresh: Bool) {
         let k = L.width, pw = w + 2, tx = w / 4
         let padded = scratch, work = scratch + (h + 2) * pw * k
-        padded.update(repeating: 0, count: (h + 2) * pw * k)
+        // The border stays zero from the first group on; the inside is each group's.
+        if fresh { padded.update(repeating: 0, count: (h + 2) * pw * k) }
         for y in 0..<h {
             for xx in 0..<w { L.store(L.load(x + y * w + xx, stride: planeStride), padded + ((y + 1) * pw + xx + 1) * k) }
         }
@@ -219,10 +223,12 @@ public enum WinogradF4x3: WinogradVariant {
     @inline(__always)
     static func inputGradientGroup<L: TileLanes>(_: L.Type, _ dv: UnsafePointer<Float>, _ xiStride: Int, _ planes: Int,
                                                  _ dx: UnsafeMutablePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
-                                                 _ scratch: UnsafeMutablePointer<Float>) {
+                                                 _ scratch: UnsafeMutablePointer<Float>, fresh: Bool) {
         let k = L.width, pw = w + 2, tx = w / 4
         let padded = scratch, work = scratch + (h + 2) * pw * k
-        padded.update(repeating: 0, count: (h + 2) * pw * k)
+        // Zero for the first group; each group then zeroes the inside as it reads it out (the
+        // border gathers the padding's gradients, which nobody reads).
+        if fresh { padded.update(repeating: 0, count: (h + 2) * pw * k) }
         for tile in 0..<((h / 4) * tx) {
             let src = dv + tile * planes
             // B· down each column of dV, then ·B^T along each row, added into the window.
@@ -240,8 +246,9 @@ public enum WinogradF4x3: WinogradVariant {
         }
         for y in 0..<h {
             for xx in 0..<w {
-                let p = dx + y * w + xx
-                L.store(L.load(p, stride: planeStride) + L.load(padded + ((y + 1) * pw + xx + 1) * k), p, stride: planeStride)
+                let p = dx + y * w + xx, q = padded + ((y + 1) * pw + xx + 1) * k
+                L.store(L.load(p, stride: planeStride) + L.load(q), p, stride: planeStride)
+                L.store(L.zero, q)
             }
         }
     }
