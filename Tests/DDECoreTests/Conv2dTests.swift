@@ -139,6 +139,35 @@ final class Conv2dTests: XCTestCase {
         Threads.configure(1)
     }
 
+    /// Keeping the transformed input in the forward (training) gives the backward the same
+    /// bits as transforming it again.
+    func testKeptTransformedInputGivesTheSameGradients() {
+        var data = TestData(seed: 12)
+        Threads.configure(2)
+        defer { Threads.configure(1); Conv2d.winograd = .f4x4 }
+        for setting in [Conv2d.WinogradSetting.f4x4, .f2x2] {
+            Conv2d.winograd = setting
+            for sh in Self.shapes.suffix(7) {
+                let (store, conv) = make(sh)
+                let x = data.normal(sh.n * sh.c * sh.h * sh.w), r = data.normal(sh.n * sh.oc * sh.h * sh.w)
+                load(store, conv.weight, data.normal(conv.weight.count)); load(store, conv.bias, data.normal(sh.oc))
+                var results: [[Float]] = []
+                for kept in [nil, FloatBuffer(count: 0)] {
+                    let out = FloatBuffer(count: r.count), dx = FloatBuffer(count: x.count), ws = Workspace()
+                    store.zeroGrads()
+                    x.withUnsafeBufferPointer { xp in r.withUnsafeBufferPointer { rp in
+                        conv.forward(xp.baseAddress!, out.pointer, n: sh.n, height: sh.h, width: sh.w, store, ws, transformedInput: kept)
+                        conv.backward(dOut: rp.baseAddress!, x: xp.baseAddress!, dx: dx.pointer, n: sh.n, height: sh.h, width: sh.w,
+                                      store, ws, transformedInput: kept)
+                    } }
+                    XCTAssertEqual(kept.map { $0.capacity > 1 } ?? true, true, "\(sh) \(setting): the forward kept V")
+                    results.append(out.array(r.count) + dx.array(x.count) + readGrad(store, conv.weight) + readGrad(store, conv.bias))
+                }
+                XCTAssertEqual(results[0], results[1], "\(sh) \(setting)")
+            }
+        }
+    }
+
     /// Backward adds: running it twice doubles the gradients (skips and accumulation rely on it).
     func testBackwardAccumulates() {
         var data = TestData(seed: 9)

@@ -35,9 +35,14 @@ extension Conv2d {
         return max(1, min(n, ws.columnBudget / perImage))
     }
 
+    /// `transformedInput`, when given, keeps V of all n images for `winogradBackward`, which then
+    /// does not transform the input again (training; points/9 times the input's floats).
     func winogradForward(_ variant: any WinogradVariant.Type, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
+                         transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
+        let perImage = points * inChannels * variant.tiles(height: height, width: width)
+        let kept = transformedInput.map { SendablePointer($0.reserve(n * perImage)) }
         let u = ws.transformedWeights.reserve(points * filters)
         variant.transformWeights(store.parameters(weight), u, filters: filters)
         let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
@@ -46,21 +51,25 @@ extension Conv2d {
         parallelFor(threads) { t in
             let lo = t * share, hi = min(n, lo + share)
             if lo < hi {
-                winogradForwardImages(variant, xs.pointer, outs.pointer, lo..<hi, height, width, us.pointer, b.pointer, ws, thread: t)
+                winogradForwardImages(variant, xs.pointer, outs.pointer, lo..<hi, height, width, us.pointer, b.pointer, ws,
+                                      kept: kept?.pointer, thread: t)
             }
         }
     }
 
     private func winogradForwardImages(_ variant: any WinogradVariant.Type, _ x: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                        _ images: Range<Int>, _ h: Int, _ w: Int, _ u: UnsafeMutablePointer<Float>,
-                                       _ b: UnsafeMutablePointer<Float>, _ ws: Workspace, thread: Int) {
+                                       _ b: UnsafeMutablePointer<Float>, _ ws: Workspace, kept: UnsafeMutablePointer<Float>?,
+                                       thread: Int) {
         let hw = h * w, points = variant.points, tiles = variant.tiles(height: h, width: w), nb = winogradChunk(variant, images.count, height: h, width: w, ws)
-        let v = ws.col[thread].reserve(points * inChannels * nb * tiles)
+        let column = kept == nil ? ws.col[thread].reserve(points * inChannels * nb * tiles) : nil
         let m = ws.gemm[thread].reserve(points * outChannels * nb * tiles)
         let scratch = ws.plane[thread].reserve(variant.scratchFloats(height: h, width: w, planes: nb))
         var n0 = images.lowerBound
         while n0 < images.upperBound {
             let count = min(nb, images.upperBound - n0), p = count * tiles
+            // The chunk's V: in the kept buffer at the chunk's first image, or in scratch.
+            let v = kept.map { $0 + n0 * points * inChannels * tiles } ?? column!
             Profiler.measure(.convTransforms, thread: thread) {
                 for c in 0..<inChannels {
                     variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
@@ -84,8 +93,11 @@ extension Conv2d {
         }
     }
 
+    /// `transformedInput`: the buffer the forward kept V in (the same images, the same weights),
+    /// or nil to transform the input again.
     func winogradBackward(_ variant: any WinogradVariant.Type, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
+                          transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
         let u = ws.transformedWeights.reserve(points * filters)
         variant.transformWeights(store.parameters(weight), u, filters: filters)
@@ -94,12 +106,13 @@ extension Conv2d {
         let partialCount = points * filters + outChannels
         for t in 0..<threads { ws.partial[t].reserve(partialCount) }
         let ds = SendablePointer(dOut), xs = SendablePointer(x), dxs = dx.map { SendablePointer($0) }, us = SendablePointer(u)
+        let kept = transformedInput.map { SendablePointer($0.pointer) }
         parallelFor(threads) { t in
             ws.partial[t].zero(partialCount)
             let lo = t * share, hi = min(n, lo + share)
             if lo < hi {
                 winogradBackwardImages(variant, ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, height, width, us.pointer,
-                                       ws.partial[t].pointer, ws, thread: t)
+                                       ws.partial[t].pointer, ws, kept: kept?.pointer, thread: t)
             }
         }
         // Thread 0's partial takes the others' (in thread order), split over the threads by range.
@@ -122,7 +135,7 @@ extension Conv2d {
     private func winogradBackwardImages(_ variant: any WinogradVariant.Type, _ dOut: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
                                         _ dx: UnsafeMutablePointer<Float>?, _ images: Range<Int>, _ h: Int, _ w: Int,
                                         _ u: UnsafeMutablePointer<Float>, _ partial: UnsafeMutablePointer<Float>,
-                                        _ ws: Workspace, thread: Int) {
+                                        _ ws: Workspace, kept: UnsafeMutablePointer<Float>?, thread: Int) {
         let hw = h * w, points = variant.points, tiles = variant.tiles(height: h, width: w), nb = winogradChunk(variant, images.count, height: h, width: w, ws)
         let filters = outChannels * inChannels
         let v = ws.col[thread].reserve(points * inChannels * nb * tiles)
@@ -132,28 +145,32 @@ extension Conv2d {
         var n0 = images.lowerBound
         while n0 < images.upperBound {
             let count = min(nb, images.upperBound - n0), p = count * tiles
+            // V as the forward kept it, or transformed again into scratch; dV always goes to scratch.
+            let vForward = kept.map { $0 + n0 * points * inChannels * tiles } ?? v
             Profiler.measure(.convTransforms, thread: thread) {
                 for oc in 0..<outChannels {
                     db[oc] += variant.transformOutputGradient(dOut + (n0 * outChannels + oc) * hw, planes: count,
                                                               planeStride: outChannels * hw, height: h, width: w,
                                                               dm + oc * p, xiStride: outChannels * p, scratch: scratch)
                 }
-                for c in 0..<inChannels {
-                    variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
-                                           height: h, width: w, v + c * p, xiStride: inChannels * p, scratch: scratch)
+                if kept == nil {
+                    for c in 0..<inChannels {
+                        variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
+                                               height: h, width: w, v + c * p, xiStride: inChannels * p, scratch: scratch)
+                    }
                 }
             }
             Profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
                     // dU[ξ] (OC, C) += dM[ξ] (OC, P) · V[ξ]^T
                     BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: p, a: dm + xi * outChannels * p, lda: p,
-                               b: v + xi * inChannels * p, ldb: p, beta: 1, c: du + xi * filters, ldc: inChannels)
+                               b: vForward + xi * inChannels * p, ldb: p, beta: 1, c: du + xi * filters, ldc: inChannels)
                 }
             }
             if let dx {
                 Profiler.measure(.convGEMM, thread: thread) {
                     for xi in 0..<points {
-                        // dV[ξ] (C, P) = U[ξ]^T · dM[ξ], into V's place (V is done with).
+                        // dV[ξ] (C, P) = U[ξ]^T · dM[ξ], into the scratch V (done with, or unused).
                         BLAS.sgemm(transA: true, m: inChannels, n: p, k: outChannels, a: u + xi * filters, lda: inChannels,
                                    b: dm + xi * outChannels * p, ldb: p, c: v + xi * inChannels * p, ldc: p)
                     }

@@ -56,13 +56,16 @@ public struct Conv2d: Sendable {
     }
 
     /// x: (N, C, H, W)  w: (OC, C, K, K)  out: (N, OC, H', W')
+    /// `transformedInput`: where the Winograd path may keep the transformed input for the
+    /// backward pass (training; ignored on the im2col path).
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                        n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+                        n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
+                        transformedInput: FloatBuffer? = nil) {
         let profile = Profiler.start()
         defer { Profiler.stop(.convForward, profile) }
         Profiler.count(flops: forwardFLOPs(n: n, height: height, width: width))
         if let variant = winogradVariant(height: height, width: width) {
-            return winogradForward(variant, x, out, n: n, height: height, width: width, store, ws)
+            return winogradForward(variant, x, out, n: n, height: height, width: width, store, ws, transformedInput: transformedInput)
         }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads
@@ -112,12 +115,15 @@ public struct Conv2d: Sendable {
     }
 
     /// dOut: (N, OC, H', W')  x: (N, C, H, W)  dx: (N, C, H, W); adds into dx, dW, db.
+    /// `transformedInput`: the buffer the last forward on these inputs kept V in, if any.
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace) {
+                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
+                         transformedInput: FloatBuffer? = nil) {
         let profile = Profiler.start()
         defer { Profiler.stop(.convBackward, profile) }
         if let variant = winogradVariant(height: height, width: width) {
-            return winogradBackward(variant, dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws)
+            return winogradBackward(variant, dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws,
+                                    transformedInput: transformedInput)
         }
         let g = geometry(height: height, width: width)
         let threads = threads(n, g), share = (n + threads - 1) / threads

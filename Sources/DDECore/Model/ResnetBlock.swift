@@ -26,6 +26,9 @@ public final class ResnetBlock: @unchecked Sendable {
     let time = FloatBuffer(count: 0)      // time_emb_proj(silu(emb)): (N, OC)
     public let output = FloatBuffer(count: 0)  // (N, OC, H, W)
     let cache1 = GroupNormCache()
+    /// conv1's and conv2's Winograd-transformed inputs, kept for backward.
+    let conv1Input = FloatBuffer(count: 0)
+    let conv2Input = FloatBuffer(count: 0)
     let cache2 = GroupNormCache()
 
     public init(_ store: ParameterStore, _ name: String, inChannels: Int, outChannels: Int,
@@ -63,7 +66,7 @@ public final class ResnetBlock: @unchecked Sendable {
         let a2 = (keepActivations ? act2 : ws.transient[2]).reserve(outSize)
         let t = time.reserve(n * outChannels), out = (into ?? output).reserve(outSize)
         norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
-        conv1.forward(a1, hid, n: n, height: h, width: w, store, ws)
+        conv1.forward(a1, hid, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv1Input : nil)
         timeProjection.forward(embSiLU, t, n: n, store)
         for i in 0..<n {
             for c in 0..<outChannels {
@@ -76,10 +79,10 @@ public final class ResnetBlock: @unchecked Sendable {
             shortcut.forward(x, out, n: n, height: h, width: w, store, ws)
             // out = shortcut(x) + conv2(a2): conv2 writes into scratch, then adds.
             let tmp = ws.scratch[0].reserve(outSize)
-            conv2.forward(a2, tmp, n: n, height: h, width: w, store, ws)
+            conv2.forward(a2, tmp, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv2Input : nil)
             Elementwise.accumulate(tmp, into: out, count: outSize)
         } else {
-            conv2.forward(a2, out, n: n, height: h, width: w, store, ws)
+            conv2.forward(a2, out, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv2Input : nil)
             Elementwise.accumulate(x, into: out, count: outSize)
         }
         return out
@@ -100,7 +103,7 @@ public final class ResnetBlock: @unchecked Sendable {
         // Main branch, from the top.
         let dAct2 = ws.scratch[0].reserve(outSize)
         dAct2.update(repeating: 0, count: outSize)
-        conv2.backward(dOut: dOut, x: act2.pointer, dx: dAct2, n: n, height: h, width: w, store, ws)
+        conv2.backward(dOut: dOut, x: act2.pointer, dx: dAct2, n: n, height: h, width: w, store, ws, transformedInput: conv2Input)
         let dHidden = ws.scratch[1].reserve(outSize)
         dHidden.update(repeating: 0, count: outSize)
         norm2.backward(dOut: dAct2, x: hidden.pointer, dx: dHidden, n: n, h: h, w: w, cache: cache2,
@@ -118,7 +121,7 @@ public final class ResnetBlock: @unchecked Sendable {
         timeProjection.backward(dOut: dTime, x: embSiLU, dx: dEmbSiLU, n: n, store)
         let dAct1 = ws.scratch[2].reserve(inSize)
         dAct1.update(repeating: 0, count: inSize)
-        conv1.backward(dOut: dHidden, x: act1.pointer, dx: dAct1, n: n, height: h, width: w, store, ws)
+        conv1.backward(dOut: dHidden, x: act1.pointer, dx: dAct1, n: n, height: h, width: w, store, ws, transformedInput: conv1Input)
         norm1.backward(dOut: dAct1, x: x, dx: dx, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
     }
 }

@@ -114,6 +114,7 @@ public final class UNet2DModel: @unchecked Sendable {
     var concat: [[FloatBuffer]] = []           // up-resnet inputs, per level and resnet
     var upsampled: [FloatBuffer] = []          // nearest x2 of a level's last resnet output
     var upConvOut: [FloatBuffer] = []          // upsampler conv outputs
+    var upConvInput: [FloatBuffer] = []        // upsampler convs' Winograd-transformed inputs
     let normOutAct = FloatBuffer(count: 0)     // silu(conv_norm_out(h)) (N, C0, S, S)
     let normOutCache = GroupNormCache()
     /// The epsilon prediction of the last `forward`: (N, 3, S, S).
@@ -143,6 +144,7 @@ public final class UNet2DModel: @unchecked Sendable {
         concat = upResnets.map { $0.map { _ in FloatBuffer(count: 0) } }
         upsampled = (0..<levels).map { _ in FloatBuffer(count: 0) }
         upConvOut = (0..<levels).map { _ in FloatBuffer(count: 0) }
+        upConvInput = (0..<levels).map { _ in FloatBuffer(count: 0) }
         skipGrads = (0..<(1 + levels * config.layersPerBlock + levels - 1)).map { _ in FloatBuffer(count: 0) }
     }
 }
@@ -217,7 +219,7 @@ extension UNet2DModel {
                 Upsample2x.forward(cur, up, n: n, c: curChannels, h: size, w: size)
                 size *= 2
                 let out = (nextOutput() ?? upConvOut[level]).reserve(n * curChannels * size * size)
-                us.forward(up, out, n: n, height: size, width: size, store, ws)
+                us.forward(up, out, n: n, height: size, width: size, store, ws, transformedInput: keep ? upConvInput[level] : nil)
                 cur = out
             }
         }
@@ -257,7 +259,8 @@ extension UNet2DModel {
             if let us = upsamplers[level] {
                 let big = n * levelChannels * size * size
                 gA.update(repeating: 0, count: big)
-                us.backward(dOut: gB, x: upsampled[level].pointer, dx: gA, n: n, height: size, width: size, store, ws)
+                us.backward(dOut: gB, x: upsampled[level].pointer, dx: gA, n: n, height: size, width: size, store, ws,
+                            transformedInput: upConvInput[level])
                 size /= 2
                 gB.update(repeating: 0, count: big / 4)
                 Upsample2x.backward(dOut: gA, dx: gB, n: n, c: levelChannels, h: size, w: size)
