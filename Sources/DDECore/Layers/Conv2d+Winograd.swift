@@ -1,12 +1,14 @@
-/// The Winograd F(2x2, 3x3) path of `Conv2d` (see `WinogradF2x3`): for 3x3, stride-1,
-/// padding-1 convolutions on even-sized planes with at least 16 channels in and out, the
-/// U-Net's resnet and upsampler convolutions. 16 GEMMs of (OC x C) by (C x tiles) replace one of
-/// (OC x 9C) by (9C x pixels): 4/9 of the multiplies, at the cost of the tile transforms.
+/// The Winograd path of `Conv2d`: for 3x3, stride-1, padding-1 convolutions with at least 16
+/// channels in and out (the U-Net's resnet and upsampler convolutions), F(4x4, 3x3) where the
+/// planes split into 4x4 tiles (`WinogradF4x3`: 36 GEMMs of (OC x C) by (C x tiles), 1/4 of the
+/// direct multiplies) and F(2x2, 3x3) where they split into 2x2 ones (`WinogradF2x3`: 16 GEMMs,
+/// 4/9), at the cost of the tile transforms.
 ///
 /// Threading is the im2col path's: each thread takes a contiguous share of the images, in chunks
 /// that fit the workspace's column budget, and calls single-threaded sgemm. Weight gradients
 /// are summed per thread in the transformed domain, added in thread order after the join, then
-/// transformed back once.
+/// transformed back once. In training the forward keeps the transformed input (V) for the
+/// backward (`transformedInput`).
 extension Conv2d {
     /// Which Winograd algorithms convolutions may use (the `conv.winograd` key): F(4x4, 3x3)
     /// where the planes split into 4x4 tiles and F(2x2, 3x3) where they split into 2x2 ones

@@ -18,8 +18,8 @@
 /// with row stride P. A plane's tiles are numbered row by row (tile (ty, tx) is ty * W/2 + tx).
 /// The plane functions take a pointer to the plane's first tile at ξ = 0 and `xiStride`, the
 /// distance from ξ to ξ + 1 (C * P or OC * P). Planes have even height and width; the padding
-/// is 1 (the convolution keeps the size). Tiles are transformed eight at a time along a tile
-/// row (the SIMD8 lanes are eight neighbouring tiles); a row's last tiles fill the lanes one by one.
+/// is 1 (the convolution keeps the size). The plane transforms' lanes are neighbouring tiles
+/// (see "The plane transforms" below); `WinogradF4x3`'s are images.
 public enum WinogradF2x3: WinogradVariant {
     public static let outputTile = 2
     public static let points = 16

@@ -1,0 +1,26 @@
+import XCTest
+import DDECore
+
+/// `dde-train bench` on a toy model: every part runs, and once the first steps have sized the
+/// grow-only buffers, a training step or sampling run allocates no tensor memory (issue 5's
+/// "no allocation inside the training loop"; the timings themselves are benchmarks, not tests).
+final class TrainingBenchTests: XCTestCase {
+    func testEveryPartRunsWithoutTensorAllocationsAfterWarmUp() throws {
+        let config = try ConfigLoader.load(file: nil, overrides: [
+            "threads=2", "block_out_channels=16,32", "layers_per_block=1", "norm_num_groups=8", "sample_size=8",
+            "pretrain.batch=12", "batch=6", "bench.warmup=1", "bench.repeats=3", "sample.steps=3",
+            "bench.sample_images=5", "bench.sample_repeats=1",
+        ])
+        Threads.configure(2)
+        defer { Threads.configure(1) }
+        let figures = try TrainingBench(config: config).run(TrainingBench.Part.allCases)
+        for part in TrainingBench.Part.allCases {
+            let timing = try XCTUnwrap(figures.timings[part], "\(part)")
+            XCTAssertTrue(timing.median > 0 && timing.median.isFinite, "\(part)")
+            XCTAssertEqual(figures.allocationsPerStep[part], 0, "\(part): tensor allocations per step")
+        }
+        XCTAssertGreaterThan(figures.pretrainFLOPs, 0)
+        XCTAssertEqual(figures.sampleImages, 5)
+        XCTAssertNotNil(figures.pretrainProfile)
+    }
+}
