@@ -230,6 +230,28 @@ public enum WinogradF2x3: WinogradVariant {
         return sum
     }
 
+    // MARK: The zero-bordered plane ((H + 2) x (W + 2), the plane inside at row 1, column 1)
+
+    /// Copies the plane x (H, W) inside the padded plane (its border is left as it is).
+    private static func copyInside(_ x: UnsafePointer<Float>, height h: Int, width w: Int, _ padded: UnsafeMutablePointer<Float>) {
+        for y in 0..<h {
+            let src = x + y * w, dst = padded + (y + 1) * (w + 2) + 1
+            var i = 0
+            while i + 8 <= w { dst.store8(src.load8(i), i); i += 8 }
+            while i < w { dst[i] = src[i]; i += 1 }
+        }
+    }
+
+    /// dx (H, W) += the inside of the padded plane.
+    private static func addInside(_ padded: UnsafeMutablePointer<Float>, height h: Int, width w: Int, to dx: UnsafeMutablePointer<Float>) {
+        for y in 0..<h {
+            let src = padded + (y + 1) * (w + 2) + 1, out = dx + y * w
+            var i = 0
+            while i + 8 <= w { out.store8(out.load8(i) + src.load8(i), i); i += 8 }
+            while i < w { out[i] += src[i]; i += 1 }
+        }
+    }
+
     // MARK: The passes, generic over the lanes; each returns where it stopped
 
     /// d·B along a padded row: tile t's four columns to out[t], out[s + t], out[2s + t], out[3s + t].

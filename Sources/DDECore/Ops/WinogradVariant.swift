@@ -35,27 +35,3 @@ extension WinogradVariant {
         for q in (groups * 8)..<filters { body(q, 1) }
     }
 }
-
-/// The zero-bordered copy of a plane that the input transforms read and their adjoints add into:
-/// (H + 2) x (W + 2), the plane inside at row 1, column 1.
-extension WinogradVariant {
-    /// Copies the plane x (H, W) inside the padded plane (its border is left as it is).
-    static func copyInside(_ x: UnsafePointer<Float>, height h: Int, width w: Int, _ padded: UnsafeMutablePointer<Float>) {
-        for y in 0..<h {
-            let src = x + y * w, dst = padded + (y + 1) * (w + 2) + 1
-            var i = 0
-            while i + 8 <= w { dst.store8(src.load8(i), i); i += 8 }
-            while i < w { dst[i] = src[i]; i += 1 }
-        }
-    }
-
-    /// dx (H, W) += the inside of the padded plane.
-    static func addInside(_ padded: UnsafeMutablePointer<Float>, height h: Int, width w: Int, to dx: UnsafeMutablePointer<Float>) {
-        for y in 0..<h {
-            let src = padded + (y + 1) * (w + 2) + 1, out = dx + y * w
-            var i = 0
-            while i + 8 <= w { out.store8(out.load8(i) + src.load8(i), i); i += 8 }
-            while i < w { out[i] += src[i]; i += 1 }
-        }
-    }
-}
