@@ -19,6 +19,7 @@ struct EvalCommand: ParsableCommand {
             let checkpoint = config.string("checkpoint")
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
             let (model, _) = try Checkpoint.loadModel(checkpoint)
+            model.store.freeze()
             let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
             let started = Stopwatch.now()
             let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, config: config)

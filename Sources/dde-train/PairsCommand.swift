@@ -15,6 +15,7 @@ struct PairsCommand: ParsableCommand {
     func run() throws {
         try options.execute { config in
             let (model, _) = try Checkpoint.loadModel(Pretrainer.basePath(config))
+            model.store.freeze()
             let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
             let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly
             let path = try Comparison(config: config, build: Build.info, observer: progress)

@@ -19,6 +19,7 @@ struct SampleCommand: ParsableCommand {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")
             }
             let (model, _) = try Checkpoint.loadModel(checkpoint)
+            model.store.freeze()
             var prompts = config.string("prompts").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }
             let n = config.int("n")

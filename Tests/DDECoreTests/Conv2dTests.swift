@@ -168,6 +168,38 @@ final class Conv2dTests: XCTestCase {
         }
     }
 
+    /// A frozen store transforms each convolution's weights once and keeps them: two
+    /// convolutions of one store, run in turn on one workspace (so the shared transformed-weights
+    /// buffer is overwritten between them), under F(4x4) and F(2x2) planes, give the unfrozen
+    /// outputs bit for bit, the second time as the first.
+    func testFrozenStoreKeepsEachConvolutionsTransformedWeights() {
+        var data = TestData(seed: 14)
+        defer { Conv2d.winograd = .f4x4 }
+        Conv2d.winograd = .f4x4
+        let store = ParameterStore()
+        let a = Conv2d(store, "a", inChannels: 16, outChannels: 24, kernel: 3)
+        let b = Conv2d(store, "b", inChannels: 24, outChannels: 16, kernel: 3)
+        store.seal()
+        for slot in store.slots { load(store, slot, data.normal(slot.count)) }
+        let ws = Workspace()
+        // 8x8 planes take F(4x4), 6x6 ones F(2x2): the kept forms must not be mixed up.
+        let cases: [(Conv2d, Int, Int)] = [(a, 8, 16), (b, 8, 24), (a, 6, 16), (b, 6, 24)]
+        let inputs = cases.map { data.normal(3 * $0.2 * $0.1 * $0.1) }
+        func outputs() -> [[Float]] {
+            zip(cases, inputs).map { c, x in
+                let (conv, size, _) = c
+                XCTAssertNotNil(conv.winogradVariant(height: size, width: size))
+                let out = FloatBuffer(count: 3 * conv.outChannels * size * size)
+                x.withUnsafeBufferPointer { conv.forward($0.baseAddress!, out.pointer, n: 3, height: size, width: size, store, ws) }
+                return out.array(3 * conv.outChannels * size * size)
+            }
+        }
+        let unfrozen = outputs()
+        store.freeze()
+        XCTAssertEqual(outputs(), unfrozen)
+        XCTAssertEqual(outputs(), unfrozen)
+    }
+
     /// Backward adds: running it twice doubles the gradients (skips and accumulation rely on it).
     func testBackwardAccumulates() {
         var data = TestData(seed: 9)

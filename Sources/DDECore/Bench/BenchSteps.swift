@@ -82,6 +82,7 @@ final class PreferenceBenchStep {
     init(policy: TextToImageModel, reference: TextToImageModel, config: Config, kind: PreferenceLoss.Kind) throws {
         self.policy = policy
         self.reference = reference
+        reference.store.freeze()
         var settings = try FineTuner.lossSettings(config.overriding(["loss": kind.rawValue]))
         settings.kind = kind
         loss = PreferenceLoss(settings, schedule: Pretrainer.schedule(config))

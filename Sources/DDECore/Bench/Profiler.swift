@@ -7,6 +7,8 @@ public enum Profiler {
         /// Inside the convolutions, the first thread's share (the others run the same work).
         case convGEMM = "  of which GEMM (thread 0)"
         case convTransforms = "  of which im2col / Winograd transforms (thread 0)"
+        /// Winograd weight transforms and their adjoint (all threads, not inside the above).
+        case convWeightTransforms = "  of which Winograd weight transforms"
         case groupNorm = "group norm (+SiLU)"
         case elementwise = "elementwise, concat, upsample"
         case linear = "linear, embeddings"

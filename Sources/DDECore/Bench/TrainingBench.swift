@@ -69,7 +69,10 @@ public struct TrainingBench {
                                                    kind: part == .dpo ? .uniform : .dde)
                 measured = try time(warmup: warmup, repeats: repeats, step.run)
             case .sample:
-                let run = SamplingBenchRun(model: model, config: config)
+                // As `eval` and `sample` do: a frozen model (its transformed weights kept).
+                let sampler = makeModel(seed: 1)
+                sampler.store.freeze()
+                let run = SamplingBenchRun(model: sampler, config: config)
                 figures.sampleImages = run.images
                 measured = try time(warmup: 1, repeats: config.int("bench.sample_repeats"), run.run)
             }

@@ -279,6 +279,7 @@ public final class Comparison {
         if annotatorTrainer.cachedClassifier == nil { try annotatorTrainer.run() }
         let annotators = try AnnotatorSet.load(folder: out + "/annotators")
         let baseModel = try Checkpoint.loadModel(base).model
+        baseModel.store.freeze()  // only sampled from: its transformed weights are kept
         let test = evalPrompts
         observer.note("evaluating the base model on \(test.count) \(config.string("eval.prompts")) prompts")
         let baseEval = ModelEvaluation.run(baseModel, annotators: annotators, prompts: test, config: config)
@@ -308,6 +309,7 @@ public final class Comparison {
             let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
             try Interruption.check(before: "eval-\(r.name)")
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
+            tuned.store.freeze()
             observer.note("eval-\(r.name): \(test.count) \(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images")
             let e = ModelEvaluation.run(tuned, annotators: annotators, prompts: test, config: config)
             distribution.append((r.methodLabel, r.annotator, r.seed, try distributionReport(e)))

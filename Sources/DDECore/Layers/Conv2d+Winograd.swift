@@ -7,8 +7,9 @@
 /// Threading is the im2col path's: each thread takes a contiguous share of the images, in chunks
 /// that fit the workspace's column budget, and calls single-threaded sgemm. Weight gradients
 /// are summed per thread in the transformed domain, added in thread order after the join, then
-/// transformed back once. In training the forward keeps the transformed input (V) for the
-/// backward (`transformedInput`).
+/// transformed back once. In training the forward keeps the transformed input (V) and weights
+/// (U) for the backward (`transformedInput`); a frozen store (a reference model) transforms its
+/// weights once and keeps them (`ParameterStore.freeze`).
 extension Conv2d {
     /// Which Winograd algorithms convolutions may use (the `conv.winograd` key): F(4x4, 3x3)
     /// where the planes split into 4x4 tiles and F(2x2, 3x3) where they split into 2x2 ones
@@ -30,6 +31,19 @@ extension Conv2d {
         }
     }
 
+    /// U = the weights transformed by `variant`: into `buffer`, or, for a frozen store, the copy
+    /// it keeps (transformed on first use).
+    func transformedWeights(_ variant: any WinogradVariant.Type, _ store: ParameterStore,
+                            into buffer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let filters = outChannels * inChannels
+        let transform = { (u: UnsafeMutablePointer<Float>) in
+            Profiler.measure(.convWeightTransforms) { variant.transformWeights(store.parameters(weight), u, filters: filters) }
+        }
+        if store.isFrozen { return store.derived(weight, kind: variant.points, count: variant.points * filters, compute: transform) }
+        transform(buffer)
+        return buffer
+    }
+
     /// Images per chunk: the transformed input (points x C x tiles) and output (points x OC x
     /// tiles) of a chunk each fit the column budget.
     func winogradChunk(_ variant: any WinogradVariant.Type, _ n: Int, height: Int, width: Int, _ ws: Workspace) -> Int {
@@ -37,16 +51,17 @@ extension Conv2d {
         return max(1, min(n, ws.columnBudget / perImage))
     }
 
-    /// `transformedInput`, when given, keeps V of all n images for `winogradBackward`, which then
-    /// does not transform the input again (training; points/9 times the input's floats).
+    /// `transformedInput`, when given, keeps V of all n images and U for `winogradBackward`, which
+    /// then transforms neither again (training; points/9 times the input's and weights' floats).
     func winogradForward(_ variant: any WinogradVariant.Type, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                          transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
         let perImage = points * inChannels * variant.tiles(height: height, width: width)
-        let kept = transformedInput.map { SendablePointer($0.reserve(n * perImage)) }
-        let u = ws.transformedWeights.reserve(points * filters)
-        variant.transformWeights(store.parameters(weight), u, filters: filters)
+        // The kept buffer holds V of the n images, then U (the backward's weights are the same).
+        let keptBuffer = transformedInput?.reserve(n * perImage + points * filters)
+        let kept = keptBuffer.map { SendablePointer($0) }
+        let u = transformedWeights(variant, store, into: keptBuffer.map { $0 + n * perImage } ?? ws.transformedWeights.reserve(points * filters))
         let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
         let xs = SendablePointer(x), outs = SendablePointer(out), us = SendablePointer(u)
         let b = SendablePointer(store.parameters(bias))
@@ -101,8 +116,9 @@ extension Conv2d {
                           n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                           transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
-        let u = ws.transformedWeights.reserve(points * filters)
-        variant.transformWeights(store.parameters(weight), u, filters: filters)
+        let perImage = points * inChannels * variant.tiles(height: height, width: width)
+        let u = (store.isFrozen ? nil : transformedInput.map { $0.pointer + n * perImage })
+            ?? transformedWeights(variant, store, into: ws.transformedWeights.reserve(points * filters))
         let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
         // Every thread sums dU (points x OC x C) and db (OC) into its own partial, zeroed by itself.
         let partialCount = points * filters + outChannels
@@ -129,7 +145,7 @@ extension Conv2d {
             }
         }
         let sum = ws.partial[0].pointer
-        variant.addWeightGradient(sum, store.gradient(weight), filters: filters)
+        Profiler.measure(.convWeightTransforms) { variant.addWeightGradient(sum, store.gradient(weight), filters: filters) }
         let db = store.gradient(bias)
         for oc in 0..<outChannels { db[oc] += sum[points * filters + oc] }
     }

@@ -106,6 +106,7 @@ public final class AdamW: @unchecked Sendable {
         let profile = Profiler.start()
         defer { Profiler.stop(.optimizer, profile) }
         precondition(store.count == count, "AdamW: built for \(count) floats, store has \(store.count)")
+        precondition(!store.isFrozen, "AdamW: the store is frozen (a reference model)")
         step += 1
         let t = Double(step)
         let bc1 = 1 - pow(beta1, t)

@@ -18,6 +18,14 @@ public final class ParameterStore: @unchecked Sendable {
     public private(set) var params = FloatBuffer(count: 0)
     public private(set) var grads = FloatBuffer(count: 0)
     private var sealed = false
+    /// See `freeze()`.
+    public private(set) var isFrozen = false
+    private var derivedForms: [DerivedKey: FloatBuffer] = [:]
+
+    private struct DerivedKey: Hashable {
+        let offset: Int
+        let kind: Int
+    }
 
     public init() {}
 
@@ -42,6 +50,27 @@ public final class ParameterStore: @unchecked Sendable {
     public func slot(named name: String) -> ParameterSlot? { slots.first { $0.name == name } }
 
     public func zeroGrads() { grads.zero(count) }
+
+    /// Declares that the parameters will not change again (a frozen reference model): forms
+    /// derived from them, such as a convolution's Winograd-transformed weights, are then computed
+    /// once and kept (`derived`). An optimizer refuses a frozen store.
+    public func freeze() {
+        precondition(sealed, "ParameterStore.freeze() before seal()")
+        isFrozen = true
+    }
+
+    /// A frozen store's form `kind` of the tensor in `slot` (`count` floats), computed by
+    /// `compute` on first use and kept. Not thread-safe: call from one thread at a time.
+    public func derived(_ slot: ParameterSlot, kind: Int, count: Int,
+                        compute: (UnsafeMutablePointer<Float>) -> Void) -> UnsafeMutablePointer<Float> {
+        precondition(isFrozen, "ParameterStore.derived: only a frozen store keeps derived forms")
+        let key = DerivedKey(offset: slot.offset, kind: kind)
+        if let kept = derivedForms[key] { return kept.pointer }
+        let buffer = FloatBuffer(count: count)
+        compute(buffer.pointer)
+        derivedForms[key] = buffer
+        return buffer.pointer
+    }
 
     /// A view of one tensor's parameters.
     public func parameters(_ slot: ParameterSlot) -> UnsafeMutablePointer<Float> { params.pointer + slot.offset }

@@ -60,6 +60,7 @@ public final class FineTuner {
         let heldoutPairs = heldout?.pairs ?? []
         let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && config.int("train.log_every") + config.int("train.credit_every") > 0)
         let reference = needsReference ? try Checkpoint.loadModel(base).model : nil
+        reference?.store.freeze()
         let schedule = Pretrainer.schedule(config)
         let loss = PreferenceLoss(settings, schedule: schedule)
         let store = policy.store
