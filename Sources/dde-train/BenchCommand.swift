@@ -61,7 +61,7 @@ struct BenchCommand: ParsableCommand {
     private func trainingBench(_ config: Config, _ parts: [TrainingBench.Part]) throws {
         let threads = config.int("threads"), size = config.int("sample_size")
         let header = "U-Net \(config.intList("block_out_channels").map(String.init).joined(separator: ",")) x\(config.int("layers_per_block")), \(size)x\(size); "
-            + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
+            + (Cluster.current.isParallel ? "\(Cluster.current.size) MPI ranks x " : "") + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
             + "conv.winograd=\(config.string("conv.winograd")); median (min-max) of \(config.int("bench.repeats")) after \(config.int("bench.warmup")) warm-up"
         if !json { print(header) }
         let figures = try TrainingBench(config: config).run(parts) { if !json { print($0 + "...") } }
@@ -77,22 +77,36 @@ struct BenchCommand: ParsableCommand {
                     fields += [("sample_images_per_s", String(format: "%.3f", rate)), ("sample_images", String(figures.sampleImages))]
                 }
                 fields.append(("\(part.rawValue)_tensor_allocations_per_step", String(format: "%.1f", figures.allocationsPerStep[part] ?? 0)))
+                if Cluster.current.isParallel, let c = figures.communicationPerStep[part] {
+                    fields += [("\(part.rawValue)_communication_ms", ms(c.seconds)),
+                               ("\(part.rawValue)_communication_mb", String(format: "%.2f", c.bytes / 1e6))]
+                }
             }
             fields.append(("peak_rss_mb", String(format: "%.1f", peak)))
+            if let (t, bytes) = figures.gradientAllreduce {
+                fields += [("allreduce_ms", ms(t.median)), ("allreduce_mb", String(format: "%.2f", Double(bytes) / 1e6))]
+            }
             if let g = figures.pretrainGFLOPsPerSecond { fields.append(("gflops_per_s", String(format: "%.1f", g))) }
-            fields += [("parameters", String(figures.parameters)), ("threads", String(threads)),
+            fields += [("parameters", String(figures.parameters)), ("threads", String(threads)), ("ranks", String(Cluster.current.size)),
                        ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", "\"\(config.string("conv.winograd"))\"")]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
             return
         }
-        print(pad("part", 10) + pad("median", 12) + pad("min-max", 20) + "tensor allocations per step")
+        let parallel = Cluster.current.isParallel
+        print(pad("part", 10) + pad("median", 12) + pad("min-max", 20) + pad("tensor allocations per step", 30)
+              + (parallel ? "communication per step (MPI)" : ""))
         for part in parts {
             guard let t = figures.timings[part] else { continue }
             let unit = part == .sample ? "s/run" : "ms"
             let scale = part == .sample ? 1.0 : 1000.0
-            print(pad(part.rawValue, 10) + pad(String(format: "%.1f ", t.median * scale) + unit, 12)
-                  + pad(String(format: "%.1f-%.1f", t.min * scale, t.max * scale), 20)
-                  + String(format: "%.1f", figures.allocationsPerStep[part] ?? 0))
+            var line = pad(part.rawValue, 10) + pad(String(format: "%.1f ", t.median * scale) + unit, 12)
+                + pad(String(format: "%.1f-%.1f", t.min * scale, t.max * scale), 20)
+                + pad(String(format: "%.1f", figures.allocationsPerStep[part] ?? 0), 30)
+            if parallel, let c = figures.communicationPerStep[part] {
+                line += String(format: "%.1f ms (%.0f%% of the mean step), %.1f MB", c.seconds * 1000,
+                               100 * c.seconds / max(t.median, 1e-9), c.bytes / 1e6)
+            }
+            print(line)
         }
         if let rate = figures.sampleImagesPerSecond {
             print(String(format: "sampling: %.2f images/s (%d images, %d DDIM steps, guidance %g)", rate, figures.sampleImages,
@@ -102,6 +116,10 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "pretrain step: %.1f GFLOP nominal, %.1f GFLOP/s", figures.pretrainFLOPs / 1e9, g))
         }
         print(String(format: "peak resident memory: %.1f MiB; %d parameters", peak, figures.parameters))
+        if let (t, bytes) = figures.gradientAllreduce {
+            print(String(format: "allreduce of the gradients alone (%.2f MB, %d ranks): %.2f ms (%.2f-%.2f)", Double(bytes) / 1e6,
+                         Cluster.current.size, t.median * 1000, t.min * 1000, t.max * 1000))
+        }
         if let (total, sections) = figures.pretrainProfile {
             print(String(format: "one profiled pretrain step, %.1f ms:", total * 1000))
             var accounted = 0.0

@@ -3,8 +3,10 @@ import Foundation
 
 /// The progress line on stderr: on a terminal, one line redrawn in place with the step, rate
 /// and ETA; otherwise (logs, CI) a plain line every 5% of a stage. Notes go on their own line.
+/// Under MPI only rank 0 prints (every rank makes the same progress).
 final class ProgressLine: StageObserver {
     private let isTerminal = isatty(STDERR_FILENO) == 1
+    private let silent = !Cluster.current.writesFiles
     private var began = 0.0
     private var firstStep = 0
     private var lastDraw = 0.0
@@ -17,6 +19,7 @@ final class ProgressLine: StageObserver {
     }
 
     func stepDone(_ stage: String, step: Int, total: Int, metrics: [(String, Double)]) {
+        if silent { return }
         let now = Date().timeIntervalSince1970
         let done = step - firstStep
         let rate = done > 0 ? Double(done) / max(now - began, 1e-9) : 0
@@ -37,6 +40,7 @@ final class ProgressLine: StageObserver {
     }
 
     func note(_ text: String) {
+        if silent { return }
         endLine()
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

@@ -33,26 +33,62 @@ struct RunOptions: ParsableArguments {
     /// thread count, take the run folder's lock (`lockRunFolder`: the commands that write into
     /// `out`), catch SIGINT/SIGTERM, run `body`. A stop on request exits with 130 after the
     /// checkpoint is written; any other error becomes one line on stderr and exit status 1.
+    ///
+    /// Under `mpirun` the process first joins the MPI job (`Cluster.join`): ranks other than 0
+    /// print no progress (their standard output goes to /dev/null) and prefix their errors with
+    /// `rank N:`; a stop or a clean end finalizes MPI on every rank.
     func execute(lockRunFolder: Bool = true, _ body: (Config) throws -> Void) throws {
+        try joinCluster()
         let config = try resolve()
         Threads.configure(config.int("threads"))
         Conv2d.winograd = Conv2d.WinogradSetting(rawValue: config.string("conv.winograd"))!
+        warnIfOversubscribed(threads: Threads.count)
         var lock: RunLock?
         do {
             if lockRunFolder && !config.bool("dry_run") { lock = try RunLock(folder: config.outDirectory) }
             StopSignals.install()
             try body(config)
             withExtendedLifetime(lock) {}
+            Cluster.leave()
         } catch let error as Interrupted {
-            FileHandle.standardError.write(Data("\n\(error)\n".utf8))
+            FileHandle.standardError.write(Data("\n\(rankPrefix)\(error)\n".utf8))
+            Cluster.leave()
             throw ExitCode(130)
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {
             throw error
         } catch {
+            FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// "" on rank 0 (and alone), "rank N: " on the other ranks of an MPI job.
+    private var rankPrefix: String { Cluster.current.rank == 0 ? "" : "rank \(Cluster.current.rank): " }
+
+    private func joinCluster() throws {
+        do {
+            try Cluster.join()
+        } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+        if Cluster.current.rank != 0 {
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, STDOUT_FILENO); close(null) }
+        }
+    }
+
+    /// More ranks x threads on this machine than cores: each rank's threads fight the others'.
+    private func warnIfOversubscribed(threads: Int) {
+        let cluster = Cluster.current
+        guard cluster.isParallel && cluster.rank == 0 else { return }
+        let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? cluster.size
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if local * threads > cores {
+            FileHandle.standardError.write(Data(("warning: \(local) ranks x \(threads) threads on a machine with \(cores) cores; "
+                + "set threads=\(max(1, cores / local)) so that each rank's threads have cores of their own\n").utf8))
         }
     }
 }

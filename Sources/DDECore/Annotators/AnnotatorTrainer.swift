@@ -68,14 +68,15 @@ public final class AnnotatorTrainer {
         let result = try AlignClassifier.train(settings, from: state, observer: observer) { state, metrics in
             try log.append(metrics)
             let step = state.step
-            if step % every == 0 || step == settings.steps || Interruption.isRequested {
+            let stopping = Interruption.isRequestedByAnyRank
+            if step % every == 0 || step == settings.steps || stopping {
                 let meta = Checkpoint.stateMetadata(stageMeta, step: step, optimizer: state.optimizer, streams: ["data": state.dataRNG])
                 var writer = try state.classifier.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": state.optimizer.m,
                                                                                                     "adam.v": state.optimizer.v])
                 try writer.add("loss.recent", shape: [state.recentLosses.count], state.recentLosses)
                 try Checkpoint.write(writer, folder: checkpoints, step: step, keep: keep)
             }
-            if Interruption.isRequested && step < settings.steps {
+            if stopping && step < settings.steps {
                 throw Interrupted(stage: "annotators", step: step, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: step))
             }
         }

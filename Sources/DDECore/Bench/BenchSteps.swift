@@ -52,13 +52,16 @@ final class PretrainBenchStep {
             let x = x0.pointer + i * d, e = noise.pointer + i * d, out = xt.pointer + i * d
             for j in 0..<d { out[j] = a * x[j] + b * e[j] }
         }
-        let prediction = model.predictNoise(xt.pointer, steps: steps.pointer, prompts: prompts)
-        PerImageMSE.forward(pred: prediction, target: noise.pointer, errors.pointer, n: batch, c: 3, h: s, w: s)
-        dErrors.pointer.update(repeating: 1 / Float(batch), count: batch)
-        dPrediction.zero(batch * d)
-        PerImageMSE.backward(dE: dErrors.pointer, pred: prediction, target: noise.pointer, dPred: dPrediction.pointer,
-                             dTarget: nil, n: batch, c: 3, h: s, w: s)
+        // Data parallel (MPI): this rank's shard of the batch, the gradients summed over the ranks.
+        let cluster = Cluster.current, shard = cluster.shard(batch), m = shard.count, o = shard.lowerBound
+        let prediction = model.predictNoise(xt.pointer + o * d, steps: steps.pointer + o, prompts: Array(prompts[shard]))
+        PerImageMSE.forward(pred: prediction, target: noise.pointer + o * d, errors.pointer, n: m, c: 3, h: s, w: s)
+        dErrors.pointer.update(repeating: 1 / Float(batch), count: m)
+        dPrediction.zero(m * d)
+        PerImageMSE.backward(dE: dErrors.pointer, pred: prediction, target: noise.pointer + o * d, dPred: dPrediction.pointer,
+                             dTarget: nil, n: m, c: 3, h: s, w: s)
         model.backward(dPrediction.pointer)
+        cluster.sum(model.store.grads.pointer, count: model.store.count)
         if let bad = FiniteCheck.firstNonFiniteGradient(model.store) { throw TrainingError("bench: non-finite gradient \(bad)") }
         _ = clipGradNorm(model.store, maxNorm: clip)
         optimizer.update(model.store, lr: lr)
@@ -104,14 +107,19 @@ final class PreferenceBenchStep {
 
     func run() throws {
         let t = pairs.map { _ in loss.drawTimestep(&rng) }
-        batch.fill(pairs, t: t, preference: true, sharedNoise: true, schedule: loss.schedule, rng: &rng)
-        let eReference = batch.errors(of: reference, forBackward: false).e
-        let (prediction, ePolicy) = batch.errors(of: policy, forBackward: true)
+        // Data parallel (MPI): this rank's shard of the pairs, as `FineTuner` runs it.
+        let cluster = Cluster.current, shard = cluster.shard(pairs.count)
+        batch.fill(pairs, t: t, preference: true, sharedNoise: true, schedule: loss.schedule, rng: &rng, shard: shard)
+        let eReference = batch.gathered(batch.errors(of: reference, forBackward: false).e, pairs: pairs.count)
+        let (prediction, ePolicyShard) = batch.errors(of: policy, forBackward: true)
+        let ePolicy = batch.gathered(ePolicyShard, pairs: pairs.count)
         let D = batch.differences(policy: ePolicy, reference: eReference)
         let evaluation = loss.evaluate(D: D, t: t)
         guard evaluation.loss.isFinite else { throw TrainingError("bench: the loss is \(evaluation.loss)") }
         policy.store.zeroGrads()
-        batch.backward(policy, prediction: prediction, dLde: evaluation.dLdD + evaluation.dLdD.map { -$0 }, scratch: dPrediction)
+        let dLdD = Array(evaluation.dLdD[shard])
+        batch.backward(policy, prediction: prediction, dLde: dLdD + dLdD.map { -$0 }, scratch: dPrediction)
+        cluster.sum(policy.store.grads.pointer, count: policy.store.count)
         if let bad = FiniteCheck.firstNonFiniteGradient(policy.store) { throw TrainingError("bench: non-finite gradient \(bad)") }
         _ = clipGradNorm(policy.store, maxNorm: clip)
         optimizer.update(policy.store, lr: lr)
@@ -135,13 +143,16 @@ final class SamplingBenchRun {
         scheduler = Sampling.scheduler(config, schedule: Pretrainer.schedule(config))
         guidance = Float(config.double("sample.guidance"))
         images = config.int("bench.sample_images")
-        prompts = (0..<images).map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
-        x = FloatBuffer(count: images * model.imageSize)
-        rngs = (0..<images).map { RandomStream(seed: 100 + UInt64($0)) }
+        // Data parallel (MPI): this rank's shard of the images, as `Sampling.generate` splits them.
+        let mine = Cluster.current.shard(images)
+        prompts = mine.map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
+        x = FloatBuffer(count: mine.count * model.imageSize)
+        rngs = mine.map { RandomStream(seed: 100 + UInt64($0)) }
     }
 
     func run() throws {
-        noise.fillNormal(x.pointer, count: images * sampler.model.imageSize)
+        noise.fillNormal(x.pointer, count: prompts.count * sampler.model.imageSize)
         sampler.sample(x.pointer, prompts: prompts, scheduler: scheduler, guidance: guidance, rngs: &rngs)
+        Cluster.current.barrier()  // the run ends when the slowest rank's shard does
     }
 }

@@ -26,6 +26,12 @@ public struct TrainingBench {
         public var timings: [Part: TimingSummary] = [:]
         /// Tensor allocations per timed step (or sampling run).
         public var allocationsPerStep: [Part: Double] = [:]
+        /// Data parallel (MPI): seconds per timed step spent in collectives (waiting for the
+        /// slowest rank included), and the bytes summed or gathered per step.
+        public var communicationPerStep: [Part: (seconds: Double, bytes: Double)] = [:]
+        /// Data parallel (MPI): one allreduce of the gradients alone (the ranks lined up by a
+        /// barrier first), median of the repeats, and its size in bytes.
+        public var gradientAllreduce: (seconds: TimingSummary, bytes: Int)?
         public var sampleImages = 0
         /// Nominal FLOPs of one pretraining step.
         public var pretrainFLOPs = 0.0
@@ -57,7 +63,7 @@ public struct TrainingBench {
         figures.parameters = model.store.count
         for part in parts {
             progress("bench \(part.rawValue)")
-            let measured: (TimingSummary, Double)
+            let measured: (TimingSummary, Double, (seconds: Double, bytes: Double))
             switch part {
             case .pretrain:
                 let step = PretrainBenchStep(model: model, config: config)
@@ -76,9 +82,24 @@ public struct TrainingBench {
                 figures.sampleImages = run.images
                 measured = try time(warmup: 1, repeats: config.int("bench.sample_repeats"), run.run)
             }
-            (figures.timings[part], figures.allocationsPerStep[part]) = measured
+            (figures.timings[part], figures.allocationsPerStep[part], figures.communicationPerStep[part]) = measured
         }
+        if Cluster.current.isParallel { figures.gradientAllreduce = timeAllreduce(model.store) }
         return figures
+    }
+
+    /// One summing allreduce of a store's gradients, as a training step makes it, with nothing
+    /// else to wait for: what the scaling model's communication term rests on.
+    private func timeAllreduce(_ store: ParameterStore) -> (seconds: TimingSummary, bytes: Int) {
+        let cluster = Cluster.current
+        var samples: [Double] = []
+        for i in 0..<(warmup + repeats) {
+            cluster.barrier()
+            let t0 = Stopwatch.now()
+            cluster.sum(store.grads.pointer, count: store.count)
+            if i >= warmup { samples.append(Stopwatch.now() - t0) }
+        }
+        return (TimingSummary(samples), 4 * store.count)
     }
 
     /// One run of `body` with the profiler on.
@@ -91,9 +112,14 @@ public struct TrainingBench {
         return (Stopwatch.now() - t0, Profiler.report)
     }
 
-    /// Warm-up, then the timed repeats: their times, and tensor allocations per repeat.
-    private func time(warmup: Int, repeats: Int, _ body: () throws -> Void) throws -> (TimingSummary, Double) {
+    /// Warm-up, then the timed repeats: their times, tensor allocations per repeat, and (MPI)
+    /// communication per repeat.
+    private func time(warmup: Int, repeats: Int, _ body: () throws -> Void) throws
+        -> (TimingSummary, Double, (seconds: Double, bytes: Double)) {
+        let cluster = Cluster.current
         for _ in 0..<warmup { try body() }
+        cluster.barrier()
+        cluster.resetCounters()
         let allocations = FloatBuffer.allocations
         var samples: [Double] = []
         for _ in 0..<repeats {
@@ -101,7 +127,9 @@ public struct TrainingBench {
             try body()
             samples.append(Stopwatch.now() - t0)
         }
-        return (TimingSummary(samples), Double(FloatBuffer.allocations - allocations) / Double(repeats))
+        let r = Double(repeats)
+        return (TimingSummary(samples), Double(FloatBuffer.allocations - allocations) / r,
+                (cluster.communicationSeconds / r, Double(cluster.communicatedBytes) / r))
     }
 
     private func makeModel(seed: UInt64) -> TextToImageModel {

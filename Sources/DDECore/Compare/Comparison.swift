@@ -259,10 +259,7 @@ public final class Comparison {
         for (stage, matches) in candidates where matches && !fm.fileExists(atPath: out + "/" + stage) {
             // Copied under a temporary name and renamed: a copy cut short by a kill is never
             // taken for the stage (its signature.txt may be copied before its model).
-            let temporary = out + "/" + FileIO.temporaryName(stage)
-            try? fm.removeItem(atPath: temporary)
-            try fm.copyItem(atPath: from + "/" + stage, toPath: temporary)
-            try fm.moveItem(atPath: temporary, toPath: out + "/" + stage)
+            try FileIO.copy(from + "/" + stage, to: out + "/" + stage)
             observer?.note("\(stage): copied from \(from)")
         }
     }

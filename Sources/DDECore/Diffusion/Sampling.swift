@@ -38,25 +38,36 @@ public enum Sampling {
         // Every (prompt, column) in prompt-major order.
         let jobs = prompts.indices.flatMap { i in (0..<n).map { (i, $0) } }
         var noise = [Float](), cond = [Float](), uncond = [Float]()
-        var x0 = [[Float]](repeating: [], count: jobs.count)
-        var start = 0
         let condBuffer = FloatBuffer(count: batch * e)
+        var start = 0
         while start < jobs.count {
-            let chunk = Array(jobs[start..<min(jobs.count, start + batch)])
-            var x = chunk.flatMap { Sampling.noise(seed: base, column: $0.1, count: d) }
-            noise += x
-            var rngs = chunk.map { RandomStream(seed: base &+ UInt64($0.1), stream: 0x7374_6570) }
-            let chunkPrompts = chunk.map { prompts[$0.0] }
-            model.encoder.forward(chunkPrompts, condBuffer.pointer)
+            let chunk = jobs[start..<min(jobs.count, start + batch)]
+            noise += chunk.flatMap { Sampling.noise(seed: base, column: $0.1, count: d) }
+            model.encoder.forward(chunk.map { prompts[$0.0] }, condBuffer.pointer)
             cond += condBuffer.array(chunk.count * e)
             model.encoder.forward([String](repeating: "", count: chunk.count), condBuffer.pointer)
             uncond += condBuffer.array(chunk.count * e)
-            x.withUnsafeMutableBufferPointer {
-                sampler.sample($0.baseAddress!, prompts: chunkPrompts, scheduler: scheduler, guidance: guidance, rngs: &rngs)
-            }
-            for (j, _) in chunk.enumerated() { x0[start + j] = Array(x[(j * d)..<((j + 1) * d)]) }
             start += chunk.count
         }
+        // The sampling itself, split over the ranks of an MPI job (all of it when alone).
+        let sampled = Cluster.current.gather(count: jobs.count, itemSize: d) { mine in
+            var out = [Float]()
+            out.reserveCapacity(mine.count * d)
+            var start = mine.lowerBound
+            while start < mine.upperBound {
+                let chunk = jobs[start..<min(mine.upperBound, start + batch)]
+                var x = Array(noise[(start * d)..<((start + chunk.count) * d)])
+                var rngs = chunk.map { RandomStream(seed: base &+ UInt64($0.1), stream: 0x7374_6570) }
+                x.withUnsafeMutableBufferPointer {
+                    sampler.sample($0.baseAddress!, prompts: chunk.map { prompts[$0.0] }, scheduler: scheduler, guidance: guidance,
+                                   rngs: &rngs)
+                }
+                out += x
+                start += chunk.count
+            }
+            return out
+        }
+        let x0 = jobs.indices.map { Array(sampled[($0 * d)..<(($0 + 1) * d)]) }
         var images: [[(image: RGBImage, x0: [Float])]] = prompts.map { _ in [] }
         for (index, job) in jobs.enumerated() {
             images[job.0].append((RGBImage(chw: x0[index].map { min(1, max(-1, $0)) }, width: s, height: s), x0[index]))

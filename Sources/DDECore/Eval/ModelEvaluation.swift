@@ -21,8 +21,13 @@ public struct ModelEvaluation {
         let flat = images.flatMap { $0 }
         let repeated = prompts.flatMap { [ShapesPrompt](repeating: $0, count: n) }
         var scores: [String: [Double]] = [:]
+        // The images split over the ranks of an MPI job.
+        let d = 3 * model.config.sampleSize * model.config.sampleSize
         for annotator in annotators.all {
-            scores[annotator.name] = annotator.scores(flat, prompts: repeated, size: model.config.sampleSize)
+            scores[annotator.name] = Cluster.current.gather(count: repeated.count) { mine in
+                annotator.scores(Array(flat[(mine.lowerBound * d)..<(mine.upperBound * d)]), prompts: Array(repeated[mine]),
+                                 size: model.config.sampleSize)
+            }
         }
         return ModelEvaluation(prompts: prompts, perPrompt: n, scores: scores, images: images)
     }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,9 +25,16 @@ private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
 /// target (rename is atomic within a file system), and the folder is fsynced so the rename
 /// itself survives a crash. A reader sees the old file or the new one, never half of either;
 /// a failed write (disk full) removes its temporary file and leaves the target as it was.
+///
+/// Under MPI only rank 0 touches the file system: every rank calls the same writes (they run the
+/// same code), rank 0 makes them, and all wait for it at a barrier (`Cluster.writing`).
 public enum FileIO {
     /// Replaces `path` with `bytes`, crash-safely.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        try Cluster.current.writing({ try writeAtomicallyHere(bytes, to: path) }, otherwise: ())
+    }
+
+    private static func writeAtomicallyHere(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -66,6 +74,10 @@ public enum FileIO {
     /// Appends `bytes` to `path` (created if missing). A failed append (disk full) cuts the file
     /// back to its old length, so a log never ends in half a line.
     public static func append(_ bytes: [UInt8], to path: String) throws {
+        try Cluster.current.writing({ try appendHere(bytes, to: path) }, otherwise: ())
+    }
+
+    private static func appendHere(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, action: "append to the file", reason: String(cString: strerror(errno)))
@@ -82,6 +94,10 @@ public enum FileIO {
     /// Creates `path` and any missing parents. Throws naming the folder and the reason, e.g.
     /// `runs/x/out: cannot create the folder (Not a directory: runs/x is a file)`.
     public static func createFolder(_ path: String) throws {
+        try Cluster.current.writing({ try createFolderHere(path) }, otherwise: ())
+    }
+
+    private static func createFolderHere(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for part in path.split(separator: "/") {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
@@ -128,6 +144,31 @@ public enum FileIO {
     /// every other pid's temporary a dead one.
     @discardableResult
     public static func removeStaleTemporaries(in folder: String) -> [String] {
+        Cluster.current.writing({ removeStaleTemporariesHere(in: folder) }, otherwise: [])
+    }
+
+    /// Deletes `path` if it exists (a file, or a folder with its contents).
+    public static func remove(_ path: String) throws {
+        try Cluster.current.writing({
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        }, otherwise: ())
+    }
+
+    /// Copies `from` (a file or a folder) to `to`, through a temporary name in `to`'s folder
+    /// and a rename, so a copy cut short is never taken for a whole one.
+    public static func copy(_ from: String, to: String) throws {
+        try Cluster.current.writing({
+            let fm = FileManager.default
+            let slash = to.lastIndex(of: "/")
+            let folder = slash.map { String(to[..<$0]) } ?? "."
+            let temporary = folder + "/" + temporaryName(slash.map { String(to[to.index(after: $0)...]) } ?? to)
+            try? fm.removeItem(atPath: temporary)
+            try fm.copyItem(atPath: from, toPath: temporary)
+            try fm.moveItem(atPath: temporary, toPath: to)
+        }, otherwise: ())
+    }
+
+    private static func removeStaleTemporariesHere(in folder: String) -> [String] {
         guard let dir = opendir(folder) else { return [] }
         var names: [String] = []
         while let entry = readdir(dir) {

@@ -16,6 +16,11 @@ public final class RunLock {
     public init(folder: String) throws {
         path = folder + "/.lock"
         try FileIO.createFolder(folder)
+        // Under MPI the job holds the lock through rank 0 (every rank makes a RunLock).
+        guard Cluster.current.writesFiles else {
+            fd = -1
+            return
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, action: "create the run folder's lock file", reason: String(cString: strerror(errno)))
@@ -34,6 +39,7 @@ public final class RunLock {
     }
 
     deinit {
+        guard fd >= 0 else { return }
         flock(fd, LOCK_UN)
         close(fd)
     }

@@ -36,10 +36,16 @@ public enum PairsBuilder {
         var rows: [PreferencePairs.Row] = []
         var gaps = 0.0
         let size = model.config.sampleSize
+        // Each prompt's n images scored together; the prompts split over the ranks of an MPI job.
+        let allScores = Cluster.current.gather(count: prompts.count, itemSize: n) { mine in
+            mine.flatMap { i in
+                let flat = result.images[i].flatMap { $0.x0.map { min(1, max(-1, $0)) } }
+                return annotator.scores(flat, prompts: [ShapesPrompt](repeating: prompts[i], count: n), size: size)
+            }
+        }
         for (i, prompt) in prompts.enumerated() {
             let generated = result.images[i]
-            let flat = generated.flatMap { $0.x0.map { min(1, max(-1, $0)) } }
-            let scores = annotator.scores(flat, prompts: [ShapesPrompt](repeating: prompt, count: n), size: size)
+            let scores = Array(allScores[(i * n)..<((i + 1) * n)])
             let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
             var k = 0
             while k < n / 2 {

@@ -78,7 +78,7 @@ public enum Checkpoint {
     public static func prune(_ folder: String, keep: Int) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasPrefix("step-") && $0.hasSuffix(".safetensors") }.sorted()
-        for name in names.dropLast(keep) { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
+        for name in names.dropLast(keep) { try? FileIO.remove(folder + "/" + name) }
     }
 }
 

@@ -122,6 +122,10 @@ public final class FineTuner {
             }
         }
         let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
+        let cluster = Cluster.current
+        if batch < cluster.size {
+            throw TrainingError("batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs a pair; raise batch or use fewer ranks")
+        }
         let pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
         let dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
         if start == 0 { try logDiagnostics(0) }
@@ -131,17 +135,24 @@ public final class FineTuner {
             // Draw the batch: pairs, one t per pair, noise.
             let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
             let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
-            pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: shared, schedule: schedule, rng: &noiseRNG)
+            // Data parallel (MPI): each rank runs its shard of the pairs; the per-image errors are
+            // gathered into the whole batch's, so the loss, the metrics and the record are the
+            // whole batch's on every rank, and the gradients are summed over the ranks.
+            let shard = cluster.shard(batch)
+            pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: shared, schedule: schedule, rng: &noiseRNG,
+                           shard: shard)
             // Reference errors (no gradient), then the policy's.
-            let eRef = kind.isPreference ? pairBatch.errors(of: reference!, forBackward: false).e : []
-            let (prediction, eTheta) = pairBatch.errors(of: policy, forBackward: true)
+            let eRef = kind.isPreference ? pairBatch.gathered(pairBatch.errors(of: reference!, forBackward: false).e, pairs: batch) : []
+            let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
+            let eTheta = pairBatch.gathered(eThetaShard, pairs: batch)
             var metrics: [(String, Double)] = [("step", Double(step + 1))]
             var D: [Double] = []
             var dLde: [Double]
             if kind.isPreference {
                 D = pairBatch.differences(policy: eTheta, reference: eRef)
                 let ev = loss.evaluate(D: D, t: t)
-                dLde = ev.dLdD + ev.dLdD.map { -$0 }
+                let dLdD = Array(ev.dLdD[shard])
+                dLde = dLdD + dLdD.map { -$0 }
                 let p = Double(batch)
                 metrics += [("loss", ev.loss), ("implicit_acc", Double(ev.z.filter { $0 > 0 }.count) / p),
                             ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
@@ -150,11 +161,12 @@ public final class FineTuner {
                 if kind.usesRecord { metrics.append(("C", ev.correction.reduce(0, +) / p)) }
                 try StepCheck.loss(ev.loss, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
             } else {
-                dLde = [Double](repeating: 1 / Double(batch), count: batch)
+                dLde = [Double](repeating: 1 / Double(batch), count: shard.count)
                 metrics.append(("loss", eTheta.reduce(0, +) / Double(batch)))
             }
             store.zeroGrads()
             pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
+            cluster.sum(store.grads.pointer, count: store.count)
             try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
             let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
             let lr = lrSchedule.learningRate(base: baseLR, step: step)
@@ -168,10 +180,11 @@ public final class FineTuner {
             observer?.stepDone("train \(kind.rawValue)", step: step + 1, total: steps, metrics: metrics.filter {
                 ["step", "loss", "implicit_acc", "grad_norm"].contains($0.0)
             })
-            if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps || Interruption.isRequested {
+            let stopping = Interruption.isRequestedByAnyRank
+            if (step + 1) % config.int("train.checkpoint_every") == 0 || step + 1 == steps || stopping {
                 try saveCheckpoint(step + 1)
             }
-            if Interruption.isRequested && step + 1 < steps {
+            if stopping && step + 1 < steps {
                 throw Interrupted(stage: "train \(kind.rawValue)", step: step + 1, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: step + 1))
             }
         }

@@ -10,6 +10,10 @@ public enum Interruption {
 
     public static var isRequested: Bool { requests.load(ordering: .relaxed) > 0 }
 
+    /// `isRequested` agreed by every rank of an MPI job (true everywhere when any rank got a
+    /// signal), so all stop after the same step. A collective: every rank asks at the same point.
+    public static var isRequestedByAnyRank: Bool { Cluster.current.any(isRequested) }
+
     /// Records one request and returns how many there have been (one atomic add: safe to call
     /// from a signal handler).
     @discardableResult
@@ -20,7 +24,7 @@ public enum Interruption {
 
     /// Throws `Interrupted` at a stage boundary when a stop was requested.
     public static func check(before stage: String) throws {
-        if isRequested { throw Interrupted(stage: stage, step: nil, checkpoint: nil) }
+        if isRequestedByAnyRank { throw Interrupted(stage: stage, step: nil, checkpoint: nil) }
     }
 }
 

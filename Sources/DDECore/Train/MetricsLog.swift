@@ -19,9 +19,7 @@ public final class MetricsLog {
                 columns = header.split(separator: ",").map(String.init)
             }
         } else {
-            for p in [jsonlPath, csvPath] where FileManager.default.fileExists(atPath: p) {
-                try FileManager.default.removeItem(atPath: p)
-            }
+            for p in [jsonlPath, csvPath] { try FileIO.remove(p) }
         }
     }
 

@@ -4,18 +4,23 @@
 ///
 /// With `preference = false` (SFT) only the winners are noised. With `sharedNoise` winner and
 /// loser of a pair share eps (the Diffusion-DPO convention); they always share t.
-final class PreferenceBatch {
-    let capacity: Int
-    let imageSize: Int
-    let sampleSize: Int
-    let x0: FloatBuffer, eps: FloatBuffer, xt: FloatBuffer
-    let networkSteps: FloatBuffer, errors: FloatBuffer
-    private(set) var prompts: [String] = []
-    private(set) var pairCount = 0
-    private(set) var preference = true
+///
+/// Data parallel (MPI), a rank holds only its shard of the batch's pairs, but draws the noise of
+/// the whole batch, as one process would, and keeps its shard's part.
+public final class PreferenceBatch {
+    public let capacity: Int
+    public let imageSize: Int
+    public let sampleSize: Int
+    public let x0: FloatBuffer, eps: FloatBuffer, xt: FloatBuffer
+    /// The whole batch's noise as drawn, before the shard's part is taken.
+    private let drawn: FloatBuffer
+    public let networkSteps: FloatBuffer, errors: FloatBuffer
+    public private(set) var prompts: [String] = []
+    public private(set) var pairCount = 0
+    public private(set) var preference = true
 
     /// Room for `capacity` pairs of `sampleSize` x `sampleSize` RGB images.
-    init(capacity: Int, sampleSize: Int) {
+    public init(capacity: Int, sampleSize: Int) {
         self.capacity = capacity
         self.sampleSize = sampleSize
         imageSize = 3 * sampleSize * sampleSize
@@ -23,53 +28,71 @@ final class PreferenceBatch {
         x0 = FloatBuffer(count: n)
         eps = FloatBuffer(count: n)
         xt = FloatBuffer(count: n)
+        drawn = FloatBuffer(count: n)
         networkSteps = FloatBuffer(count: 2 * capacity)
         errors = FloatBuffer(count: 2 * capacity)
     }
 
-    var images: Int { preference ? 2 * pairCount : pairCount }
+    public var images: Int { preference ? 2 * pairCount : pairCount }
 
-    /// Noises the pairs at their t: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, eps drawn
-    /// from `rng` (winners' noise first, then the losers').
-    func fill(_ pairs: [PreferencePairs.Pair], t: [Int], preference: Bool, sharedNoise: Bool, schedule: NoiseSchedule,
-              rng: inout RandomStream) {
-        precondition(pairs.count == t.count && pairs.count <= capacity)
-        pairCount = pairs.count
+    /// Noises pairs `shard` (all when nil) of the batch `pairs` at their t:
+    /// x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, eps drawn from `rng` for the whole batch
+    /// (winners' noise first, then the losers'). The shard's winners come first, then its losers.
+    public func fill(_ pairs: [PreferencePairs.Pair], t: [Int], preference: Bool, sharedNoise: Bool, schedule: NoiseSchedule,
+                     rng: inout RandomStream, shard: Range<Int>? = nil) {
+        let shard = shard ?? 0..<pairs.count
+        precondition(pairs.count == t.count && pairs.count <= capacity && shard.upperBound <= pairs.count)
+        pairCount = shard.count
         self.preference = preference
-        let d = imageSize, p = pairCount, n = images
-        rng.fillNormal(eps.pointer, count: n * d)
-        if sharedNoise && preference { (eps.pointer + p * d).update(from: eps.pointer, count: p * d) }
+        let d = imageSize, all = pairs.count, p = pairCount, n = images
+        rng.fillNormal(drawn.pointer, count: (preference ? 2 * all : all) * d)
         prompts = []
         for i in 0..<n {
-            let pair = pairs[i % p]
-            let source = i < p ? pair.winner : pair.loser
+            let pair = shard.lowerBound + i % p, winner = i < p
+            let source = winner ? pairs[pair].winner : pairs[pair].loser
             source.withUnsafeBufferPointer { (x0.pointer + i * d).update(from: $0.baseAddress!, count: d) }
-            let ti = t[i % p]
+            let noise = winner || sharedNoise ? pair : all + pair
+            (eps.pointer + i * d).update(from: drawn.pointer + noise * d, count: d)
+            let ti = t[pair]
             networkSteps.pointer[i] = Float(ti - 1)
             let (a, s) = schedule.noisingCoefficients(ti)
             for j in 0..<d { xt.pointer[i * d + j] = a * x0.pointer[i * d + j] + s * eps.pointer[i * d + j] }
-            prompts.append(pair.caption)
+            prompts.append(pairs[pair].caption)
         }
     }
 
     /// The model's noise prediction (owned by the model, valid until its next forward) and the
     /// per-image errors, winners first. `forBackward: false` (a frozen reference, held-out
     /// numbers) keeps no activations.
-    func errors(of model: TextToImageModel, forBackward: Bool) -> (prediction: UnsafeMutablePointer<Float>, e: [Double]) {
+    public func errors(of model: TextToImageModel, forBackward: Bool) -> (prediction: UnsafeMutablePointer<Float>, e: [Double]) {
         let s = sampleSize
         let pred = model.predictNoise(xt.pointer, steps: networkSteps.pointer, prompts: prompts, keepActivations: forBackward)
         PerImageMSE.forward(pred: pred, target: eps.pointer, errors.pointer, n: images, c: 3, h: s, w: s)
         return (pred, (0..<images).map { Double(errors.pointer[$0]) })
     }
 
-    /// `D = (e_theta(w) - e_ref(w)) - (e_theta(l) - e_ref(l))` per pair.
-    func differences(policy: [Double], reference: [Double]) -> [Double] {
+    /// Data parallel (MPI): the whole batch's per-image errors (the winners of all `pairs`
+    /// pairs, then their losers) from every rank's `errors(of:)` on its shard (its winners, then
+    /// its losers). Alone: `shardErrors` itself.
+    public func gathered(_ shardErrors: [Double], pairs: Int) -> [Double] {
+        let cluster = Cluster.current
+        guard cluster.isParallel else { return shardErrors }
         let p = pairCount
+        let winners = cluster.gather(count: pairs) { _ in Array(shardErrors[..<p]) }
+        return preference ? winners + cluster.gather(count: pairs) { _ in Array(shardErrors[p...]) } : winners
+    }
+
+    /// `D = (e_theta(w) - e_ref(w)) - (e_theta(l) - e_ref(l))` per pair.
+    /// `policy` and `reference` hold winners then losers, of this batch or (data parallel) of the
+    /// whole batch the shards were gathered into.
+    public func differences(policy: [Double], reference: [Double]) -> [Double] {
+        precondition(policy.count == reference.count && policy.count % 2 == 0)
+        let p = policy.count / 2
         return (0..<p).map { (policy[$0] - reference[$0]) - (policy[p + $0] - reference[p + $0]) }
     }
 
     /// Back-propagates per-image dL/de into the model's gradients (after `errors(of:)` on it).
-    func backward(_ model: TextToImageModel, prediction: UnsafeMutablePointer<Float>, dLde: [Double], scratch: FloatBuffer) {
+    public func backward(_ model: TextToImageModel, prediction: UnsafeMutablePointer<Float>, dLde: [Double], scratch: FloatBuffer) {
         let s = sampleSize, n = images
         for i in 0..<n { errors.pointer[i] = Float(dLde[i]) }
         scratch.zero(n * imageSize)

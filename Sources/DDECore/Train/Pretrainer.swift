@@ -113,12 +113,19 @@ public final class Pretrainer {
         // Cut back on resume like the metrics, so a step validated before a kill is not listed twice.
         let validationLog = try MetricsLog(folder: folder, name: "validation", resumeAfterStep: start > 0 ? start : nil)
 
+        // Data parallel (MPI): every rank draws the whole batch (the same random numbers in the
+        // same order as one process), then runs its shard of it in micro-batches; the gradients
+        // and the loss are summed over the ranks.
+        let cluster = Cluster.current
+        if batch < cluster.size {
+            throw TrainingError("pretrain.batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs an image; raise pretrain.batch or use fewer ranks")
+        }
         let d = model.imageSize
-        let x0 = FloatBuffer(count: micro * d), noise = FloatBuffer(count: micro * d), xt = FloatBuffer(count: micro * d)
-        let kBuffer = FloatBuffer(count: micro), e = FloatBuffer(count: micro), dE = FloatBuffer(count: micro)
+        let x0 = FloatBuffer(count: batch * d), noise = FloatBuffer(count: batch * d), xt = FloatBuffer(count: micro * d)
+        let kBuffer = FloatBuffer(count: batch), e = FloatBuffer(count: micro), dE = FloatBuffer(count: micro)
         let dPred = FloatBuffer(count: micro * d)
-        var prompts: [String] = []
-        prompts.reserveCapacity(micro)
+        var prompts: [String] = [], chunkPrompts: [String] = []
+        prompts.reserveCapacity(batch)
         let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
         var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
         metadata["stage_signature"] = signature
@@ -136,29 +143,43 @@ public final class Pretrainer {
         for step in start..<steps {
             let t0 = Stopwatch.now()
             store.zeroGrads()
+            // The batch, drawn in micro-batches as one process draws it.
+            prompts.removeAll(keepingCapacity: true)
+            var drawn = 0
+            while drawn < batch {
+                let m = min(micro, batch - drawn)
+                images.fillBatch(x0.pointer + drawn * d, count: m, rng: &dataRNG, prompts: &chunkPrompts)
+                for i in 0..<m where noiseRNG.uniform() < dropout { chunkPrompts[i] = "" }
+                prompts += chunkPrompts
+                noiseRNG.fillNormal(noise.pointer + drawn * d, count: m * d)
+                for i in 0..<m { kBuffer.pointer[drawn + i] = Float(noiseRNG.int(below: schedule.T)) }
+                drawn += m
+            }
+            // This rank's shard (all of it when alone), in micro-batches.
             var lossSum = 0.0
-            var done = 0
-            while done < batch {
-                let m = min(micro, batch - done)
-                images.fillBatch(x0.pointer, count: m, rng: &dataRNG, prompts: &prompts)
-                for i in 0..<m where noiseRNG.uniform() < dropout { prompts[i] = "" }
-                noiseRNG.fillNormal(noise.pointer, count: m * d)
+            let shard = cluster.shard(batch)
+            var done = shard.lowerBound
+            while done < shard.upperBound {
+                let m = min(micro, shard.upperBound - done)
+                let x0m = x0.pointer + done * d, noisem = noise.pointer + done * d, km = kBuffer.pointer + done
                 for i in 0..<m {
-                    let t = 1 + noiseRNG.int(below: schedule.T)
-                    kBuffer.pointer[i] = Float(t - 1)
-                    let (a, s) = schedule.noisingCoefficients(t)
-                    let xi = x0.pointer + i * d, ni = noise.pointer + i * d, ti = xt.pointer + i * d
+                    let (a, s) = schedule.noisingCoefficients(Int(km[i]) + 1)
+                    let xi = x0m + i * d, ni = noisem + i * d, ti = xt.pointer + i * d
                     for j in 0..<d { ti[j] = a * xi[j] + s * ni[j] }
                 }
-                let pred = model.predictNoise(xt.pointer, steps: kBuffer.pointer, prompts: Array(prompts.prefix(m)))
-                PerImageMSE.forward(pred: pred, target: noise.pointer, e.pointer, n: m, c: 3, h: model.config.sampleSize,
+                let pred = model.predictNoise(xt.pointer, steps: km, prompts: Array(prompts[done..<(done + m)]))
+                PerImageMSE.forward(pred: pred, target: noisem, e.pointer, n: m, c: 3, h: model.config.sampleSize,
                                     w: model.config.sampleSize)
                 for i in 0..<m { lossSum += Double(e.pointer[i]); dE.pointer[i] = 1 / Float(batch) }
                 dPred.zero(m * d)
-                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noise.pointer, dPred: dPred.pointer, dTarget: nil,
+                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noisem, dPred: dPred.pointer, dTarget: nil,
                                      n: m, c: 3, h: model.config.sampleSize, w: model.config.sampleSize)
                 model.backward(dPred.pointer)
                 done += m
+            }
+            if cluster.isParallel {
+                cluster.sum(store.grads.pointer, count: store.count)
+                lossSum = cluster.sum([lossSum])[0]
             }
             let loss = lossSum / Double(batch)
             try StepCheck.loss(loss, stage: "pretrain", step: step + 1, hint: "try a lower pretrain.lr")
@@ -188,10 +209,11 @@ public final class Pretrainer {
                 try withWeights(model, ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
                 observer?.note("pretrain step \(stepNumber): samples \(path)")
             }
-            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last || Interruption.isRequested {
+            let stopping = Interruption.isRequestedByAnyRank
+            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last || stopping {
                 try saveCheckpoint(stepNumber)
             }
-            if Interruption.isRequested && !last {
+            if stopping && !last {
                 throw Interrupted(stage: "pretrain", step: stepNumber, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: stepNumber))
             }
         }
