@@ -10,8 +10,9 @@
 #              bit-identical between two 2-rank runs;
 #   smoke      the whole main job (pairs, eval and annotator scoring split over the ranks): it
 #              finishes, every metrics file has one row per step (only rank 0 writes);
-#   kill       rank 1 SIGKILLed mid-pretrain: mpirun fails and names the rank, the checkpoints
-#              are whole, and resume=auto on 2 ranks ends bit-identical to an uninterrupted run.
+#   kill       rank 1 SIGKILLed mid-pretrain and mid-fine-tune (dde): mpirun fails and names the
+#              rank, the checkpoints are whole, and resume=auto on 2 ranks ends bit-identical to
+#              an uninterrupted run.
 # Usage: scripts/mpi-check.sh      Environment: DDE_TRAIN=path (default: scripts/setup's build),
 # KEEP=1 (keep the work folder). mpirun runs with --allow-run-as-root (CI runs as root).
 set -euo pipefail
@@ -107,36 +108,46 @@ done < <(find "$work/S" -name "*.csv")
 [ $rows_ok = 1 ] || status=1
 result "smoke job on 2 ranks" "$([ $rows_ok = 1 ] && echo ok || echo FAILED): $(( $(date +%s) - t0 )) s, report.csv $(wc -l <"$work/S/report.csv" 2>/dev/null || echo 0) lines, no step logged twice"
 
-# A rank that dies: SIGKILL rank 1 mid-pretrain; the job must fail naming it, and resume=auto
-# on two ranks must end equal to an uninterrupted two-rank run.
-long=(pretrain "${common[@]}" pretrain.steps=80 pretrain.checkpoint_every=10 pretrain.val_every=40)
-run "$work/U.log" "${mpi[@]}" "$DDE_TRAIN" "${long[@]}" out="$work/U"
-timeout -k 10 300 "${mpi[@]}" "$DDE_TRAIN" "${long[@]}" out="$work/K" >"$work/K.log" 2>&1 &
-launcher=$!
-victim=""
-for _ in $(seq 3000); do
-    if grep -q "^pretrain 3[0-9]/80" "$work/K.log" 2>/dev/null; then
-        for pid in $(pgrep -f "$DDE_TRAIN pretrain" || true); do
-            if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then victim=$pid; fi
-        done
-        break
+# A rank that dies: SIGKILL rank 1 mid-run (pretrain, then a dde fine-tune); the job must fail
+# naming it, and resume=auto on two ranks must end equal to an uninterrupted two-rank run.
+# kill_and_resume NAME PROGRESS STAGE_FOLDER SETUP COMMAND...: SETUP (a folder to copy the base,
+# annotators and pairs from, or "") seeds both run folders; PROGRESS is the log line to kill at.
+kill_and_resume() {
+    local name="$1" progress="$2" stage="$3" setup="$4"; shift 4
+    local u="$work/U-$name" k="$work/K-$name" victim="" code=0 launcher pid said last
+    for f in "$u" "$k"; do
+        mkdir -p "$f"
+        [ -z "$setup" ] || cp -r "$setup/pretrain" "$setup/annotators" "$setup/pairs-aesthetic" "$f/"
+    done
+    run "$u.log" "${mpi[@]}" "$DDE_TRAIN" "$@" out="$u"
+    timeout -k 10 300 "${mpi[@]}" "$DDE_TRAIN" "$@" out="$k" >"$k.log" 2>&1 &
+    launcher=$!
+    for _ in $(seq 3000); do
+        if grep -q "$progress" "$k.log" 2>/dev/null; then
+            for pid in $(pgrep -f "$DDE_TRAIN $1" || true); do
+                if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then victim=$pid; fi
+            done
+            break
+        fi
+        kill -0 "$launcher" 2>/dev/null || break
+        sleep 0.01
+    done
+    if [ -n "$victim" ]; then kill -KILL "$victim"; fi
+    wait "$launcher" || code=$?
+    said=$(grep -o "process rank 1 .*exited on signal 9[^.]*" "$k.log" | head -n 1 || true)
+    last=$(ls "$k/$stage/checkpoints" 2>/dev/null | grep '^step-' | tail -n 1 || true)
+    run "$k-resume.log" "${mpi[@]}" "$DDE_TRAIN" "$@" out="$k" resume=auto
+    if [ -n "$victim" ] && [ "$code" != 0 ] && [ -n "$said" ] && python3 scripts/compare-runs.py "$u/$stage" "$k/$stage" >"$k.compare" 2>&1; then
+        result "$name: rank 1 killed, resumed" "ok: mpirun exit $code, \"$said\"; last checkpoint $last; resumed = uninterrupted"
+    else
+        status=1
+        result "$name: rank 1 killed, resumed" "FAILED: victim '${victim}', mpirun exit $code, said '$said' (see $k.log, $k.compare)"
     fi
-    kill -0 "$launcher" 2>/dev/null || break
-    sleep 0.01
-done
-code=0
-if [ -n "$victim" ]; then kill -KILL "$victim"; fi
-wait "$launcher" || code=$?
-said=$(grep -o "process rank 1 .*exited on signal 9[^.]*" "$work/K.log" | head -n 1 || true)
-last=$(ls "$work/K/pretrain/checkpoints" 2>/dev/null | grep '^step-' | tail -n 1 || true)
-run "$work/K-resume.log" "${mpi[@]}" "$DDE_TRAIN" "${long[@]}" out="$work/K" resume=auto
-if [ -n "$victim" ] && [ "$code" != 0 ] && [ -n "$said" ] && python3 scripts/compare-runs.py "$work/U/pretrain" "$work/K/pretrain" >"$work/K.compare" 2>&1; then
-    result "rank 1 killed, then resumed" "ok: mpirun exit $code, \"$said\"; last checkpoint $last; resumed = uninterrupted"
-else
-    status=1
-    result "rank 1 killed, then resumed" "FAILED: victim '${victim}', mpirun exit $code, said '$said' (see $work/K.log, $work/K.compare)"
-    trap - EXIT
-fi
+}
+kill_and_resume pretrain "^pretrain 3[0-9]/80" pretrain "" \
+    pretrain "${common[@]}" pretrain.steps=80 pretrain.checkpoint_every=10 pretrain.val_every=40
+kill_and_resume "train dde" "^train dde 3[0-9]/80" train-dde-aesthetic-s0 "$work/A" \
+    train "${common[@]}" loss=dde steps=80 train.checkpoint_every=10 train.log_every=20
 
 echo "mpi-check: $(( $(date +%s) - start )) s; $([ $status = 0 ] && echo "all passed" || echo "FAILED (work folder $work)")"
 [ $status = 0 ] || trap - EXIT
