@@ -97,6 +97,21 @@ final class AnnotatorTests: XCTestCase {
         XCTAssertEqual(AlignAnnotator(classifier: loaded).scores(images, prompts: prompts, size: Self.size),
                        Self.annotators.align.scores(images, prompts: prompts, size: Self.size))
 
+        // Metadata claiming a far larger network (a damaged `channels`) is refused before any
+        // allocation, naming the mismatch; the real one loads.
+        var bytes = try FileIO.read(path)
+        let claimed = classifier.channels.map(String.init).joined(separator: ",")
+        let huge = "4,4,4,99996"  // as long as "16,32,64,64", so the header keeps its size
+        XCTAssertEqual(huge.count, claimed.count)
+        let header = Array(claimed.utf8), start = bytes.indices.first { bytes[$0..<min(bytes.count, $0 + header.count)].elementsEqual(header) }!
+        bytes.replaceSubrange(start..<(start + header.count), with: Array(huge.utf8))
+        let damaged = path + ".damaged"
+        defer { try? FileManager.default.removeItem(atPath: damaged) }
+        try FileIO.writeAtomically(bytes, to: damaged)
+        XCTAssertThrowsError(try AlignClassifier.load(from: damaged)) { error in
+            XCTAssertTrue("\(error)".contains("parameters but the file holds \(classifier.store.count) values"), "\(error)")
+        }
+
         // A U-Net-style file without the classifier's metadata is refused with a reason.
         let store = ParameterStore()
         _ = store.add("conv1.weight", [2])

@@ -15,6 +15,20 @@ final class FileFailureTests: XCTestCase {
         super.tearDown()
     }
 
+    /// Reading a device or a folder where a file is expected (a pairs image path of /dev/zero,
+    /// a config path that is a folder) is one line, not an endless read; a pipe still reads.
+    func testReadingADeviceOrAFolderIsRefused() throws {
+        for (path, reason) in [("/dev/zero", "it is a device, not a file"), ("/tmp", "it is a folder")] {
+            XCTAssertThrowsError(try FileIO.read(path)) { error in
+                XCTAssertEqual("\(error)", "\(path): cannot read the file (\(reason))")
+            }
+        }
+        let pipe = Pipe()
+        pipe.fileHandleForWriting.write(Data("seed = 3\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        XCTAssertEqual(try FileIO.read("/dev/fd/\(pipe.fileHandleForReading.fileDescriptor)"), Array("seed = 3\n".utf8))
+    }
+
     /// `out` below a regular file: every stage, the main job and the run lock fail at once with
     /// one line that names the folder, the reason and the file in the way; nothing is written.
     func testRunFolderBelowAFileIsOneClearLine() throws {

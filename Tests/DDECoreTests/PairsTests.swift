@@ -49,6 +49,7 @@ final class PairsTests: XCTestCase {
             ("{\"caption\":\"x\",\"image_0\":\"a.png\",\"label_0\":1,\"score_0\":0.9,\"score_1\":0.1,\"annotator\":\"pick\"}", "missing column 'image_1'"),
             (good.replacingOccurrences(of: "b.png", with: "nope.png"), "nope.png"),
             (good.replacingOccurrences(of: "\"label_0\":1", with: "\"label_0\":0.7"), "label_0 is 0.7"),
+            (good.replacingOccurrences(of: "\"b.png\"", with: "null"), "column 'image_1' is null"),
         ]
         for (line, expected) in cases {
             let path = folder + "/pairs.jsonl"
@@ -61,6 +62,9 @@ final class PairsTests: XCTestCase {
             XCTAssertEqual(skipped.pairs.count, 1)
             XCTAssertEqual(skipped.skipped.count, 1)
         }
+        // A byte-order mark before the first line (Windows editors) is not part of it.
+        try FileIO.writeAtomically(Array(("\u{FEFF}" + good + "\n").utf8), to: folder + "/pairs.jsonl")
+        XCTAssertEqual(try PreferencePairs.load(folder + "/pairs.jsonl", size: 8, skipBad: false).pairs.count, 1)
         let tie = good.replacingOccurrences(of: "\"label_0\":1", with: "\"label_0\":0.5")
         try FileIO.writeAtomically(Array((good + "\n" + tie + "\n").utf8), to: folder + "/pairs.jsonl")
         let loaded = try PreferencePairs.load(folder + "/pairs.jsonl", size: 8, skipBad: false)

@@ -34,8 +34,30 @@ extension AlignClassifier {
               channels.allSatisfy({ $0 > 0 && $0 % perGroup == 0 }), features > 0 else {
             throw SafeTensorsError(path, "metadata lacks a readable channels, strides, feature_count or channels_per_group (a damaged file?)")
         }
+        // The architecture's size, before anything is allocated for it: a damaged `channels`
+        // could otherwise ask for terabytes.
+        let implied = parameterCount(channels: channels, featureCount: features)
+        let held = file.tensors.reduce(0.0) { $0 + $1.shape.reduce(1.0) { $0 * Double($1) } }
+        guard implied == held else {
+            throw SafeTensorsError(path, "its metadata describes a classifier of \(String(format: "%.0f", implied)) parameters but the file holds \(String(format: "%.0f", held)) values (a damaged file?); rebuild it with the annotators stage")
+        }
         let classifier = AlignClassifier(channels: channels, strides: strides, featureCount: features, channelsPerGroup: perGroup)
         try classifier.store.load(from: file)
         return (classifier, meta)
+    }
+
+    /// The parameters `init(channels:strides:featureCount:channelsPerGroup:)` registers, counted
+    /// in Double (no overflow for any metadata): 3x3 convolutions with biases, group-norm scales
+    /// and shifts, the penultimate layer and one head per attribute.
+    static func parameterCount(channels: [Int], featureCount: Int) -> Double {
+        var count = 0.0, previous = 3.0
+        for c in channels.map(Double.init) {
+            count += previous * c * 9 + c + 2 * c
+            previous = c
+        }
+        let f = Double(featureCount)
+        count += previous * f + f
+        for k in classCounts.map(Double.init) { count += f * k + k }
+        return count
     }
 }

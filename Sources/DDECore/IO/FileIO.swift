@@ -121,6 +121,15 @@ public enum FileIO {
             throw FileError(path: path, action: "read the file", reason: String(cString: strerror(errno)))
         }
         defer { close(fd) }
+        // A device such as /dev/zero would never end, a folder reads as an error: refuse both
+        // (pipes stay readable: `--config <(...)`).
+        var st = stat()
+        if fstat(fd, &st) == 0 {
+            let type = st.st_mode & S_IFMT
+            if type == S_IFDIR || type == S_IFCHR || type == S_IFBLK {
+                throw FileError(path: path, action: "read the file", reason: type == S_IFDIR ? "it is a folder" : "it is a device, not a file")
+            }
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

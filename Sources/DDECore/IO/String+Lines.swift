@@ -3,8 +3,11 @@ extension StringProtocol {
     /// `\r\n`: Swift keeps `\r\n` as one Character, which `split(separator: "\n")` does not split
     /// at, so a file saved with Windows line ends would otherwise be one long line. Empty lines
     /// are kept, so the index + 1 is the line number.
+    /// A UTF-8 byte-order mark at the start (editors on Windows write one) is not part of the
+    /// first line.
     func fileLines() -> [SubSequence] {
-        split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        let text = first == "\u{FEFF}" ? dropFirst() : self[...]
+        return text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
     }
 }
 

@@ -78,6 +78,8 @@ public struct PreferencePairs {
                     throw DataError("\(place): missing column '\(key.stringValue)'")
                 } catch let DecodingError.typeMismatch(_, context) {
                     throw DataError("\(place): column '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+                } catch let DecodingError.valueNotFound(_, context) {
+                    throw DataError("\(place): column '\(context.codingPath.map(\.stringValue).joined(separator: "."))' is null")
                 } catch {
                     throw DataError("\(place): \(error)")
                 }
