@@ -24,7 +24,7 @@ struct RunOptions: ParsableArguments {
         do {
             return try ConfigLoader.load(file: configFile, overrides: overrides)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
             throw ExitCode(64)
         }
     }

@@ -27,7 +27,7 @@ private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
 /// a failed write (disk full) removes its temporary file and leaves the target as it was.
 ///
 /// Under MPI only rank 0 touches the file system: every rank calls the same writes (they run the
-/// same code), rank 0 makes them, and all wait for it at a barrier (`Cluster.writing`).
+/// same code), rank 0 makes them between two barriers that every rank passes (`Cluster.writing`).
 public enum FileIO {
     /// Replaces `path` with `bytes`, crash-safely.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
