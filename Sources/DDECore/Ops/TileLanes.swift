@@ -32,7 +32,14 @@ extension TileLanes {
     @inline(__always) func times(_ k: Float) -> Self { self * Self.splat(k) }
 }
 
-extension SIMD8<Float>: TileLanes {
+/// The float vectors' lanes: what every width shares (each width keeps only its pair shuffles).
+extension TileLanes where Self: SIMD, Self.Scalar == Float {
+    public static var width: Int { Self.scalarCount }
+    @inline(__always) public static func splat(_ x: Float) -> Self { Self(repeating: x) }
+    @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
+    @inline(__always) public static func store(_ v: Self, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Self.self)
+    }
     @inline(__always) public static func load(_ p: UnsafePointer<Float>, stride: Int) -> Self {
         var v = Self()
         for l in 0..<Self.scalarCount { v[l] = p[l * stride] }
@@ -41,12 +48,10 @@ extension SIMD8<Float>: TileLanes {
     @inline(__always) public static func store(_ v: Self, _ p: UnsafeMutablePointer<Float>, stride: Int) {
         for l in 0..<Self.scalarCount { p[l * stride] = v[l] }
     }
-    public static var width: Int { 8 }
-    @inline(__always) public static func splat(_ x: Float) -> Self { Self(repeating: x) }
-    @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
-    @inline(__always) public static func store(_ v: Self, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Self.self)
-    }
+    public var total: Float { sum() }
+}
+
+extension SIMD8<Float>: TileLanes {
     @inline(__always) public static func loadPairs(_ p: UnsafePointer<Float>) -> (even: Self, odd: Self) {
         let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
         return (v.evenHalf, v.oddHalf)
@@ -55,24 +60,9 @@ extension SIMD8<Float>: TileLanes {
         let v = SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
-    public var total: Float { sum() }
 }
 
 extension SIMD4<Float>: TileLanes {
-    @inline(__always) public static func load(_ p: UnsafePointer<Float>, stride: Int) -> Self {
-        var v = Self()
-        for l in 0..<Self.scalarCount { v[l] = p[l * stride] }
-        return v
-    }
-    @inline(__always) public static func store(_ v: Self, _ p: UnsafeMutablePointer<Float>, stride: Int) {
-        for l in 0..<Self.scalarCount { p[l * stride] = v[l] }
-    }
-    public static var width: Int { 4 }
-    @inline(__always) public static func splat(_ x: Float) -> Self { Self(repeating: x) }
-    @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> Self { UnsafeRawPointer(p).loadUnaligned(as: Self.self) }
-    @inline(__always) public static func store(_ v: Self, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Self.self)
-    }
     @inline(__always) public static func loadPairs(_ p: UnsafePointer<Float>) -> (even: Self, odd: Self) {
         let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
         return (v.evenHalf, v.oddHalf)
@@ -81,7 +71,6 @@ extension SIMD4<Float>: TileLanes {
         let v = SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
-    public var total: Float { sum() }
 }
 
 extension Float: TileLanes {
