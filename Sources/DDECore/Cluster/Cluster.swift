@@ -56,11 +56,6 @@ public final class Cluster: @unchecked Sendable {
         current.mpi?.finalize()
     }
 
-    /// Ends the whole job at once (a rank that cannot go on): MPI_Abort.
-    public static func abort(code: Int32) {
-        current.mpi?.abort(code: code)
-    }
-
     // MARK: splitting work
 
     /// Items `rank * count / size ..< (rank + 1) * count / size`: contiguous, in rank order.

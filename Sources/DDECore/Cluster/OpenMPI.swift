@@ -19,7 +19,6 @@ final class OpenMPI: @unchecked Sendable {
     private typealias AllgathervFn = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?,
                                                      UnsafePointer<Int32>, UnsafePointer<Int32>, Handle, Handle) -> Int32
     private typealias BarrierFn = @convention(c) (Handle) -> Int32
-    private typealias AbortFn = @convention(c) (Handle, Int32) -> Int32
 
     /// The library names tried, in order.
     static let libraryNames = ["libmpi.so.40", "libmpi.so"]
@@ -33,7 +32,6 @@ final class OpenMPI: @unchecked Sendable {
     private let allreduceFn: AllreduceFn
     private let allgathervFn: AllgathervFn
     private let barrierFn: BarrierFn
-    private let abortFn: AbortFn
 
     /// Loads the library and binds every symbol; throws a one-line error naming what is missing.
     init() throws {
@@ -69,7 +67,6 @@ final class OpenMPI: @unchecked Sendable {
         allreduceFn = try function("MPI_Allreduce", AllreduceFn.self)
         allgathervFn = try function("MPI_Allgatherv", AllgathervFn.self)
         barrierFn = try function("MPI_Barrier", BarrierFn.self)
-        abortFn = try function("MPI_Abort", AbortFn.self)
     }
 
     /// MPI_Init, then this process's rank and the number of ranks.
@@ -96,8 +93,6 @@ final class OpenMPI: @unchecked Sendable {
     }
 
     func barrier() { _ = barrierFn(comm) }
-
-    func abort(code: Int32) { _ = abortFn(comm, code) }
 
     private func check(_ code: Int32, _ call: String) throws {
         if code != 0 { throw ClusterError("\(call) failed with MPI error \(code)") }
