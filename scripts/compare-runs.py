@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Compares two dde-train run folders file by file; prints a table; exits 1 on any mismatch.
 
-Usage: scripts/compare-runs.py A B [--detail]
+Usage: scripts/compare-runs.py A B [--detail] [--other-build]
 
 What counts as equal (issue 6: "weights, record, metrics (wall-clock fields aside) and report
 bit-identical"):
   *.safetensors   every tensor's bytes, and the metadata but `config` (the resolved config names
-                  the run folder and `resume`) and `train_seconds` (wall clock)
+                  the run folder and `resume`), `train_seconds` (wall clock) and `stage_signature`
+                  (which keys and inputs a stage depends on: it changes when that list does)
   *.csv, *.jsonl  every field but the `seconds` column / key (wall clock)
   everything else the bytes (PNG samples and grids, pairs.jsonl, record.csv, report.csv, ...)
 A text file that names its run folder (report.html) is compared with the folder's path taken out.
 Left out: config.resolved.conf (names the run folder), artifacts.txt (sizes and hashes of the
-logs, seconds included), hidden files (the run lock, temporaries: listed if any remain).
+logs, seconds included), signature.txt (see stage_signature), hidden files (the run lock,
+temporaries: listed if any remain).
+
+--other-build: A and B were made by different builds (before and after a change): the
+metadata `git_commit` and `dde_train_version` are left out too, and the commit a page names.
 
 --detail: for tensors that differ, the number of differing values and the largest absolute
 difference (F32), e.g. to measure what changes between thread counts.
@@ -22,11 +27,13 @@ length, JSON header, data).
 import array
 import json
 import os
+import re
 import struct
 import sys
 
-SKIPPED = {"config.resolved.conf", "artifacts.txt"}
-WALL_CLOCK_META = {"config", "train_seconds"}
+SKIPPED = {"config.resolved.conf", "artifacts.txt", "signature.txt"}
+IGNORED_META = {"config", "train_seconds", "stage_signature"}
+BUILD_META = {"git_commit", "dde_train_version"}
 
 
 def files(root):
@@ -68,7 +75,8 @@ def compare_safetensors(pa, pb, detail):
     for name in sorted(set(ta) & set(tb)):
         if ta[name] != tb[name]:
             problems.append(tensor_detail(name, ta[name], tb[name]) if detail else f"tensor {name}")
-    for key in sorted((set(ma) | set(mb)) - WALL_CLOCK_META):
+    ignored = IGNORED_META | (BUILD_META if "--other-build" in sys.argv else set())
+    for key in sorted((set(ma) | set(mb)) - ignored):
         if ma.get(key) != mb.get(key):
             problems.append(f"metadata {key}")
     return problems
@@ -107,6 +115,8 @@ def compare_file(pa, pb, detail, roots):
         x, y = fa.read(), fb.read()
     # A page that names its run folder (report.html) names A's or B's: the same page.
     x, y = x.replace(roots[0].encode(), b"<run>"), y.replace(roots[1].encode(), b"<run>")
+    if "--other-build" in sys.argv:  # the page's footer names the build's commit
+        x, y = (re.sub(rb"commit ([0-9a-f]{12}|unknown)", b"commit <build>", t) for t in (x, y))
     return [] if x == y else ["bytes differ"]
 
 

@@ -14,13 +14,8 @@ struct AnnotatorsCommand: ParsableCommand {
     func run() throws {
         try options.execute { config in
             let progress = ProgressLine()
-            let trainer = AnnotatorTrainer(config: config, folder: config.outDirectory + "/annotators", build: Build.info,
-                                           observer: progress)
-            if let cached = trainer.cachedClassifier {
-                progress.note("annotators: reusing \(cached) (same settings)")
-            } else {
-                try trainer.run()
-            }
+            try AnnotatorTrainer(config: config, folder: config.outDirectory + "/annotators", build: Build.info,
+                                 observer: progress).run()
         }
     }
 }

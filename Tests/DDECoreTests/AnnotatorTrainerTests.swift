@@ -19,7 +19,7 @@ final class AnnotatorTrainerTests: XCTestCase {
         let folder = temporaryFolder()
         let lenient = try config(folder, ["annotators.min_accuracy=0"])
         let trainer = AnnotatorTrainer(config: lenient, folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
-        XCTAssertNil(trainer.cachedClassifier)
+        XCTAssertNil(try trainer.cachedClassifier())
         let path = try trainer.run()
         XCTAssertEqual(path, AnnotatorTrainer.classifierPath(folder))
         let (classifier, meta) = try AlignClassifier.load(from: path)
@@ -35,15 +35,16 @@ final class AnnotatorTrainerTests: XCTestCase {
         XCTAssertTrue(rows[0].hasPrefix("step,loss,loss_shape,loss_colour,loss_background,loss_size"))
         XCTAssertEqual(try AnnotatorSet.load(folder: folder).all.map(\.name), AnnotatorSet.names)
 
-        XCTAssertEqual(trainer.cachedClassifier, path, "same settings: reused")
+        XCTAssertEqual(try trainer.cachedClassifier(), path, "same settings: reused")
         let other = AnnotatorTrainer(config: try config(folder, ["annotators.min_accuracy=0", "annotators.lr=1e-3"]),
                                      folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
-        XCTAssertNil(other.cachedClassifier, "another learning rate: retrained")
+        let refused = errorText { try other.run() }
+        XCTAssertTrue(refused.contains("holds a stage made with other settings (annotators.lr: 0.006 -> 0.001)"), refused)
 
         // 15 steps cannot read shapes: a strict bar rejects the cached file and fails the run.
         let strict = AnnotatorTrainer(config: try config(folder, ["annotators.min_accuracy=0.95"]), folder: folder,
                                       build: BuildInfo(commit: "test"), observer: SilentObserver())
-        XCTAssertNil(strict.cachedClassifier)
+        XCTAssertNil(try strict.cachedClassifier(), "min_accuracy changes no weights: the same stage, below the bar")
         XCTAssertThrowsError(try strict.run()) { error in
             XCTAssertTrue("\(error)".contains("annotators.min_accuracy"), "\(error)")
         }
@@ -115,10 +116,11 @@ final class AnnotatorResumeTests: XCTestCase {
 
     /// A checkpoint continues only its own run: other settings are refused, naming the key.
     func testResumeWithOtherSettingsIsRefused() throws {
-        let folder = scratchFolder()
+        let folder = scratchFolder(), other = scratchFolder()
         try Toy.annotatorTrainer(folder).run()
-        let text = errorText { try Toy.annotatorTrainer(folder, ["resume=auto", "annotators.lr=1e-3"]).run() }
-        XCTAssertTrue(text.contains("step-0000012.safetensors: a checkpoint of a run with other settings (annotators.lr: "), text)
+        let checkpoint = folder + "/checkpoints/step-0000012.safetensors"
+        let text = errorText { try Toy.annotatorTrainer(other, ["resume=\(checkpoint)", "annotators.lr=1e-3"]).run() }
+        XCTAssertTrue(text.contains("step-0000012.safetensors: a checkpoint of a run with other settings or inputs (annotators.lr: "), text)
     }
 }
 

@@ -289,9 +289,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertNoThrow(try ConfigLoader.load(file: nil, overrides: ["sample_size=12"]))
         assertError("command line: keys 'beta_start' (0.02, command line) and 'beta_end' (0.012, default): beta_start must be below beta_end",
                     file: nil, overrides: ["beta_start=0.02"])
-        assertError("command line: keys 'grad_accum' (3, command line) and 'batch' (32, default): "
-                    + "3 does not divide 32; the batch is split into grad_accum equal micro-batches",
-                    file: nil, overrides: ["grad_accum=3"])
+        assertError("command line: keys 'pretrain.grad_accum' (3, command line) and 'pretrain.batch' (128, default): "
+                    + "3 does not divide 128; the batch is split into pretrain.grad_accum equal micro-batches",
+                    file: nil, overrides: ["pretrain.grad_accum=3"])
     }
 
     // MARK: - The resolved config

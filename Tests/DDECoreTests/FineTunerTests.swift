@@ -178,8 +178,11 @@ extension FineTunerTests {
         let base = scratchFolder(), folder = scratchFolder()
         let model = try Toy.pretrainer(base, ["pretrain.steps=2"]).run()
         try Toy.fineTuner(folder, ["steps=2"]).run(base: model, pairs: Toy.pairs())
-        let text = errorText { try Toy.fineTuner(folder, ["steps=3", "lr=2e-3", "resume=auto"]).run(base: model, pairs: Toy.pairs()) }
-        XCTAssertTrue(text.hasSuffix("step-0000002.safetensors: a checkpoint of a run with other settings (lr: 0.001 -> 0.002); resume needs the same settings"), text)
+        let checkpoint = folder + "/checkpoints/step-0000002.safetensors", other = scratchFolder()
+        let text = errorText { try Toy.fineTuner(other, ["steps=3", "lr=2e-3", "resume=\(checkpoint)"]).run(base: model, pairs: Toy.pairs()) }
+        XCTAssertTrue(text.hasSuffix("step-0000002.safetensors: a checkpoint of a run with other settings or inputs (lr: 0.001 -> 0.002); resume needs the same settings and inputs"), text)
+        let finished = errorText { try Toy.fineTuner(folder, ["steps=3", "lr=2e-3", "resume=auto"]).run(base: model, pairs: Toy.pairs()) }
+        XCTAssertTrue(finished.contains("holds a stage made with other settings (lr: 0.001 -> 0.002"), finished)
         XCTAssertNoThrow(try Toy.fineTuner(folder, ["steps=3", "resume=auto"]).run(base: model, pairs: Toy.pairs()), "more steps: allowed")
     }
 }

@@ -88,7 +88,7 @@ final class ReaderFuzzTests: XCTestCase {
         // as an override; values are lists, t_range-like pairs, long and odd words. Half the lines
         // set a key the checks between keys read, whose values are used in arithmetic.
         let names = ConfigKeys.all.map(\.name) + ["include", "lrr", "", "a b", "dde.", "LR"]
-        let crossKeys = ["block_out_channels", "norm_num_groups", "sample_size", "beta_start", "beta_end", "batch", "grad_accum",
+        let crossKeys = ["block_out_channels", "norm_num_groups", "sample_size", "beta_start", "beta_end", "pretrain.batch", "pretrain.grad_accum",
                          "dde.record_buckets", "timesteps", "t_range", "compare.t_range"]
         let words = FuzzInputs.edgeNumbers + ["true", "off", "linear", "32,64", "8,,16", ",", "0:1", "0.2:0.7", "200:700",
                                               "1:0", "0:", ":", "1e300:1e301", "0:inf", "inf:inf", "-1:5", "9223372036854775807:9223372036854775808",

@@ -21,6 +21,13 @@ public struct AestheticAnnotator: Annotator {
 
     public init() {}
 
+    /// A formula with no weights: its name stands for it.
+    public var contentDigest: ContentDigest {
+        var d = ContentDigest()
+        d.add("aesthetic formula")
+        return d
+    }
+
     /// The four factors, each in (0, 1), in the order sharp, noise, contrast, frame.
     public static func factors(_ m: ImageStatistics) -> [Double] {
         [logistic((Double(m.edgeSharpness) - 0.58) / 0.07),

@@ -14,6 +14,14 @@ import Foundation
 /// instead of tying.
 public final class AlignAnnotator: Annotator, @unchecked Sendable {
     public let name = "align"
+
+    /// The classifier's weights.
+    public var contentDigest: ContentDigest {
+        var d = ContentDigest()
+        d.add("align classifier")
+        d.add(classifier.store.params.pointer, count: classifier.store.count)
+        return d
+    }
     public let classifier: AlignClassifier
 
     public init(classifier: AlignClassifier) {

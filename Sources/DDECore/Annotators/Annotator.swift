@@ -12,6 +12,10 @@ public protocol Annotator: Sendable {
     /// `align`, `aesthetic` or `pick`: the name configs and reports use.
     var name: String { get }
 
+    /// What the scores depend on besides the images: the weights of a trained annotator, the
+    /// name of a formula. The pairs stage's signature records the digest of its annotator.
+    var contentDigest: ContentDigest { get }
+
     /// images: (N, 3, S, S) in [-1, 1]  prompts: (N) -> (N) scores in [0, 1].
     func scores(images: UnsafePointer<Float>, prompts: [ShapesPrompt], count: Int, size: Int) -> [Double]
 }

@@ -26,30 +26,36 @@ public final class AnnotatorTrainer {
     /// Where the stage writes the classifier.
     public static func classifierPath(_ folder: String) -> String { folder + "/align.safetensors" }
 
-    /// The classifier file, if one made with the same settings and accurate enough is there.
-    public var cachedClassifier: String? {
+    /// The stage's frame: its folder (the classifier carries the signature) and signature.
+    var frame: StageFrame {
+        StageFrame("annotators", folder: StageFolder(folder, primary: "align.safetensors"),
+                   signature: StageSignature(.annotators, config), resume: config.string("resume"))
+    }
+
+    /// The classifier file, if the stage finished here with the same settings, its files are
+    /// whole and it is accurate enough; throws when the folder holds one made with other settings.
+    public func cachedClassifier() throws -> String? {
+        guard try frame.isFinished(observer: observer) else { return nil }
         let path = Self.classifierPath(folder)
-        guard StageCache.isReusable(path, signature: StageCache.signature(config, keys: StageCache.annotatorKeys)),
-              let meta = try? SafeTensorsReader(contentsOf: path).metadata else { return nil }
+        guard let meta = try? SafeTensorsReader(contentsOf: path).metadata else { return nil }
         let accuracies = AlignClassifier.attributeNames.compactMap { meta["accuracy.\($0)"].flatMap(Double.init) }
         return accuracies.count == 4 && accuracies.allSatisfy({ $0 >= config.double("annotators.min_accuracy") }) ? path : nil
     }
 
-    /// Trains (or, with `resume`, continues) and writes the classifier; returns its path.
+    /// Trains (or, with `resume`, continues) and writes the classifier; returns its path. A
+    /// classifier finished here with the same settings is reused.
     @discardableResult
     public func run() throws -> String {
+        if let path = try cachedClassifier() { return path }
         let checkpoints = folder + "/checkpoints"
         for f in [folder, checkpoints] {
             try FileIO.createFolder(f)
             FileIO.removeStaleTemporaries(in: f)
         }
-        if let damage = StageCache.damage(Self.classifierPath(folder)) {
-            observer?.note("annotators: \(damage); not reused, the stage runs again")
-        }
         try config.writeResolved(to: folder)
         let settings = AlignTraining(config: config)
-        let signature = StageCache.signature(config, keys: StageCache.annotatorKeys)
-        let stageMeta = ["stage": "annotators", "stage_signature": signature, "config": config.rendered(),
+        let signature = frame.signature
+        let stageMeta = ["stage": "annotators", "stage_signature": signature.text, "config": config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
         var state: AlignTrainingState?
         if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
@@ -100,6 +106,7 @@ public final class AnnotatorTrainer {
             throw TrainingError(String(format: "annotators: the align classifier's held-out %@ accuracy is %.2f%%, below annotators.min_accuracy = %.2f%% (%@ was written for inspection); train longer (annotators.steps) or lower annotators.lr",
                                        worst.0, 100 * worst.1, 100 * minimum, path))
         }
+        try frame.finish()
         return path
     }
 }

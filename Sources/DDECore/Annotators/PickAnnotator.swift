@@ -15,6 +15,13 @@ import Foundation
 /// size's radius range (small 0.215, large 0.365). `ImageStatistics` gives the measurements.
 public final class PickAnnotator: Annotator, @unchecked Sendable {
     public let name = "pick"
+
+    /// A formula over the other two: the align classifier's weights stand for it.
+    public var contentDigest: ContentDigest {
+        var d = align.contentDigest
+        d.add("pick formula")
+        return d
+    }
     public let align: AlignAnnotator
     public let aesthetic: AestheticAnnotator
 

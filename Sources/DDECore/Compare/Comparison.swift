@@ -2,9 +2,10 @@ import Foundation
 
 /// The main job (testbed.md stage 6): the base model, the annotators, per annotator the pairs,
 /// per method x annotator x seed a fine-tune, every model evaluated on the test prompts, and the
-/// table. Each stage keeps its artifacts in its own folder with a `signature.txt` of the keys it
-/// depends on, written last: a folder with the same signature is reused, one with another
-/// signature is never overwritten (the run stops and says which keys differ).
+/// table. Each stage keeps its artifacts in its own folder (`StageFolder`) with the signature of
+/// the keys and inputs it depends on (`StageSignature`), written last: a folder with the same
+/// signature is reused, one with another signature is never overwritten (the run stops and says
+/// which keys differ), a damaged one is made again.
 public final class Comparison {
     public let config: Config
     public let build: BuildInfo
@@ -15,10 +16,6 @@ public final class Comparison {
         self.build = build
         self.observer = observer
     }
-
-    static let pairsKeys = ["annotator", "pairs.samples_per_prompt", "pairs.min_gap", "pairs.seed", "sampler", "sample.steps",
-                            "sample.guidance", "sample.eta"]
-    static let evalKeys = ["eval.images_per_prompt", "eval.steps", "eval.guidance", "eval.seed", "sampler", "sample.eta"]
 
     /// One fine-tune of the plan; `beta`, `lr` and `tRange` are set at a grid point of a sweep
     /// (`compare.beta`, `compare.lr`, `compare.t_range`), else the method's own values and the
@@ -78,72 +75,80 @@ public final class Comparison {
 
     var out: String { config.outDirectory }
 
-    func signature(_ c: Config, _ keys: [String]) -> String { StageCache.signature(c, keys: keys) }
-    func pairsSignature(_ annotator: String) throws -> String {
-        let c = try config.overriding(["annotator": annotator])
-        return [signature(c, StageCache.pretrainKeys), signature(c, StageCache.annotatorKeys), signature(c, Self.pairsKeys)].joined(separator: "\n")
-    }
     func runConfig(_ run: Run) throws -> Config {
         var extra = ["annotator": run.annotator, "seed": String(run.seed)]
         if let r = run.tRange { extra["t_range"] = r }
         return try config.forMethod(run.method, beta: run.beta, lr: run.lr, extra: extra)
     }
-    func trainSignature(_ run: Run) throws -> String {
-        try pairsSignature(run.annotator) + "\n" + signature(try runConfig(run), StageCache.fineTuneKeys)
+
+    /// The pairs stage's signature: its keys, the base model and the annotator that labels them.
+    func pairsSignature(_ annotator: any Annotator, base: ContentDigest) throws -> StageSignature {
+        StageSignature(.pairs, try config.overriding(["annotator": annotator.name]),
+                       inputs: [("base", base), ("annotator", annotator.contentDigest)])
     }
 
-    /// Whether `folder` holds a finished stage with this signature whose files are whole; throws
-    /// if it holds another signature. A finished stage whose files were truncated or damaged
-    /// since (`StageCache.incompleteness`) is not reused: said in a note, and the stage runs again.
-    func cached(_ folder: String, _ sig: String, required: [String], quiet: Bool = false) throws -> Bool {
-        guard let old = try? String(contentsOfFile: folder + "/signature.txt", encoding: .utf8) else { return false }
-        guard old == sig else {
-            throw TrainingError("\(folder) holds a stage made with other settings (" + StageCache.differences(old, sig).joined(separator: ", ")
-                                + "); choose another out=, or delete that folder")
-        }
-        if let problem = StageCache.incompleteness(of: folder, required: required) {
-            if !quiet { observer?.note("\(folder): \(problem); not reused, the stage runs again") }
-            return false
-        }
-        return true
-    }
-
-    /// Marks a stage finished: the manifest of its files, then (last) its signature.
-    func finish(_ folder: String, _ sig: String) throws {
-        FileIO.removeStaleTemporaries(in: folder)
-        try FileIO.writeAtomically(Array(try StageCache.manifest(of: folder).utf8), to: folder + "/" + StageCache.manifestFile)
-        try FileIO.writeAtomically(Array(sig.utf8), to: folder + "/signature.txt")
+    /// `reuse = DIR`: when this run folder has no `stage` yet and DIR holds it finished with the
+    /// same signature, it is copied here (how the scripts start from the main job's stages
+    /// without writing into its folder). Copied under a temporary name and renamed: a copy cut
+    /// short by a kill is never taken for the stage.
+    func adopt(_ stage: String, _ signature: StageSignature) throws {
+        let from = config.string("reuse")
+        guard !from.isEmpty, !FileManager.default.fileExists(atPath: out + "/" + stage) else { return }
+        guard FileManager.default.fileExists(atPath: from) else { throw TrainingError("reuse = \(from): no such folder") }
+        guard StageFolder(from + "/" + stage).state(for: signature) == .finished else { return }
+        try FileIO.copy(from + "/" + stage, to: out + "/" + stage)
+        observer?.note("\(stage): copied from \(from)")
     }
 
     /// The plan: every stage, whether it is cached, and a rough time from rates measured here
-    /// ([32,64] U-Net at 16x16 on two cores), scaled by the model's width and image size.
+    /// ([32,64] U-Net at 16x16 on two cores), scaled by the model's width and image size. A
+    /// stage's signature covers its inputs, so a stage counts as cached only when the stages it
+    /// starts from are finished here.
     public func plan() throws -> [(stage: String, cached: Bool, seconds: Double)] {
         let ch = config.intList("block_out_channels"), s = Double(config.int("sample_size"))
         let scale = Double(ch.map { $0 * $0 }.reduce(0, +)) / Double(32 * 32 + 64 * 64) * (s * s) / 256
         var rows: [(String, Bool, Double)] = []
-        let pre = StageCache.recordedSignature(out + "/pretrain/model.safetensors") == signature(config, StageCache.pretrainKeys)
+        let pre = pretrainFolder.state(for: StageSignature(.pretrain, config)) == .finished
         rows.append(("pretrain", pre, Double(config.int("pretrain.steps") * config.int("pretrain.batch")) * 0.0027 * scale))
-        rows.append(("annotators", FileManager.default.fileExists(atPath: out + "/annotators/align.safetensors"),
-                     Double(config.int("annotators.steps")) * 0.011))
+        let ann = annotatorsFolder.state(for: StageSignature(.annotators, config)) == .finished
+        rows.append(("annotators", ann, Double(config.int("annotators.steps")) * 0.011))
+        let base = pre ? (try? Checkpoint.loadModel(pretrainFolder.path + "/model.safetensors"))?.model.contentDigest : nil
+        let annotators = ann ? try? AnnotatorSet.load(folder: annotatorsFolder.path) : nil
         let sampleCost = 0.09 * scale * Double(config.int("sample.steps")) / 25
         var sampled = false  // the first pairs stage to run samples the images for all of them
+        var pairsDone: Set<String> = []
         for a in Set(runs.map(\.annotator)).sorted() {
-            let c = (try? cached(out + "/pairs-\(a)", try pairsSignature(a), required: ["pairs.jsonl"], quiet: true)) ?? false
+            var c = false
+            if let base, let annotator = annotators?.named(a) {
+                c = StageFolder(out + "/pairs-\(a)").state(for: try pairsSignature(annotator, base: base)) == .finished
+            }
             let prompts = ShapesWorld.split().train.count + ShapesWorld.split().validation.count
             rows.append(("pairs-\(a)", c, sampled ? 5 : Double(prompts * config.int("pairs.samples_per_prompt")) * sampleCost))
-            if !c { sampled = true }
+            if c { pairsDone.insert(a) } else { sampled = true }
         }
         let evalCost = Double(evalPrompts.count * config.int("eval.images_per_prompt")) * 0.09 * scale
             * Double(config.int("eval.steps")) / 25
         rows.append(("eval-base", false, evalCost))
+        var pairDigests: [String: ContentDigest] = [:]
         for r in runs {
-            let c = (try? cached(out + "/train-\(r.name)", try trainSignature(r), required: ["model.safetensors"], quiet: true)) ?? false
+            var c = false
+            if let base, pairsDone.contains(r.annotator) {
+                if pairDigests[r.annotator] == nil {
+                    pairDigests[r.annotator] = try PreferencePairs.load(out + "/pairs-\(r.annotator)/pairs.jsonl", size: config.int("sample_size"),
+                                                                       skipBad: config.bool("data.skip_bad")).contentDigest
+                }
+                let signature = FineTuner.signature(try runConfig(r), base: base, pairs: pairDigests[r.annotator]!)
+                c = StageFolder(out + "/train-\(r.name)").state(for: signature) == .finished
+            }
             let perStep = r.method == "sft" ? 0.0027 : 0.0040
             rows.append(("train-\(r.name)", c, Double(config.int("steps") * config.int("batch")) * perStep * scale))
             rows.append(("eval-\(r.name)", false, evalCost))
         }
         return rows
     }
+
+    var pretrainFolder: StageFolder { StageFolder(out + "/pretrain", primary: "model.safetensors") }
+    var annotatorsFolder: StageFolder { StageFolder(out + "/annotators", primary: "align.safetensors") }
 
     /// Per model (base first): the distribution metrics against clean renders of the test
     /// prompts (Frechet distance of align features, Inception-Score analog, colour error).
@@ -155,14 +160,17 @@ public final class Comparison {
     public private(set) var samples = ReportSamples()
 
     /// The pairs stage for one annotator (`<out>/pairs-<annotator>`): `pairs.jsonl` from the
-    /// training prompts and `heldout.jsonl` from the validation prompts; reused when made with the
-    /// same settings (a folder from before held-out pairs existed gets them added), refused when
-    /// made with others; returns the pairs file.
+    /// training prompts and `heldout.jsonl` from the validation prompts; reused when finished
+    /// with the same settings, base model and annotator, refused when made with others; returns
+    /// the pairs file.
     @discardableResult
     public func pairs(annotator a: String, base: TextToImageModel, annotators: AnnotatorSet) throws -> String {
-        let folder = out + "/pairs-\(a)", sig = try pairsSignature(a)
+        guard let annotator = annotators.named(a) else { throw TrainingError("no annotator '\(a)' (\(AnnotatorSet.names.joined(separator: ", ")))") }
+        let folder = out + "/pairs-\(a)", signature = try pairsSignature(annotator, base: base.contentDigest)
+        try adopt("pairs-\(a)", signature)
+        let frame = StageFrame("pairs-\(a)", folder: StageFolder(folder), signature: signature)
+        if try frame.isFinished(observer: observer) { return folder + "/pairs.jsonl" }
         let c = try config.overriding(["annotator": a])
-        let wasCached = try cached(folder, sig, required: ["pairs.jsonl"])
         // The images do not depend on the annotator: sampled once per split for every annotator.
         func sampled(_ split: String, _ prompts: [ShapesPrompt]) -> Sampling.Result {
             if let done = pairImages[split] { return done }
@@ -172,37 +180,27 @@ public final class Comparison {
             return result
         }
         let split = ShapesWorld.split()
-        if wasCached {
-            observer?.note("pairs-\(a): reusing \(folder)")
-        } else {
-            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: split.train, config: c, folder: folder,
-                                           sampled: sampled("training", split.train))
-            observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
-        }
-        if !wasCached || !FileManager.default.fileExists(atPath: folder + "/heldout.jsonl") {
-            let s = try PairsBuilder.build(base, annotator: annotators.named(a)!, prompts: split.validation, config: c,
-                                           folder: folder, file: "heldout.jsonl", sampled: sampled("validation", split.validation))
-            observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, s.pairs, s.seconds))
-        }
-        if !wasCached { try finish(folder, sig) }
+        let s = try PairsBuilder.build(base, annotator: annotator, prompts: split.train, config: c, folder: folder,
+                                       sampled: sampled("training", split.train))
+        observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, s.pairs, s.meanGap, s.seconds))
+        let h = try PairsBuilder.build(base, annotator: annotator, prompts: split.validation, config: c,
+                                       folder: folder, file: "heldout.jsonl", sampled: sampled("validation", split.validation))
+        observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, h.pairs, h.seconds))
+        try frame.finish()
         return folder + "/pairs.jsonl"
     }
 
     /// One fine-tune (`<out>/train-<method>-<annotator>-s<seed>`) on its annotator's pairs, reused
-    /// or refused like every stage; returns its folder.
+    /// or refused like every stage (`FineTuner`); returns its folder.
     @discardableResult
     public func fineTune(_ r: Run, base: String, size: Int) throws -> String {
-        let folder = out + "/train-\(r.name)", sig = try trainSignature(r)
-        if try cached(folder, sig, required: ["model.safetensors"]) {
-            observer?.note("train-\(r.name): reusing \(folder)")
-            return folder
-        }
+        let folder = out + "/train-\(r.name)", config = try runConfig(r)
         let pairsFile = out + "/pairs-\(r.annotator)/pairs.jsonl"
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: config.bool("data.skip_bad"))
-        let heldout = try heldoutPairs(beside: pairsFile, size: size)
-        try FineTuner(config: try runConfig(r), folder: folder, build: build, observer: observer ?? SilentObserver())
-            .run(base: base, pairs: pairs, heldout: heldout)
-        try finish(folder, sig)
+        let baseDigest = try Checkpoint.loadModel(base).model.contentDigest
+        try adopt("train-\(r.name)", FineTuner.signature(config, base: baseDigest, pairs: pairs.contentDigest))
+        try FineTuner(config: config, folder: folder, build: build, observer: observer ?? SilentObserver())
+            .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return folder
     }
 
@@ -215,53 +213,15 @@ public final class Comparison {
 
     /// A fine-tune on a user's pairs (`pairs = PATH`, with `heldout.jsonl` beside it used when
     /// present) in `<out>/train-<loss>-<annotator>`, guarded like every stage by a signature that
-    /// names the pairs file and its size; returns the folder.
+    /// covers the content of the base model and the pairs; returns the folder.
     @discardableResult
     public func fineTune(pairsFile: String, base: String, size: Int) throws -> (folder: String, pairs: PreferencePairs) {
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: config.bool("data.skip_bad"))
         if !pairs.skipped.isEmpty { observer?.note("pairs: skipped \(pairs.skipped.count) bad lines of \(pairsFile)") }
-        let loss = config.string("loss")
-        let folder = out + "/train-\(loss)-\(pairs.annotator ?? config.string("annotator"))"
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: pairsFile)[.size] as? Int) ?? 0
-        let sig = [signature(config, StageCache.pretrainKeys), "pairs = \(URL(fileURLWithPath: pairsFile).standardizedFileURL.path) (\(bytes) bytes)",
-                   signature(try config.forMethod(loss), StageCache.fineTuneKeys)].joined(separator: "\n")
-        if try cached(folder, sig, required: ["model.safetensors"]) {
-            observer?.note("\(folder): reusing (same pairs file and settings)")
-            return (folder, pairs)
-        }
-        let heldout = try heldoutPairs(beside: pairsFile, size: size)
+        let folder = out + "/train-\(config.string("loss"))-\(pairs.annotator ?? config.string("annotator"))"
         try FineTuner(config: config, folder: folder, build: build, observer: observer ?? SilentObserver())
-            .run(base: base, pairs: pairs, heldout: heldout)
-        try finish(folder, sig)
+            .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return (folder, pairs)
-    }
-
-    /// `reuse = DIR`: copies DIR's base model, annotators, pairs and fine-tunes into this run
-    /// folder when they were made with this run's settings and this folder has none yet (how the
-    /// scripts start from the main job's stages without writing into its folder).
-    func copyReusableStages() throws {
-        let from = config.string("reuse"), fm = FileManager.default
-        guard !from.isEmpty else { return }
-        guard fm.fileExists(atPath: from) else { throw TrainingError("reuse = \(from): no such folder") }
-        let silent = SilentObserver()
-        var candidates: [(String, Bool)] = [
-            ("pretrain", StageCache.recordedSignature(from + "/pretrain/model.safetensors") == signature(config, StageCache.pretrainKeys)),
-            ("annotators", AnnotatorTrainer(config: config, folder: from + "/annotators", build: build, observer: silent).cachedClassifier != nil),
-        ]
-        for a in Set(runs.map(\.annotator)).sorted() {
-            let old = try? String(contentsOfFile: from + "/pairs-\(a)/signature.txt", encoding: .utf8)
-            candidates.append(("pairs-\(a)", old == (try pairsSignature(a))))
-        }
-        for r in runs {
-            let old = try? String(contentsOfFile: from + "/train-\(r.name)/signature.txt", encoding: .utf8)
-            candidates.append(("train-\(r.name)", old == (try trainSignature(r))))
-        }
-        for (stage, matches) in candidates where matches && !fm.fileExists(atPath: out + "/" + stage) {
-            // Copied under a temporary name and renamed: a copy cut short by a kill is never
-            // taken for the stage (its signature.txt may be copied before its model).
-            try FileIO.copy(from + "/" + stage, to: out + "/" + stage)
-            observer?.note("\(stage): copied from \(from)")
-        }
     }
 
     /// Runs every stage not cached; returns the report rows.
@@ -269,12 +229,12 @@ public final class Comparison {
         try FileIO.createFolder(out)
         FileIO.removeStaleTemporaries(in: out)
         try config.writeResolved(to: out)
-        try copyReusableStages()
         let observer = self.observer ?? SilentObserver()
-        let base = try Pretrainer(config: config, folder: out + "/pretrain", build: build, observer: observer).run()
-        let annotatorTrainer = AnnotatorTrainer(config: config, folder: out + "/annotators", build: build, observer: observer)
-        if annotatorTrainer.cachedClassifier == nil { try annotatorTrainer.run() }
-        let annotators = try AnnotatorSet.load(folder: out + "/annotators")
+        try adopt("pretrain", StageSignature(.pretrain, config))
+        let base = try Pretrainer(config: config, folder: pretrainFolder.path, build: build, observer: observer).run()
+        try adopt("annotators", StageSignature(.annotators, config))
+        try AnnotatorTrainer(config: config, folder: annotatorsFolder.path, build: build, observer: observer).run()
+        let annotators = try AnnotatorSet.load(folder: annotatorsFolder.path)
         let baseModel = try Checkpoint.loadModel(base).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
         let test = evalPrompts

@@ -1,16 +1,22 @@
 extension Config {
-    /// The key prefix of a loss's own beta and learning rate: DDE's ablations share DDE's.
-    static func methodPrefix(_ loss: String) -> String {
-        loss.hasPrefix("dde") ? "dde" : loss
+    /// Each loss's own beta and learning-rate keys (nil: the loss has no key of its own, so
+    /// `beta` or `lr` applies); DDE's ablations share DDE's.
+    static func methodKeys(_ loss: String) -> (beta: String?, lr: String?) {
+        switch loss {
+        case "sft": (nil, "sft.lr")
+        case "uniform": ("uniform.beta", "uniform.lr")
+        case "discounted": ("discounted.beta", "discounted.lr")
+        case "dde", "dde-single", "dde-step": ("dde.beta", "dde.lr")
+        default: (nil, nil)
+        }
     }
 
     /// The beta and learning rate a fine-tune with `loss` uses: the method's own keys
     /// (`uniform.beta`, `dde.lr`, ...) when set (non-zero), else `beta` and `lr`. Fair tuning
     /// (testbed.md) gives each method its own values; `scripts/sweep.sh` chooses them.
     public func methodSettings(_ loss: String) -> (beta: Double, lr: Double) {
-        let prefix = Self.methodPrefix(loss)
-        let ownBeta = ConfigKeys.key(prefix + ".beta") != nil ? double(prefix + ".beta") : 0
-        let ownLR = ConfigKeys.key(prefix + ".lr") != nil ? double(prefix + ".lr") : 0
+        let own = Self.methodKeys(loss)
+        let ownBeta = own.beta.map(double) ?? 0, ownLR = own.lr.map(double) ?? 0
         return (ownBeta > 0 ? ownBeta : double("beta"), ownLR > 0 ? ownLR : double("lr"))
     }
 
@@ -23,8 +29,8 @@ extension Config {
         values["loss"] = loss
         values["beta"] = String(beta ?? own.beta)
         values["lr"] = String(lr ?? own.lr)
-        let prefix = Self.methodPrefix(loss)
-        for key in [prefix + ".beta", prefix + ".lr"] where ConfigKeys.key(key) != nil { values[key] = "0" }
+        let keys = Self.methodKeys(loss)
+        for key in [keys.beta, keys.lr].compactMap({ $0 }) { values[key] = "0" }
         return try overriding(values)
     }
 }

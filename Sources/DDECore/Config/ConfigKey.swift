@@ -18,17 +18,32 @@ public struct ConfigKey: Sendable {
     public let doc: String
     /// Every check must pass for a value to be accepted.
     public let checks: [ConfigCheck]
+    /// The stages whose results change with this key (the table's `affects` column): the
+    /// weights of `pretrain`, `annotators` and `train`, the pairs of `pairs`, the scores of
+    /// `eval`, the intervals of `report`. Stage signatures, the resume check and `dde-train
+    /// config` are derived from it. Empty: the key changes no stage's results (logging,
+    /// intervals, paths, what to run); nil: not classified, which a test refuses.
+    ///
+    /// A `path` key enters a signature by the content of the file it names (the stage's input,
+    /// `StageSignature.input`), never by its text.
+    public let affects: [Stage]?
     /// The table section the key is listed under (`general`, `model`, ...).
     public internal(set) var section = ""
 
     public init(_ name: String, _ type: ConfigType, _ defaultText: String, unit: String = "",
-                _ doc: String, _ checks: ConfigCheck...) {
+                affects: [Stage]? = nil, _ doc: String, _ checks: ConfigCheck...) {
         self.name = name
         self.type = type
         self.defaultText = defaultText
         self.unit = unit
+        self.affects = affects
         self.doc = doc
         self.checks = checks
+    }
+
+    /// True when the key's value is part of `stage`'s signature (a path key enters by content instead).
+    public func isInSignature(of stage: Stage) -> Bool {
+        (affects ?? []).contains(stage) && type != .path
     }
 
     /// The default, parsed. A default that does not parse is a bug in the table.

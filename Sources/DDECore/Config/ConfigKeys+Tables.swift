@@ -4,16 +4,17 @@ import Foundation
 /// (`scripts/gen-readme-keys` copies `markdownTable()` between the README's markers, and a
 /// test checks they are the same).
 extension ConfigKeys {
-    /// One row per key: key, type, default, unit, allowed values, description; ends with a newline.
+    /// One row per key: key, type, default, unit, allowed values, the stages whose results it
+    /// changes, description; ends with a newline.
     public static func markdownTable() -> String {
         // `|` would end the cell and `<config name>` would read as an HTML tag.
         func cell(_ s: String) -> String {
             s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "<", with: "&lt;")
         }
-        var out = "| key | type | default | unit | allowed | description |\n"
-        out += "|---|---|---|---|---|---|\n"
+        var out = "| key | type | default | unit | allowed | affects | description |\n"
+        out += "|---|---|---|---|---|---|---|\n"
         for key in all {
-            let cells = ["`\(key.name)`", key.type.name, defaultCell(key, code: true), key.unit, key.allowed, key.doc]
+            let cells = ["`\(key.name)`", key.type.name, defaultCell(key, code: true), key.unit, key.allowed, affectsCell(key), key.doc]
             out += "| " + cells.map(cell).joined(separator: " | ") + " |\n"
         }
         return out
@@ -22,8 +23,8 @@ extension ConfigKeys {
     /// The same table with aligned columns and a `# section` line before each section; ends
     /// with a newline.
     public static func textTable() -> String {
-        let header = ["KEY", "TYPE", "DEFAULT", "UNIT", "ALLOWED", "DESCRIPTION"]
-        let rows = all.map { [$0.name, $0.type.name, defaultCell($0, code: false), $0.unit, $0.allowed, $0.doc] }
+        let header = ["KEY", "TYPE", "DEFAULT", "UNIT", "ALLOWED", "AFFECTS", "DESCRIPTION"]
+        let rows = all.map { [$0.name, $0.type.name, defaultCell($0, code: false), $0.unit, $0.allowed, affectsCell($0), $0.doc] }
         var widths = header.map(\.count)
         for row in rows {
             for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) }
@@ -45,6 +46,14 @@ extension ConfigKeys {
             out += line(row)
         }
         return out
+    }
+
+    /// The stages whose results the key changes (`pretrain,train`), `-` for none; a path key's
+    /// stages take the file's content.
+    private static func affectsCell(_ key: ConfigKey) -> String {
+        let stages = (key.affects ?? []).map(\.rawValue).joined(separator: ",")
+        if stages.isEmpty { return "-" }
+        return key.type == .path ? stages + " (content)" : stages
     }
 
     private static func defaultCell(_ key: ConfigKey, code: Bool) -> String {

@@ -3,164 +3,163 @@
 ///
 /// Checks that involve two keys run in `ConfigLoader` after every key is resolved:
 /// `norm_num_groups` divides every `block_out_channels` entry, `sample_size` is a multiple of
-/// `2^(levels-1)`, `beta_start < beta_end`, and `grad_accum` divides `batch`.
+/// `2^(levels-1)`, `beta_start < beta_end`, and `pretrain.grad_accum` divides `pretrain.batch`.
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
     public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + compare + bench
 
     static let general = section("general", [
-        ConfigKey("seed", .int, "0", "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
-        ConfigKey("threads", .int, "2", unit: "threads", "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
-        ConfigKey("conv.winograd", .choice(["f4x4", "f2x2", "off"]), "f4x4", "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
-        ConfigKey("out", .path, "", "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
-        ConfigKey("checkpoint", .path, "", "checkpoint file to load the model from; empty = none"),
-        ConfigKey("resume", .string, "", "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
-        ConfigKey("base", .path, "", "base (pretrained) model the fine-tune starts from; empty = none"),
-        ConfigKey("pairs", .path, "", "preference pairs file; empty = none"),
+        ConfigKey("seed", .int, "0", affects: [.pretrain, .annotators, .train], "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
+        ConfigKey("threads", .int, "2", unit: "threads", affects: [.pretrain, .annotators, .pairs, .train, .eval], "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
+        ConfigKey("conv.winograd", .choice(["f4x4", "f2x2", "off"]), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
+        ConfigKey("out", .path, "", affects: [], "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
+        ConfigKey("checkpoint", .path, "", affects: [], "checkpoint file to load the model from; empty = none"),
+        ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
+        ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from; empty = none"),
+        ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none"),
     ])
 
     /// The U-Net: diffusers' `UNet2DModel` arguments of the same names.
     static let model = section("model", [
-        ConfigKey("block_out_channels", .intList, "32,64", unit: "channels", "U-Net channels per resolution level (diffusers block_out_channels)", .eachAtLeast(8), .count(1...4)),
-        ConfigKey("layers_per_block", .int, "1", "resnets per down block (up blocks have one more)", .range(1...4)),
-        ConfigKey("norm_num_groups", .int, "8", unit: "groups", "GroupNorm groups; must divide every block_out_channels entry", .positive),
-        ConfigKey("sample_size", .int, "16", unit: "px", "image side; a multiple of 2^(levels-1), levels = block_out_channels entries", .range(8...64)),
+        ConfigKey("block_out_channels", .intList, "32,64", unit: "channels", affects: [.pretrain], "U-Net channels per resolution level (diffusers block_out_channels)", .eachAtLeast(8), .count(1...4)),
+        ConfigKey("layers_per_block", .int, "1", affects: [.pretrain], "resnets per down block (up blocks have one more)", .range(1...4)),
+        ConfigKey("norm_num_groups", .int, "8", unit: "groups", affects: [.pretrain], "GroupNorm groups; must divide every block_out_channels entry", .positive),
+        ConfigKey("sample_size", .int, "16", unit: "px", affects: [.pretrain, .annotators], "image side; a multiple of 2^(levels-1), levels = block_out_channels entries", .range(8...64)),
     ])
 
     /// The training images and the prompt encoder.
     static let data = section("data", [
-        ConfigKey("data", .string, "world", "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)"),
-        ConfigKey("world.defect_rate", .float, "0.35", "share of the world's pretraining images that carry a defect", .range(0.0...1.0)),
-        ConfigKey("data.skip_bad", .bool, "false", "skip (and count) unreadable images and bad caption lines instead of stopping"),
-        ConfigKey("encoder.dim", .int, "32", unit: "floats", "prompt encoder: word embedding width D", .range(4...512)),
-        ConfigKey("encoder.max_tokens", .int, "8", unit: "words", "prompt encoder: words per prompt L (longer prompts are cut)", .range(1...64)),
+        ConfigKey("data", .string, "world", affects: [.pretrain], "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)"),
+        ConfigKey("world.defect_rate", .float, "0.35", affects: [.pretrain], "share of the world's pretraining images that carry a defect", .range(0.0...1.0)),
+        ConfigKey("data.skip_bad", .bool, "false", affects: [.pretrain, .train], "skip (and count) unreadable images and bad caption lines instead of stopping"),
+        ConfigKey("encoder.dim", .int, "32", unit: "floats", affects: [.pretrain], "prompt encoder: word embedding width D", .range(4...512)),
+        ConfigKey("encoder.max_tokens", .int, "8", unit: "words", affects: [.pretrain], "prompt encoder: words per prompt L (longer prompts are cut)", .range(1...64)),
     ])
 
     /// The noise schedule: diffusers' `DDPMScheduler` arguments (`beta_schedule`, `num_train_timesteps`).
     static let diffusion = section("diffusion", [
-        ConfigKey("schedule", .choice(["linear", "scaled_linear", "squaredcos_cap_v2"]), "scaled_linear", "beta schedule (diffusers beta_schedule)"),
-        ConfigKey("timesteps", .int, "1000", unit: "steps", "diffusion steps T (diffusers num_train_timesteps)", .range(2...10000)),
-        ConfigKey("beta_start", .float, "0.00085", "first beta of linear and scaled_linear; below beta_end", .positive, .range(0.0..<1.0)),
-        ConfigKey("beta_end", .float, "0.012", "last beta of linear and scaled_linear", .positive, .range(0.0..<1.0)),
+        ConfigKey("schedule", .choice(["linear", "scaled_linear", "squaredcos_cap_v2"]), "scaled_linear", affects: [.pretrain, .pairs, .train, .eval], "beta schedule (diffusers beta_schedule)"),
+        ConfigKey("timesteps", .int, "1000", unit: "steps", affects: [.pretrain, .pairs, .train, .eval], "diffusion steps T (diffusers num_train_timesteps)", .range(2...10000)),
+        ConfigKey("beta_start", .float, "0.00085", affects: [.pretrain, .pairs, .train, .eval], "first beta of linear and scaled_linear; below beta_end", .positive, .range(0.0..<1.0)),
+        ConfigKey("beta_end", .float, "0.012", affects: [.pretrain, .pairs, .train, .eval], "last beta of linear and scaled_linear", .positive, .range(0.0..<1.0)),
     ])
 
     /// The pretraining stage (the base model); AdamW settings are shared with the fine-tune.
     static let pretrain = section("pretrain", [
-        ConfigKey("pretrain.steps", .int, "2000", unit: "steps", "pretraining optimizer steps", .atLeast(1)),
-        ConfigKey("pretrain.batch", .int, "128", unit: "images", "images per pretraining step", .atLeast(1)),
-        ConfigKey("pretrain.lr", .float, "1e-3", "pretraining peak learning rate", .positive),
-        ConfigKey("pretrain.warmup_steps", .int, "100", unit: "steps", "pretraining linear warmup", .atLeast(0)),
-        ConfigKey("pretrain.prompt_dropout", .float, "0.1", "share of prompts replaced by the empty prompt (for guidance)", .range(0.0...1.0)),
-        ConfigKey("pretrain.ema", .float, "0", "EMA decay of the weights (the EMA is the saved model); 0 = off", .range(0.0..<1.0)),
-        ConfigKey("pretrain.log_every", .int, "10", unit: "steps", "metrics line every N steps", .atLeast(1)),
-        ConfigKey("pretrain.val_every", .int, "250", unit: "steps", "validation loss every N steps (and at the end)", .atLeast(1)),
-        ConfigKey("pretrain.val_images", .int, "96", unit: "images", "validation images (held-out prompts, fixed noise and steps)", .atLeast(1)),
-        ConfigKey("pretrain.sample_every", .int, "500", unit: "steps", "sample grid every N steps (and at the end); 0 = only at the end", .atLeast(0)),
-        ConfigKey("pretrain.checkpoint_every", .int, "500", unit: "steps", "checkpoint every N steps (and at the end)", .atLeast(1)),
-        ConfigKey("keep_checkpoints", .int, "3", unit: "files", "checkpoints kept per stage (older ones are deleted)", .atLeast(1)),
+        ConfigKey("pretrain.steps", .int, "2000", unit: "steps", affects: [.pretrain], "pretraining optimizer steps", .atLeast(1)),
+        ConfigKey("pretrain.batch", .int, "128", unit: "images", affects: [.pretrain], "images per pretraining step", .atLeast(1)),
+        ConfigKey("pretrain.lr", .float, "1e-3", affects: [.pretrain], "pretraining peak learning rate", .positive),
+        ConfigKey("pretrain.warmup_steps", .int, "100", unit: "steps", affects: [.pretrain], "pretraining linear warmup", .atLeast(0)),
+        ConfigKey("pretrain.prompt_dropout", .float, "0.1", affects: [.pretrain], "share of prompts replaced by the empty prompt (for guidance)", .range(0.0...1.0)),
+        ConfigKey("pretrain.grad_accum", .int, "1", affects: [.pretrain], "micro-batches a pretraining batch is split into (the same gradient up to rounding, less memory); divides pretrain.batch", .atLeast(1)),
+        ConfigKey("pretrain.ema", .float, "0", affects: [.pretrain], "EMA decay of the weights (the EMA is the saved model); 0 = off", .range(0.0..<1.0)),
+        ConfigKey("pretrain.val_every", .int, "250", unit: "steps", affects: [], "validation loss every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("pretrain.val_images", .int, "96", unit: "images", affects: [], "validation images (held-out prompts, fixed noise and steps)", .atLeast(1)),
+        ConfigKey("pretrain.sample_every", .int, "500", unit: "steps", affects: [], "sample grid every N steps (and at the end); 0 = only at the end", .atLeast(0)),
+        ConfigKey("pretrain.checkpoint_every", .int, "500", unit: "steps", affects: [], "checkpoint every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("keep_checkpoints", .int, "3", unit: "files", affects: [], "checkpoints kept per stage (older ones are deleted)", .atLeast(1)),
     ])
 
     /// The annotators stage: the `align` classifier, trained on clean renders (the other two
     /// annotators are formulas and need no key).
     static let annotators = section("annotators", [
-        ConfigKey("annotators.steps", .int, "1500", unit: "steps", "align classifier: AdamW steps", .atLeast(1)),
-        ConfigKey("annotators.batch", .int, "128", unit: "images", "align classifier: clean renders per step (fresh every step)", .atLeast(1)),
-        ConfigKey("annotators.lr", .float, "6e-3", "align classifier: peak learning rate (warmup, then cosine to 0)", .positive),
-        ConfigKey("annotators.warmup_steps", .int, "50", unit: "steps", "align classifier: linear learning-rate warmup", .atLeast(0)),
-        ConfigKey("annotators.eval_images", .int, "3072", unit: "images", "align classifier: held-out clean renders its accuracy is measured on", .atLeast(1)),
-        ConfigKey("annotators.checkpoint_every", .int, "500", unit: "steps", "align classifier: checkpoint every N steps (and at the end)", .atLeast(1)),
-        ConfigKey("annotators.min_accuracy", .float, "0.95", "the stage fails if any attribute's held-out accuracy is below this", .range(0.0...1.0)),
+        ConfigKey("annotators.steps", .int, "1500", unit: "steps", affects: [.annotators], "align classifier: AdamW steps", .atLeast(1)),
+        ConfigKey("annotators.batch", .int, "128", unit: "images", affects: [.annotators], "align classifier: clean renders per step (fresh every step)", .atLeast(1)),
+        ConfigKey("annotators.lr", .float, "6e-3", affects: [.annotators], "align classifier: peak learning rate (warmup, then cosine to 0)", .positive),
+        ConfigKey("annotators.warmup_steps", .int, "50", unit: "steps", affects: [.annotators], "align classifier: linear learning-rate warmup", .atLeast(0)),
+        ConfigKey("annotators.eval_images", .int, "3072", unit: "images", affects: [.annotators], "align classifier: held-out clean renders its accuracy is measured on", .atLeast(1)),
+        ConfigKey("annotators.checkpoint_every", .int, "500", unit: "steps", affects: [], "align classifier: checkpoint every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("annotators.min_accuracy", .float, "0.95", affects: [], "the stage fails if any attribute's held-out accuracy is below this", .range(0.0...1.0)),
     ])
 
     /// The fine-tune stage: AdamW with warmup, clipping and accumulation.
     static let optimisation = section("optimisation", [
-        ConfigKey("lr", .float, "2e-5", "AdamW peak learning rate", .positive),
-        ConfigKey("batch", .int, "32", unit: "pairs", "pairs per step", .atLeast(1)),
-        ConfigKey("steps", .int, "200", unit: "steps", "optimizer steps", .atLeast(1)),
-        ConfigKey("warmup_steps", .int, "0", unit: "steps", "linear learning-rate warmup from 0; 0 = none", .atLeast(0)),
-        ConfigKey("weight_decay", .float, "0.01", "AdamW decoupled weight decay", .atLeast(0.0)),
-        ConfigKey("adam_beta1", .float, "0.9", "AdamW first-moment decay", .range(0.0..<1.0)),
-        ConfigKey("adam_beta2", .float, "0.999", "AdamW second-moment decay", .range(0.0..<1.0)),
-        ConfigKey("adam_eps", .float, "1e-8", "AdamW denominator epsilon", .positive),
-        ConfigKey("grad_clip", .float, "1.0", "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
-        ConfigKey("train.checkpoint_every", .int, "100", unit: "steps", "fine-tune checkpoint every N steps (and at the end)", .atLeast(1)),
-        ConfigKey("train.log_every", .int, "20", unit: "steps", "fine-tune: held-out implicit accuracy and the DDE record logged every N steps (and at 0 and the end); 0 = off", .atLeast(0)),
-        ConfigKey("train.credit_every", .int, "50", unit: "steps", "fine-tune: credit profile (per t-bucket |dL/dD| and gradient norm on a probe batch) every N steps and at the end; 0 = off", .atLeast(0)),
-        ConfigKey("train.probe_pairs", .int, "8", unit: "pairs", "fine-tune: held-out pairs in the credit-profile probe batch", .atLeast(1)),
-        ConfigKey("grad_accum", .int, "1", "micro-batches a batch is split into (same gradient, less memory); divides batch", .atLeast(1)),
+        ConfigKey("lr", .float, "2e-5", affects: [.train], "AdamW peak learning rate", .positive),
+        ConfigKey("batch", .int, "32", unit: "pairs", affects: [.train], "pairs per step", .atLeast(1)),
+        ConfigKey("steps", .int, "200", unit: "steps", affects: [.train], "optimizer steps", .atLeast(1)),
+        ConfigKey("warmup_steps", .int, "0", unit: "steps", affects: [.train], "linear learning-rate warmup from 0; 0 = none", .atLeast(0)),
+        ConfigKey("weight_decay", .float, "0.01", affects: [.pretrain, .train], "AdamW decoupled weight decay", .atLeast(0.0)),
+        ConfigKey("adam_beta1", .float, "0.9", affects: [.pretrain, .train], "AdamW first-moment decay", .range(0.0..<1.0)),
+        ConfigKey("adam_beta2", .float, "0.999", affects: [.pretrain, .train], "AdamW second-moment decay", .range(0.0..<1.0)),
+        ConfigKey("adam_eps", .float, "1e-8", affects: [.pretrain, .train], "AdamW denominator epsilon", .positive),
+        ConfigKey("grad_clip", .float, "1.0", affects: [.pretrain, .train], "clip the global gradient norm to this; 0 = off", .atLeast(0.0)),
+        ConfigKey("train.checkpoint_every", .int, "100", unit: "steps", affects: [], "fine-tune checkpoint every N steps (and at the end)", .atLeast(1)),
+        ConfigKey("train.log_every", .int, "20", unit: "steps", affects: [], "fine-tune: held-out implicit accuracy and the DDE record logged every N steps (and at 0 and the end); 0 = off", .atLeast(0)),
+        ConfigKey("train.credit_every", .int, "50", unit: "steps", affects: [], "fine-tune: credit profile (per t-bucket |dL/dD| and gradient norm on a probe batch) every N steps and at the end; 0 = off", .atLeast(0)),
+        ConfigKey("train.probe_pairs", .int, "8", unit: "pairs", affects: [], "fine-tune: held-out pairs in the credit-profile probe batch", .atLeast(1)),
     ])
 
     /// The preference pairs (testbed.md, Pairs).
     static let pairs = section("pairs", [
-        ConfigKey("annotator", .choice(["align", "aesthetic", "pick"]), "pick", "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
-        ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
-        ConfigKey("pairs.min_gap", .float, "0.05", "more pairs per prompt (2nd best with 2nd worst, ...) while their score gap is at least this", .atLeast(0.0)),
-        ConfigKey("pairs.seed", .int, "2000", "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
+        ConfigKey("annotator", .choice(["align", "aesthetic", "pick"]), "pick", affects: [.pairs], "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
+        ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", affects: [.pairs], "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
+        ConfigKey("pairs.min_gap", .float, "0.05", affects: [.pairs], "more pairs per prompt (2nd best with 2nd worst, ...) while their score gap is at least this", .atLeast(0.0)),
+        ConfigKey("pairs.seed", .int, "2000", affects: [.pairs], "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
     ])
 
     /// The fine-tuning losses (losses.md): which one, and every constant it names.
     static let losses = section("losses", [
-        ConfigKey("loss", .choice(["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]), "dde", "fine-tuning loss (losses.md)"),
-        ConfigKey("beta", .float, "5000", "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
-        ConfigKey("sft.lr", .float, "0", "SFT's learning rate in compare and train; 0 = lr", .atLeast(0.0)),
-        ConfigKey("uniform.beta", .float, "0", "Uniform's beta in compare and train; 0 = beta", .atLeast(0.0)),
-        ConfigKey("uniform.lr", .float, "0", "Uniform's learning rate; 0 = lr", .atLeast(0.0)),
-        ConfigKey("discounted.beta", .float, "0", "Discounted's beta; 0 = beta", .atLeast(0.0)),
-        ConfigKey("discounted.lr", .float, "0", "Discounted's learning rate; 0 = lr", .atLeast(0.0)),
-        ConfigKey("dde.beta", .float, "0", "beta of DDE and its ablations (dde-single, dde-step); 0 = beta", .atLeast(0.0)),
-        ConfigKey("dde.lr", .float, "0", "learning rate of DDE and its ablations; 0 = lr", .atLeast(0.0)),
-        ConfigKey("t_range", .string, "", "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
-        ConfigKey("dpo.shared_noise", .bool, "true", "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
-        ConfigKey("disc.gamma", .float, "0.9", "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
-        ConfigKey("disc.steps", .int, "50", unit: "steps", "Discounted: sampler steps that index n(t) = floor((T - t) * disc.steps / T)", .atLeast(1)),
-        ConfigKey("disc.mode", .choice(["sample", "weight"]), "sample", "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
-        ConfigKey("dde.kappa", .float, "0.5", "DDE: the single-shot estimate's 1/(2 sigma^2) factor kappa", .positive),
-        ConfigKey("dde.correction_scale", .float, "1", "DDE: rho, the weight of the stepwise correction C_t (0 = DDE-Single)", .atLeast(0.0)),
-        ConfigKey("dde.lambda", .choice(["posterior", "beta"]), "posterior", "DDE: the stepwise weight lambda_s (losses.md)"),
-        ConfigKey("dde.ema", .float, "0.95", "DDE: the record's decay g", .range(0.0..<1.0)),
-        ConfigKey("dde.record_buckets", .int, "0", unit: "entries", "DDE: record entries; 0 = T (one per step, the paper's reading)", .atLeast(0)),
-        ConfigKey("dde.ema_bias_correction", .bool, "false", "DDE: read each record entry as A/(1 - g^n), n its update count"),
+        ConfigKey("loss", .choice(["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]), "dde", affects: [.train], "fine-tuning loss (losses.md)"),
+        ConfigKey("beta", .float, "5000", affects: [.train], "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
+        ConfigKey("sft.lr", .float, "0", affects: [.train], "SFT's learning rate in compare and train; 0 = lr", .atLeast(0.0)),
+        ConfigKey("uniform.beta", .float, "0", affects: [.train], "Uniform's beta in compare and train; 0 = beta", .atLeast(0.0)),
+        ConfigKey("uniform.lr", .float, "0", affects: [.train], "Uniform's learning rate; 0 = lr", .atLeast(0.0)),
+        ConfigKey("discounted.beta", .float, "0", affects: [.train], "Discounted's beta; 0 = beta", .atLeast(0.0)),
+        ConfigKey("discounted.lr", .float, "0", affects: [.train], "Discounted's learning rate; 0 = lr", .atLeast(0.0)),
+        ConfigKey("dde.beta", .float, "0", affects: [.train], "beta of DDE and its ablations (dde-single, dde-step); 0 = beta", .atLeast(0.0)),
+        ConfigKey("dde.lr", .float, "0", affects: [.train], "learning rate of DDE and its ablations; 0 = lr", .atLeast(0.0)),
+        ConfigKey("t_range", .string, "", affects: [.train], "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
+        ConfigKey("dpo.shared_noise", .bool, "true", affects: [.train], "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
+        ConfigKey("disc.gamma", .float, "0.9", affects: [.train], "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
+        ConfigKey("disc.steps", .int, "50", unit: "steps", affects: [.train], "Discounted: sampler steps that index n(t) = floor((T - t) * disc.steps / T)", .atLeast(1)),
+        ConfigKey("disc.mode", .choice(["sample", "weight"]), "sample", affects: [.train], "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
+        ConfigKey("dde.kappa", .float, "0.5", affects: [.train], "DDE: the single-shot estimate's 1/(2 sigma^2) factor kappa", .positive),
+        ConfigKey("dde.correction_scale", .float, "1", affects: [.train], "DDE: rho, the weight of the stepwise correction C_t (0 = DDE-Single)", .atLeast(0.0)),
+        ConfigKey("dde.lambda", .choice(["posterior", "beta"]), "posterior", affects: [.train], "DDE: the stepwise weight lambda_s (losses.md)"),
+        ConfigKey("dde.ema", .float, "0.95", affects: [.train], "DDE: the record's decay g", .range(0.0..<1.0)),
+        ConfigKey("dde.record_buckets", .int, "0", unit: "entries", affects: [.train], "DDE: record entries; 0 = T (one per step, the paper's reading)", .atLeast(0)),
+        ConfigKey("dde.ema_bias_correction", .bool, "false", affects: [.train], "DDE: read each record entry as A/(1 - g^n), n its update count"),
     ])
 
     /// Sampling (`dde-train sample`, and the grids of every stage).
     static let sampling = section("sampling", [
-        ConfigKey("sampler", .choice(["ddim", "ddpm"]), "ddim", "reverse process: DDIM (diffusers DDIMScheduler, leading spacing) or ancestral DDPM"),
-        ConfigKey("sample.steps", .int, "25", unit: "steps", "sampler steps", .range(1...1000)),
-        ConfigKey("sample.guidance", .float, "3", "classifier-free guidance scale g (1 = no guidance)", .atLeast(0.0)),
-        ConfigKey("sample.eta", .float, "0", "DDIM eta (0 = deterministic)", .range(0.0...1.0)),
-        ConfigKey("prompts", .string, "", "dde-train sample: prompts separated by ';' (empty = 8 validation prompts)"),
-        ConfigKey("n", .int, "8", unit: "images", "dde-train sample: images per prompt (grid columns, one seed each)", .range(1...256)),
-        ConfigKey("trace", .path, "", "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
+        ConfigKey("sampler", .choice(["ddim", "ddpm"]), "ddim", affects: [.pairs, .eval], "reverse process: DDIM (diffusers DDIMScheduler, leading spacing) or ancestral DDPM"),
+        ConfigKey("sample.steps", .int, "25", unit: "steps", affects: [.pairs], "sampler steps", .range(1...1000)),
+        ConfigKey("sample.guidance", .float, "3", affects: [.pairs], "classifier-free guidance scale g (1 = no guidance)", .atLeast(0.0)),
+        ConfigKey("sample.eta", .float, "0", affects: [.pairs, .eval], "DDIM eta (0 = deterministic)", .range(0.0...1.0)),
+        ConfigKey("prompts", .string, "", affects: [], "dde-train sample: prompts separated by ';' (empty = 8 validation prompts)"),
+        ConfigKey("n", .int, "8", unit: "images", affects: [], "dde-train sample: images per prompt (grid columns, one seed each)", .range(1...256)),
+        ConfigKey("trace", .path, "", affects: [], "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
     ])
 
     /// The evaluation protocol (testbed.md): test prompts x images, DDIM, guidance.
     static let evaluation = section("evaluation", [
-        ConfigKey("eval.images_per_prompt", .int, "8", unit: "images", "images per test prompt (image j starts from the same noise for every model)", .atLeast(1)),
-        ConfigKey("eval.steps", .int, "25", unit: "steps", "DDIM steps when evaluating", .range(1...1000)),
-        ConfigKey("eval.guidance", .float, "3", "classifier-free guidance when evaluating", .atLeast(0.0)),
-        ConfigKey("eval.seed", .int, "1000", "seed of the evaluation noise (shared by every model)", .atLeast(0)),
-        ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", "bootstrap resamples for the 95% intervals", .atLeast(100)),
-        ConfigKey("eval.prompts", .choice(["test", "validation"]), "test", "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
+        ConfigKey("eval.images_per_prompt", .int, "8", unit: "images", affects: [.eval], "images per test prompt (image j starts from the same noise for every model)", .atLeast(1)),
+        ConfigKey("eval.steps", .int, "25", unit: "steps", affects: [.eval], "DDIM steps when evaluating", .range(1...1000)),
+        ConfigKey("eval.guidance", .float, "3", affects: [.eval], "classifier-free guidance when evaluating", .atLeast(0.0)),
+        ConfigKey("eval.seed", .int, "1000", affects: [.eval], "seed of the evaluation noise (shared by every model)", .atLeast(0)),
+        ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", affects: [.report], "bootstrap resamples for the 95% intervals", .atLeast(100)),
+        ConfigKey("eval.prompts", .choice(["test", "validation"]), "test", affects: [.eval], "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
     ])
 
     /// The main job: which fine-tunes to run and compare.
     static let compare = section("compare", [
-        ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", "losses the main job fine-tunes and compares"),
-        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", "annotators whose pairs each method is trained on"),
-        ConfigKey("compare.seeds", .intList, "0", "fine-tune seeds per method and annotator (the base and the pairs are shared)"),
-        ConfigKey("compare.beta", .floatList, "", "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)"),
-        ConfigKey("compare.lr", .floatList, "", "a grid: every method is also run at each of these learning rates (empty = each method's own)"),
-        ConfigKey("compare.t_range", .stringList, "", "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)"),
-        ConfigKey("reuse", .path, "", "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings"),
-        ConfigKey("dry_run", .bool, "false", "print the plan, which stages are cached, and an estimated time; run nothing"),
+        ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", affects: [], "losses the main job fine-tunes and compares"),
+        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", affects: [], "annotators whose pairs each method is trained on"),
+        ConfigKey("compare.seeds", .intList, "0", affects: [], "fine-tune seeds per method and annotator (the base and the pairs are shared)"),
+        ConfigKey("compare.beta", .floatList, "", affects: [], "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)"),
+        ConfigKey("compare.lr", .floatList, "", affects: [], "a grid: every method is also run at each of these learning rates (empty = each method's own)"),
+        ConfigKey("compare.t_range", .stringList, "", affects: [], "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)"),
+        ConfigKey("reuse", .path, "", affects: [], "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings"),
+        ConfigKey("dry_run", .bool, "false", affects: [], "print the plan, which stages are cached, and an estimated time; run nothing"),
     ])
 
     /// `dde-train bench`.
     static let bench = section("bench", [
-        ConfigKey("bench.repeats", .int, "10", unit: "runs", "timed runs per benchmark", .atLeast(3)),
-        ConfigKey("bench.warmup", .int, "2", unit: "runs", "untimed runs before timing", .atLeast(0)),
-        ConfigKey("bench.sample_images", .int, "32", unit: "images", "images per sampling run in `bench` (guided: twice as many network rows)", .atLeast(1)),
-        ConfigKey("bench.sample_repeats", .int, "3", unit: "runs", "timed sampling runs in `bench`, after one untimed", .atLeast(1)),
+        ConfigKey("bench.repeats", .int, "10", unit: "runs", affects: [], "timed runs per benchmark", .atLeast(3)),
+        ConfigKey("bench.warmup", .int, "2", unit: "runs", affects: [], "untimed runs before timing", .atLeast(0)),
+        ConfigKey("bench.sample_images", .int, "32", unit: "images", affects: [], "images per sampling run in `bench` (guided: twice as many network rows)", .atLeast(1)),
+        ConfigKey("bench.sample_repeats", .int, "3", unit: "runs", affects: [], "timed sampling runs in `bench`, after one untimed", .atLeast(1)),
     ])
 
     /// The key named `name`, or nil.

@@ -197,10 +197,10 @@ public enum ConfigLoader {
         if !(betaStart < betaEnd) {
             throw crossKey(config, "beta_start", "beta_end", "beta_start must be below beta_end")
         }
-        let batch = config.int("batch"), accum = config.int("grad_accum")
+        let batch = config.int("pretrain.batch"), accum = config.int("pretrain.grad_accum")
         if batch % accum != 0 {
-            throw crossKey(config, "grad_accum", "batch",
-                           "\(accum) does not divide \(batch); the batch is split into grad_accum equal micro-batches")
+            throw crossKey(config, "pretrain.grad_accum", "pretrain.batch",
+                           "\(accum) does not divide \(batch); the batch is split into pretrain.grad_accum equal micro-batches")
         }
         let buckets = config.int("dde.record_buckets"), T = config.int("timesteps")
         if buckets > T {

@@ -101,7 +101,7 @@ extension Checkpoint {
     /// same stage with the same `signature` (the keys whose name starts with one of `mayGrow`
     /// may differ, e.g. `pretrain.steps=` to train a finished run longer). Returns the file and
     /// its step; the caller loads the weights.
-    static func openForResume(_ path: String, stage: String, signature: String,
+    static func openForResume(_ path: String, stage: String, signature: StageSignature,
                               mayGrow: [String] = []) throws -> (file: SafeTensorsReader, step: Int) {
         let file = try SafeTensorsReader(contentsOf: path)
         guard file.metadata["stage"] == stage, let step = file.metadata["step"].flatMap(Int.init) else {
@@ -110,12 +110,11 @@ extension Checkpoint {
         guard let theirs = file.metadata["stage_signature"] else {
             throw TrainingError("\(path): the checkpoint records no stage_signature, so its settings cannot be checked; resume needs a checkpoint of this run")
         }
-        func fixed(_ s: String) -> String {
-            s.split(separator: "\n").filter { line in !mayGrow.contains { line.hasPrefix($0 + "=") } }.joined(separator: "\n")
-        }
-        if fixed(theirs) != fixed(signature) {
-            throw TrainingError("\(path): a checkpoint of a run with other settings ("
-                + StageCache.differences(fixed(theirs), fixed(signature)).joined(separator: ", ") + "); resume needs the same settings")
+        let recorded = StageSignature(stage: signature.stage, text: theirs).without(mayGrow)
+        let differences = signature.without(mayGrow).differences(from: recorded)
+        if !differences.isEmpty {
+            throw TrainingError("\(path): a checkpoint of a run with other settings or inputs (" + differences.joined(separator: ", ")
+                                + "); resume needs the same settings and inputs")
         }
         return (file, step)
     }

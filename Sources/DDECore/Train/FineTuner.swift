@@ -42,19 +42,29 @@ public final class FineTuner {
         return s
     }
 
+    /// A fine-tune's signature: the keys of the `train` stage under `config` (resolved for its
+    /// method, `Config.forMethod`) and the content of the base model and the pairs it trains on.
+    public static func signature(_ config: Config, base: ContentDigest, pairs: ContentDigest) -> StageSignature {
+        StageSignature(.train, config, inputs: [("base", base), ("pairs", pairs)])
+    }
+
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
     /// `heldout` (pairs of the validation prompts) feeds the held-out implicit accuracy and the
     /// credit probe (`FineTuneDiagnostics`); without it those logs are skipped.
     @discardableResult
     public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
+        let config = try self.config.forMethod(self.config.string("loss"))
+        let policy = try Checkpoint.loadModel(base).model
+        let signature = Self.signature(config, base: policy.contentDigest, pairs: pairs.contentDigest)
+        let frame = StageFrame("train \(config.string("loss"))", folder: StageFolder(folder, primary: "model.safetensors"),
+                               signature: signature, resume: config.string("resume"), mayGrow: ["steps"])
+        if try frame.isFinished(observer: observer) { return folder + "/model.safetensors" }
         let checkpoints = folder + "/checkpoints"
         for f in [folder, checkpoints] {
             try FileIO.createFolder(f)
             FileIO.removeStaleTemporaries(in: f)
         }
-        let config = try self.config.forMethod(self.config.string("loss"))
         try config.writeResolved(to: folder)
-        let policy = try Checkpoint.loadModel(base).model
         let settings = try FineTuner.lossSettings(config)
         let kind = settings.kind
         let heldoutPairs = heldout?.pairs ?? []
@@ -76,12 +86,12 @@ public final class FineTuner {
         let logEvery = config.int("train.log_every"), creditEvery = config.int("train.credit_every")
         var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
-        meta["stage_signature"] = StageCache.signature(config, keys: StageCache.fineTuneKeys + ["threads"])
+        meta["stage_signature"] = signature.text
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
         // this run (only `steps` may grow).
         var start = 0
         if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
-            let (file, step) = try Checkpoint.openForResume(path, stage: "train", signature: meta["stage_signature"]!, mayGrow: ["steps"])
+            let (file, step) = try Checkpoint.openForResume(path, stage: "train", signature: signature, mayGrow: frame.mayGrow)
             try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "record.entries", "record.updates"].contains($0) })
             try Checkpoint.restore(optimizer, store: store, from: file, step: step)
             if var record = loss.record {
@@ -199,6 +209,7 @@ public final class FineTuner {
         }
         let path = folder + "/model.safetensors"
         try Checkpoint.save(policy, to: path, metadata: meta)
+        try frame.finish()
         observer?.stageEnded("train \(kind.rawValue)")
         return path
     }

@@ -50,23 +50,10 @@ public final class Pretrainer {
     /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
-        let signature = StageCache.signature(config, keys: StageCache.pretrainKeys)
-        if let damage = StageCache.damage(folder + "/model.safetensors") {
-            observer?.note("pretrain: \(damage); not reused, the stage runs again")
-        }
-        if let old = StageCache.recordedSignature(folder + "/model.safetensors") {
-            if old == signature {
-                observer?.note("pretrain: reusing \(folder)/model.safetensors (made with the same settings)")
-                return folder + "/model.safetensors"
-            }
-            let differences = StageCache.differences(old, signature)
-            // Resuming a finished run for more steps replaces its model; nothing else may.
-            let extending = !config.string("resume").isEmpty && differences.allSatisfy { $0.hasPrefix("pretrain.steps:") }
-            if !extending {
-                throw TrainingError("\(folder) holds a base model made with other settings ("
-                    + differences.joined(separator: ", ") + "); choose another out=, or delete that folder to retrain")
-            }
-        }
+        let signature = StageSignature(.pretrain, config)
+        let frame = StageFrame("pretrain", folder: StageFolder(folder, primary: "model.safetensors"), signature: signature,
+                               resume: config.string("resume"), mayGrow: ["pretrain.steps"])
+        if try frame.isFinished(observer: observer) { return folder + "/model.safetensors" }
         let checkpoints = folder + "/checkpoints", samples = folder + "/samples"
         for f in [folder, checkpoints, samples] {
             try FileIO.createFolder(f)
@@ -91,7 +78,7 @@ public final class Pretrainer {
         var noiseRNG = RandomStream(seed: seed, stream: 3)
 
         let steps = config.int("pretrain.steps"), batch = config.int("pretrain.batch")
-        let accum = max(1, config.int("grad_accum")), micro = (batch + accum - 1) / accum
+        let accum = config.int("pretrain.grad_accum"), micro = (batch + accum - 1) / accum
         let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("pretrain.warmup_steps"))
         let baseLR = config.double("pretrain.lr"), clip = config.double("grad_clip")
         let dropout = config.float("pretrain.prompt_dropout")
@@ -100,7 +87,7 @@ public final class Pretrainer {
         var start = 0
         if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
             // A checkpoint continues only the run it came from; only the step count may grow.
-            let (file, step) = try Checkpoint.openForResume(path, stage: "pretrain", signature: signature, mayGrow: ["pretrain.steps"])
+            let (file, step) = try Checkpoint.openForResume(path, stage: "pretrain", signature: signature, mayGrow: frame.mayGrow)
             try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
             try Checkpoint.restore(optimizer, store: store, from: file, step: step)
             if let ema { try store.readBuffer("ema", from: file, into: ema.weights) }
@@ -128,7 +115,7 @@ public final class Pretrainer {
         prompts.reserveCapacity(batch)
         let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
         var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
-        metadata["stage_signature"] = signature
+        metadata["stage_signature"] = signature.text
 
         func saveCheckpoint(_ step: Int) throws {
             let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer,
@@ -221,6 +208,7 @@ public final class Pretrainer {
         var meta = metadata
         meta["step"] = String(steps)
         try withWeights(model, ema) { try Checkpoint.save(model, to: modelPath, metadata: meta) }
+        try frame.finish()
         observer?.note(String(format: "pretrain: %d steps in %.1f s; model %@", steps - start, Stopwatch.now() - started, modelPath))
         observer?.stageEnded("pretrain")
         return modelPath

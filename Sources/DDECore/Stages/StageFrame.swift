@@ -1,0 +1,51 @@
+/// The part every stage shares around its work: whether a finished result in its folder can be
+/// reused, must be refused (made with other settings, never overwritten) or made again
+/// (damaged), and the record that it finished. Pretraining, the annotators, the pairs and the
+/// fine-tunes all go through it.
+public struct StageFrame {
+    /// How the stage is named in messages (`pretrain`, `train dde`).
+    public let name: String
+    public let folder: StageFolder
+    public let signature: StageSignature
+    /// The `resume` key: a finished stage may be continued for more steps only when it is set.
+    public let resume: String
+    /// Keys a resume may change (`pretrain.steps`, `steps`): a finished stage trained longer.
+    public let mayGrow: [String]
+
+    public init(_ name: String, folder: StageFolder, signature: StageSignature, resume: String = "", mayGrow: [String] = []) {
+        self.name = name
+        self.folder = folder
+        self.signature = signature
+        self.resume = resume
+        self.mayGrow = mayGrow
+    }
+
+    /// True when the stage finished here with this signature and its files are whole (said in a
+    /// note): reuse it. False: the stage runs (a damaged result is said and made again; a
+    /// finished one continued for more steps). Throws when the folder holds a result made with
+    /// other settings.
+    public func isFinished(observer: StageObserver?) throws -> Bool {
+        switch folder.state(for: signature) {
+        case .finished:
+            observer?.note("\(name): reusing \(folder.path) (made with the same settings)")
+            return true
+        case .damaged(let problem):
+            observer?.note("\(name): \(problem); not reused, the stage runs again")
+            try folder.unfinish()
+        case .other(let differences):
+            let extending = !resume.isEmpty && !mayGrow.isEmpty
+                && differences.allSatisfy { d in mayGrow.contains { d.hasPrefix($0 + ":") } }
+            guard extending else {
+                throw TrainingError("\(folder.path) holds a stage made with other settings (" + differences.joined(separator: ", ")
+                                    + "); choose another out=, or delete that folder to make it again")
+            }
+            try folder.unfinish()
+        case .empty:
+            break
+        }
+        return false
+    }
+
+    /// Marks the stage finished (`StageFolder.finish`).
+    public func finish() throws { try folder.finish(signature) }
+}
