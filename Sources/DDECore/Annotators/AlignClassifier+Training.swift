@@ -66,11 +66,19 @@ public struct AlignTrainingResult: Sendable {
     public let seconds: Double
 }
 
-/// Everything the classifier's training carries from one step to the next: the weights (in
-/// `classifier.store`), the AdamW moments and step, the data stream, the window of recent
-/// losses `finalLoss` averages, and the steps done. A checkpoint is this state; training resumed
-/// from it continues bit-identically.
-public final class AlignTrainingState {
+/// One step of the classifier's training (the `annotators` stage's `TrainingStep`) and
+/// everything it carries to the next: the weights (in `classifier.store`), the AdamW moments and
+/// step, the data stream, the window of recent losses `finalLoss` averages, and the steps done.
+/// A checkpoint is this state; training resumed from it continues bit-identically.
+///
+/// Every batch is freshly rendered from prompts drawn uniformly from all 384 world prompts (it
+/// recognises attributes; it never sees a preference or a defect), so the renderer's jitter
+/// (position, size, rotation, hue, brightness, texture) is the data augmentation and there is
+/// no epoch to overfit. Loss `Σ_a mean_n CE(head_a, label_a)`; AdamW (0.9, 0.999, eps 1e-8,
+/// weight decay 0.01), gradient norm clipped to 1, learning rate `lr` with a linear warm-up of
+/// `warmupSteps` and a cosine to 0 at `steps`.
+public final class AlignTrainingStep: TrainingStep {
+    public let settings: AlignTraining
     public let classifier: AlignClassifier
     public let optimizer: AdamW
     public var dataRNG: RandomStream
@@ -78,79 +86,97 @@ public final class AlignTrainingState {
     public var recentLosses: [Double] = []
     /// Completed steps.
     public var step = 0
+    let renderer: ShapesRenderer
+    let schedule: LearningRateSchedule
+    let images: FloatBuffer
+    var labels: [Int]
 
     /// Step 0: freshly initialised weights, zero moments, the data stream at its start.
     public init(_ settings: AlignTraining) {
+        self.settings = settings
         classifier = AlignClassifier(channels: settings.channels, strides: settings.strides,
                                      featureCount: settings.featureCount, channelsPerGroup: settings.channelsPerGroup)
         var initRNG = RandomStream(seed: settings.seed, stream: AlignTraining.initStream)
         classifier.initialize(&initRNG)
         dataRNG = RandomStream(seed: settings.seed, stream: AlignTraining.dataStream)
         optimizer = AdamW(classifier.store, weightDecay: 0.01)
+        renderer = ShapesRenderer(size: settings.size)
+        schedule = LearningRateSchedule.cosineWithWarmup(warmupSteps: settings.warmupSteps, totalSteps: settings.steps)
+        images = FloatBuffer(count: settings.batch * 3 * settings.size * settings.size)
+        labels = [Int](repeating: 0, count: settings.batch * 4)
+    }
+
+    /// Metrics: the loss, the four per-attribute losses, the gradient norm and the learning rate.
+    public func run(step: Int) throws -> [(String, Double)] {
+        let s = settings.size, n = settings.batch, d = 3 * s * s
+        for i in 0..<n {
+            let prompt = ShapesWorld.prompts[dataRNG.int(below: ShapesPrompt.count)]
+            renderer.render(prompt, rng: &dataRNG, into: images.pointer + i * d)
+            for (a, v) in prompt.attributes.enumerated() { labels[i * 4 + a] = v }
+        }
+        classifier.store.zeroGrads()
+        classifier.forward(images.pointer, n: n, size: s)
+        let losses = labels.withUnsafeBufferPointer { classifier.backward(labels: $0.baseAddress!) }
+        let loss = losses.reduce(0, +)
+        let hint = "try a lower annotators.lr"
+        try StepCheck.loss(loss, stage: "annotators", step: step + 1, hint: hint)
+        try StepCheck.gradients(classifier.store, stage: "annotators", step: step + 1, hint: hint)
+        let norm = Double(clipGradNorm(classifier.store, maxNorm: 1))
+        let lr = schedule.learningRate(base: settings.lr, step: step)
+        optimizer.update(classifier.store, lr: lr)
+        try StepCheck.weights(classifier.store, stage: "annotators", step: step + 1, hint: hint)
+        self.step = step + 1
+        recentLosses.append(loss)
+        if recentLosses.count > 50 { recentLosses.removeFirst() }
+        var metrics: [(String, Double)] = [("loss", loss)]
+        for (name, l) in zip(AlignClassifier.attributeNames, losses) { metrics.append(("loss_\(name)", l)) }
+        return metrics + [("grad_norm", norm), ("lr", lr)]
+    }
+
+    /// Weights, AdamW's moments, the data stream and the recent losses.
+    public func checkpoint(step: Int, metadata: [String: String]) throws -> SafeTensorsWriter {
+        let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer, streams: ["data": dataRNG])
+        var writer = try classifier.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+        try writer.add("loss.recent", shape: [recentLosses.count], recentLosses)
+        return writer
+    }
+
+    public func restore(from file: SafeTensorsReader, step: Int) throws {
+        try classifier.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "loss.recent"].contains($0) })
+        try Checkpoint.restore(optimizer, store: classifier.store, from: file, step: step)
+        dataRNG = try Checkpoint.stream("data", from: file)
+        recentLosses = try file.values("loss.recent")
+        self.step = step
+    }
+
+    /// What the training measured, after its last step: the held-out accuracy per attribute
+    /// (on renders no batch used) and the mean loss of the last steps.
+    public func result(seconds: Double) -> AlignTrainingResult {
+        let heldOut = AlignClassifier.heldOutSet(count: settings.heldOutImages, size: settings.size, seed: settings.seed)
+        let accuracy = heldOut.images.withUnsafeBufferPointer {
+            classifier.accuracy($0.baseAddress!, prompts: heldOut.prompts, size: settings.size)
+        }
+        return AlignTrainingResult(classifier: classifier, heldOutAccuracy: accuracy,
+                                   finalLoss: recentLosses.reduce(0, +) / Double(max(recentLosses.count, 1)), seconds: seconds)
     }
 }
 
 extension AlignClassifier {
-    /// Trains a classifier from scratch on clean renders of prompts drawn uniformly from all 384
-    /// world prompts (it recognises attributes; it never sees a preference or a defect). Every
-    /// batch is freshly rendered, so the renderer's jitter (position, size, rotation, hue,
-    /// brightness, texture) is the data augmentation and there is no epoch to overfit.
-    ///
-    /// Loss `Σ_a mean_n CE(head_a, label_a)`; AdamW (0.9, 0.999, eps 1e-8, weight decay 0.01),
-    /// gradient norm clipped to 1, learning rate `lr` with a linear warm-up of `warmupSteps`
-    /// and a cosine to 0 at `steps`. Reports `stepDone("annotators", ...)` with the loss,
-    /// the four per-attribute losses and the learning rate, and then calls `afterStep` with the
-    /// same metrics (where the stage logs and checkpoints; it may throw to stop).
-    ///
-    /// `state` (from a checkpoint) continues a run where it stopped. Throws at the step where
-    /// the loss, a gradient or a weight is NaN or Inf, before `afterStep` sees that step.
-    public static func train(_ settings: AlignTraining, from state: AlignTrainingState? = nil, observer: StageObserver? = nil,
-                             afterStep: (AlignTrainingState, [(String, Double)]) throws -> Void = { _, _ in }) throws -> AlignTrainingResult {
-        let s = settings.size, n = settings.batch, d = 3 * s * s
-        let state = state ?? AlignTrainingState(settings)
-        let classifier = state.classifier, optimizer = state.optimizer
-        let renderer = ShapesRenderer(size: s)
-        let schedule = LearningRateSchedule.cosineWithWarmup(warmupSteps: settings.warmupSteps, totalSteps: settings.steps)
-        let images = FloatBuffer(count: n * d)
-        var labels = [Int](repeating: 0, count: n * 4)
-
-        observer?.stageBegan("annotators", total: settings.steps, completed: state.step)
+    /// Trains a classifier from scratch (`AlignTrainingStep`), in memory: no log, no
+    /// checkpoint (the `annotators` stage runs the same step in `TrainingRun`). Reports
+    /// `stepDone("annotators", ...)` with the step's metrics. Throws at the step where the
+    /// loss, a gradient or a weight is NaN or Inf.
+    public static func train(_ settings: AlignTraining, observer: StageObserver? = nil) throws -> AlignTrainingResult {
+        let step = AlignTrainingStep(settings)
+        observer?.stageBegan("annotators", total: settings.steps, completed: 0)
         let started = Stopwatch.now()
-        for step in state.step..<settings.steps {
-            let t0 = Stopwatch.now()
-            for i in 0..<n {
-                let prompt = ShapesWorld.prompts[state.dataRNG.int(below: ShapesPrompt.count)]
-                renderer.render(prompt, rng: &state.dataRNG, into: images.pointer + i * d)
-                for (a, v) in prompt.attributes.enumerated() { labels[i * 4 + a] = v }
-            }
-            classifier.store.zeroGrads()
-            classifier.forward(images.pointer, n: n, size: s)
-            let losses = labels.withUnsafeBufferPointer { classifier.backward(labels: $0.baseAddress!) }
-            let loss = losses.reduce(0, +)
-            try StepCheck.loss(loss, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
-            try StepCheck.gradients(classifier.store, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
-            let norm = Double(clipGradNorm(classifier.store, maxNorm: 1))
-            let lr = schedule.learningRate(base: settings.lr, step: step)
-            optimizer.update(classifier.store, lr: lr)
-            try StepCheck.weights(classifier.store, stage: "annotators", step: step + 1, hint: "try a lower annotators.lr")
-            state.step = step + 1
-            state.recentLosses.append(loss)
-            if state.recentLosses.count > 50 { state.recentLosses.removeFirst() }
-            var metrics: [(String, Double)] = [("step", Double(step + 1)), ("loss", loss)]
-            for (name, l) in zip(AlignClassifier.attributeNames, losses) { metrics.append(("loss_\(name)", l)) }
-            metrics += [("grad_norm", norm), ("lr", lr), ("seconds", Stopwatch.now() - t0)]
-            observer?.stepDone("annotators", step: step + 1, total: settings.steps, metrics: metrics)
-            try afterStep(state, metrics)
+        for index in 0..<settings.steps {
+            let metrics = try step.run(step: index)
+            observer?.stepDone("annotators", step: index + 1, total: settings.steps, metrics: [("step", Double(index + 1))] + metrics)
         }
-        let seconds = Stopwatch.now() - started
-        let heldOut = heldOutSet(count: settings.heldOutImages, size: s, seed: settings.seed)
-        let accuracy = heldOut.images.withUnsafeBufferPointer {
-            classifier.accuracy($0.baseAddress!, prompts: heldOut.prompts, size: s)
-        }
+        let result = step.result(seconds: Stopwatch.now() - started)
         observer?.stageEnded("annotators")
-        let recent = state.recentLosses
-        return AlignTrainingResult(classifier: classifier, heldOutAccuracy: accuracy,
-                                   finalLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), seconds: seconds)
+        return result
     }
 
     /// `count` clean renders for measuring accuracy, from a stream no training batch uses:

@@ -26,16 +26,23 @@ public final class AnnotatorTrainer {
     /// Where the stage writes the classifier.
     public static func classifierPath(_ folder: String) -> String { folder + "/align.safetensors" }
 
-    /// The stage's frame: its folder (the classifier carries the signature) and signature.
-    var frame: StageFrame {
-        StageFrame("annotators", folder: StageFolder(folder, primary: "align.safetensors"),
-                   signature: StageSignature(.annotators, config), resume: config.string("resume"))
+    /// The stage's frame: its folder (the classifier carries the signature), signature and loop.
+    var trainingRun: TrainingRun {
+        let frame = StageFrame("annotators", folder: StageFolder(folder, primary: "align.safetensors"),
+                               signature: StageSignature(.annotators, config), resume: config.string("resume"))
+        return TrainingRun(frame, checkpointStage: "annotators", checkpointEvery: config.int("annotators.checkpoint_every"),
+                           keep: config.int("keep_checkpoints"), observer: observer)
     }
 
     /// The classifier file, if the stage finished here with the same settings, its files are
     /// whole and it is accurate enough; throws when the folder holds one made with other settings.
     public func cachedClassifier() throws -> String? {
-        guard try frame.isFinished(observer: observer) else { return nil }
+        try trainingRun.isFinished() ? accurateClassifier() : nil
+    }
+
+    /// The finished classifier, if its held-out accuracy meets `annotators.min_accuracy` (a key
+    /// that changes no weights, so a finished stage is held to the bar of the run that reads it).
+    private func accurateClassifier() -> String? {
         let path = Self.classifierPath(folder)
         guard let meta = try? SafeTensorsReader(contentsOf: path).metadata else { return nil }
         let accuracies = AlignClassifier.attributeNames.compactMap { meta["accuracy.\($0)"].flatMap(Double.init) }
@@ -43,49 +50,22 @@ public final class AnnotatorTrainer {
     }
 
     /// Trains (or, with `resume`, continues) and writes the classifier; returns its path. A
-    /// classifier finished here with the same settings is reused.
+    /// classifier finished here with the same settings is reused (trained again, and refused,
+    /// when below the accuracy bar).
     @discardableResult
     public func run() throws -> String {
-        if let path = try cachedClassifier() { return path }
-        let checkpoints = folder + "/checkpoints"
-        for f in [folder, checkpoints] {
-            try FileIO.createFolder(f)
-            FileIO.removeStaleTemporaries(in: f)
-        }
-        try config.writeResolved(to: folder)
+        let run = trainingRun
+        if try run.isFinished(), let path = accurateClassifier() { return path }
+        try run.prepare(config: config)
         let settings = AlignTraining(config: config)
-        let signature = frame.signature
-        let stageMeta = ["stage": "annotators", "stage_signature": signature.text, "config": config.rendered(),
+        let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
-        var state: AlignTrainingState?
-        if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
-            let (file, step) = try Checkpoint.openForResume(path, stage: "annotators", signature: signature)
-            let resumed = AlignTrainingState(settings)
-            try resumed.classifier.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "loss.recent"].contains($0) })
-            try Checkpoint.restore(resumed.optimizer, store: resumed.classifier.store, from: file, step: step)
-            resumed.dataRNG = try Checkpoint.stream("data", from: file)
-            resumed.recentLosses = try file.values("loss.recent")
-            resumed.step = step
-            state = resumed
-            observer?.note("resuming the align classifier's training from \(path) at step \(step)")
-        }
-        let log = try MetricsLog(folder: folder, resumeAfterStep: state?.step)
-        let every = config.int("annotators.checkpoint_every"), keep = config.int("keep_checkpoints")
-        let result = try AlignClassifier.train(settings, from: state, observer: observer) { state, metrics in
-            try log.append(metrics)
-            let step = state.step
-            let stopping = Interruption.isRequestedByAnyRank
-            if step % every == 0 || step == settings.steps || stopping {
-                let meta = Checkpoint.stateMetadata(stageMeta, step: step, optimizer: state.optimizer, streams: ["data": state.dataRNG])
-                var writer = try state.classifier.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": state.optimizer.m,
-                                                                                                    "adam.v": state.optimizer.v])
-                try writer.add("loss.recent", shape: [state.recentLosses.count], state.recentLosses)
-                try Checkpoint.write(writer, folder: checkpoints, step: step, keep: keep)
-            }
-            if stopping && step < settings.steps {
-                throw Interrupted(stage: "annotators", step: step, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: step))
-            }
-        }
+        let step = AlignTrainingStep(settings)
+        try run.resume(step, describing: "the align classifier's training")
+        let started = Stopwatch.now()
+        try run.loop(step, steps: settings.steps, name: "annotators", log: try run.log(), metadata: stageMeta)
+        let result = step.result(seconds: Stopwatch.now() - started)
+        observer?.stageEnded("annotators")
 
         var meta: [String: String] = [
             "steps": String(settings.steps), "batch": String(settings.batch), "lr": String(settings.lr),
@@ -106,7 +86,7 @@ public final class AnnotatorTrainer {
             throw TrainingError(String(format: "annotators: the align classifier's held-out %@ accuracy is %.2f%%, below annotators.min_accuracy = %.2f%% (%@ was written for inspection); train longer (annotators.steps) or lower annotators.lr",
                                        worst.0, 100 * worst.1, 100 * minimum, path))
         }
-        try frame.finish()
+        try run.finish()
         return path
     }
 }

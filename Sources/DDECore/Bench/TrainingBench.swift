@@ -3,11 +3,13 @@ import Foundation
 /// `dde-train bench`: the training and sampling figures issue 5 compares with PyTorch, on the
 /// configured model (configs/bench.conf is model.md's reference size).
 ///
-/// - pretrain: one pretraining step of `pretrain.batch` images: noise, forward, MSE, backward,
-///   finite check, gradient clipping, AdamW.
-/// - dpo / dde: one fine-tune step of `batch` pairs with the Uniform (Diffusion-DPO) or DDE loss:
-///   the frozen reference's forward, the policy's forward and backward, the loss, clipping,
-///   AdamW and (dde) the record update: `PreferenceBatch` and `PreferenceLoss`, as `FineTuner`.
+/// - pretrain: one pretraining step of `pretrain.batch` world images, the very `PretrainStep`
+///   the pretrain stage runs: the batch drawn, noise, forward, MSE, backward, finite checks,
+///   gradient clipping, AdamW (and the EMA when `pretrain.ema` is on).
+/// - dpo / dde: one fine-tune step of `batch` pairs (random images) with the Uniform
+///   (Diffusion-DPO) or DDE loss, the very `FineTuneStep` the train stage runs: the frozen
+///   reference's forward, the policy's forward and backward, the loss, clipping, AdamW and
+///   (dde) the record update.
 /// - sample: DDIM with `sample.steps` steps and guidance `sample.guidance` for
 ///   `bench.sample_images` images; images per second.
 ///
@@ -66,14 +68,17 @@ public struct TrainingBench {
             let measured: (TimingSummary, Double, (seconds: Double, bytes: Double))
             switch part {
             case .pretrain:
-                let step = PretrainBenchStep(model: model, config: config)
-                figures.pretrainFLOPs = 3 * step.forwardFLOPs()
-                measured = try time(warmup: warmup, repeats: repeats, step.run)
-                figures.pretrainProfile = try profile(step.run)
+                let step = try PretrainStep(model: model, images: WorldImages(sampleSize: model.config.sampleSize,
+                                                                              defectRate: config.float("world.defect_rate")), config: config)
+                figures.pretrainFLOPs = 3 * forwardFLOPs(model, batch: config.int("pretrain.batch"))
+                var index = 0
+                let run = { _ = try step.run(step: index); index += 1 }
+                measured = try time(warmup: warmup, repeats: repeats, run)
+                figures.pretrainProfile = try profile(run)
             case .dpo, .dde:
-                let step = try PreferenceBenchStep(policy: model, reference: makeModel(seed: 1), config: config,
-                                                   kind: part == .dpo ? .uniform : .dde)
-                measured = try time(warmup: warmup, repeats: repeats, step.run)
+                let step = try preferenceStep(policy: model, kind: part == .dpo ? .uniform : .dde)
+                var index = 0
+                measured = try time(warmup: warmup, repeats: repeats) { _ = try step.run(step: index); index += 1 }
             case .sample:
                 // As `eval` and `sample` do: a frozen model (its transformed weights kept).
                 let sampler = makeModel(seed: 1)
@@ -130,6 +135,37 @@ public struct TrainingBench {
         let r = Double(repeats)
         return (TimingSummary(samples), Double(FloatBuffer.allocations - allocations) / r,
                 (cluster.communicationSeconds / r, Double(cluster.communicatedBytes) / r))
+    }
+
+    /// The fine-tune step of `kind` on `batch` pairs of random images, with a frozen reference.
+    private func preferenceStep(policy: TextToImageModel, kind: PreferenceLoss.Kind) throws -> FineTuneStep {
+        let reference = makeModel(seed: 1)
+        reference.store.freeze()
+        let settings = try config.forMethod(kind.rawValue, beta: config.double("beta"), lr: config.double("lr"))
+        let loss = PreferenceLoss(try FineTuner.lossSettings(settings), schedule: Pretrainer.schedule(settings))
+        let d = policy.imageSize
+        var data = RandomStream(seed: 4)
+        let pairs = (0..<config.int("batch")).map { i in
+            var winner = [Float](repeating: 0, count: d), loser = winner
+            winner.withUnsafeMutableBufferPointer { data.fillNormal($0.baseAddress!, count: d) }
+            loser.withUnsafeMutableBufferPointer { data.fillNormal($0.baseAddress!, count: d) }
+            return PreferencePairs.Pair(caption: ShapesWorld.prompts[i % ShapesWorld.prompts.count].text, winner: winner,
+                                        loser: loser, winnerScore: 1, loserScore: 0)
+        }
+        return try FineTuneStep(policy: policy, reference: reference, loss: loss, pairs: PreferencePairs(pairs: pairs), config: settings)
+    }
+
+    /// Nominal FLOPs of one forward pass of `batch` images (the profiler's count).
+    private func forwardFLOPs(_ model: TextToImageModel, batch: Int) -> Double {
+        let x = FloatBuffer(count: batch * model.imageSize), steps = FloatBuffer(count: batch)
+        let prompts = (0..<batch).map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
+        Profiler.reset()
+        Profiler.enabled = true
+        model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts, keepActivations: false)
+        Profiler.enabled = false
+        let flops = Profiler.flops
+        Profiler.reset()
+        return flops
     }
 
     private func makeModel(seed: UInt64) -> TextToImageModel {

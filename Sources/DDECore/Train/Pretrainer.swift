@@ -50,16 +50,14 @@ public final class Pretrainer {
     /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
-        let signature = StageSignature(.pretrain, config)
-        let frame = StageFrame("pretrain", folder: StageFolder(folder, primary: "model.safetensors"), signature: signature,
-                               resume: config.string("resume"), mayGrow: ["pretrain.steps"])
-        if try frame.isFinished(observer: observer) { return folder + "/model.safetensors" }
-        let checkpoints = folder + "/checkpoints", samples = folder + "/samples"
-        for f in [folder, checkpoints, samples] {
-            try FileIO.createFolder(f)
-            FileIO.removeStaleTemporaries(in: f)
-        }
-        try config.writeResolved(to: folder)
+        let frame = StageFrame("pretrain", folder: StageFolder(folder, primary: "model.safetensors"),
+                               signature: StageSignature(.pretrain, config), resume: config.string("resume"),
+                               mayGrow: ["pretrain.steps"])
+        let run = TrainingRun(frame, checkpointStage: "pretrain", checkpointEvery: config.int("pretrain.checkpoint_every"),
+                              keep: config.int("keep_checkpoints"), observer: observer)
+        let modelPath = folder + "/model.safetensors"
+        if try run.isFinished() { return modelPath }
+        try run.prepare(config: config, folders: ["samples"])
 
         let images = try Pretrainer.images(config)
         let schedule = Pretrainer.schedule(config)
@@ -69,147 +67,35 @@ public final class Pretrainer {
                                      encoderDimension: config.int("encoder.dim"))
         var initRNG = RandomStream(seed: seed, stream: 1)
         model.initialize(&initRNG)
-        let store = model.store
-        let optimizer = AdamW(store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
-                              eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
-        let emaDecay = config.double("pretrain.ema")
-        let ema = emaDecay > 0 ? EMA(store, decay: emaDecay) : nil
-        var dataRNG = RandomStream(seed: seed, stream: 2)
-        var noiseRNG = RandomStream(seed: seed, stream: 3)
-
-        let steps = config.int("pretrain.steps"), batch = config.int("pretrain.batch")
-        let accum = config.int("pretrain.grad_accum"), micro = (batch + accum - 1) / accum
-        let lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("pretrain.warmup_steps"))
-        let baseLR = config.double("pretrain.lr"), clip = config.double("grad_clip")
-        let dropout = config.float("pretrain.prompt_dropout")
-
-        // Resume: weights, moments, EMA, streams and the step from the checkpoint.
-        var start = 0
-        if let path = try Checkpoint.resumePath(config.string("resume"), checkpoints: checkpoints) {
-            // A checkpoint continues only the run it came from; only the step count may grow.
-            let (file, step) = try Checkpoint.openForResume(path, stage: "pretrain", signature: signature, mayGrow: frame.mayGrow)
-            try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
-            try Checkpoint.restore(optimizer, store: store, from: file, step: step)
-            if let ema { try store.readBuffer("ema", from: file, into: ema.weights) }
-            start = step
-            dataRNG = try Checkpoint.stream("data", from: file)
-            noiseRNG = try Checkpoint.stream("noise", from: file)
-            observer?.note("resuming pretraining from \(path) at step \(start)")
-        }
-        let log = try MetricsLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
+        let step = try PretrainStep(model: model, images: images, config: config)
+        try run.resume(step, describing: "pretraining")
+        let log = try run.log()
         // Cut back on resume like the metrics, so a step validated before a kill is not listed twice.
-        let validationLog = try MetricsLog(folder: folder, name: "validation", resumeAfterStep: start > 0 ? start : nil)
-
-        // Data parallel (MPI): every rank draws the whole batch (the same random numbers in the
-        // same order as one process), then runs its shard of it in micro-batches; the gradients
-        // and the loss are summed over the ranks.
-        let cluster = Cluster.current
-        if batch < cluster.size {
-            throw TrainingError("pretrain.batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs an image; raise pretrain.batch or use fewer ranks")
-        }
-        let d = model.imageSize
-        let x0 = FloatBuffer(count: batch * d), noise = FloatBuffer(count: batch * d), xt = FloatBuffer(count: micro * d)
-        let kBuffer = FloatBuffer(count: batch), e = FloatBuffer(count: micro), dE = FloatBuffer(count: micro)
-        let dPred = FloatBuffer(count: micro * d)
-        var prompts: [String] = [], chunkPrompts: [String] = []
-        prompts.reserveCapacity(batch)
+        let validationLog = try run.log("validation")
         let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
         var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
-        metadata["stage_signature"] = signature.text
+        metadata["stage_signature"] = frame.signature.text
 
-        func saveCheckpoint(_ step: Int) throws {
-            let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer,
-                                                streams: ["data": dataRNG, "noise": noiseRNG])
-            var writer = try store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
-            if let ema { try writer.add("ema", shape: [store.count], from: ema.weights.pointer) }
-            try Checkpoint.write(writer, folder: checkpoints, step: step, keep: config.int("keep_checkpoints"))
-        }
-
-        observer?.stageBegan("pretrain", total: steps, completed: start)
-        let started = Stopwatch.now()
-        for step in start..<steps {
-            let t0 = Stopwatch.now()
-            store.zeroGrads()
-            // The batch, drawn in micro-batches as one process draws it.
-            prompts.removeAll(keepingCapacity: true)
-            var drawn = 0
-            while drawn < batch {
-                let m = min(micro, batch - drawn)
-                images.fillBatch(x0.pointer + drawn * d, count: m, rng: &dataRNG, prompts: &chunkPrompts)
-                for i in 0..<m where noiseRNG.uniform() < dropout { chunkPrompts[i] = "" }
-                prompts += chunkPrompts
-                noiseRNG.fillNormal(noise.pointer + drawn * d, count: m * d)
-                for i in 0..<m { kBuffer.pointer[drawn + i] = Float(noiseRNG.int(below: schedule.T)) }
-                drawn += m
+        let steps = config.int("pretrain.steps"), started = Stopwatch.now()
+        let valEvery = config.int("pretrain.val_every"), sampleEvery = config.int("pretrain.sample_every")
+        try run.loop(step, steps: steps, name: "pretrain", log: log, metadata: metadata) { done in
+            let last = done == steps
+            if done % valEvery == 0 || last {
+                let v = validationLoss(model, ema: step.ema, validation, schedule: schedule, seed: seed, batch: step.micro)
+                try validationLog.append([("step", Double(done)), ("val_loss", v)])
+                observer?.note(String(format: "pretrain step %d: validation loss %.5f", done, v))
             }
-            // This rank's shard (all of it when alone), in micro-batches.
-            var lossSum = 0.0
-            let shard = cluster.shard(batch)
-            var done = shard.lowerBound
-            while done < shard.upperBound {
-                let m = min(micro, shard.upperBound - done)
-                let x0m = x0.pointer + done * d, noisem = noise.pointer + done * d, km = kBuffer.pointer + done
-                for i in 0..<m {
-                    let (a, s) = schedule.noisingCoefficients(Int(km[i]) + 1)
-                    let xi = x0m + i * d, ni = noisem + i * d, ti = xt.pointer + i * d
-                    for j in 0..<d { ti[j] = a * xi[j] + s * ni[j] }
-                }
-                let pred = model.predictNoise(xt.pointer, steps: km, prompts: Array(prompts[done..<(done + m)]))
-                PerImageMSE.forward(pred: pred, target: noisem, e.pointer, n: m, c: 3, h: model.config.sampleSize,
-                                    w: model.config.sampleSize)
-                for i in 0..<m { lossSum += Double(e.pointer[i]); dE.pointer[i] = 1 / Float(batch) }
-                dPred.zero(m * d)
-                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noisem, dPred: dPred.pointer, dTarget: nil,
-                                     n: m, c: 3, h: model.config.sampleSize, w: model.config.sampleSize)
-                model.backward(dPred.pointer)
-                done += m
-            }
-            if cluster.isParallel {
-                cluster.sum(store.grads.pointer, count: store.count)
-                lossSum = cluster.sum([lossSum])[0]
-            }
-            let loss = lossSum / Double(batch)
-            try StepCheck.loss(loss, stage: "pretrain", step: step + 1, hint: "try a lower pretrain.lr")
-            try StepCheck.gradients(store, stage: "pretrain", step: step + 1, hint: "try a lower pretrain.lr")
-            let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
-            let lr = lrSchedule.learningRate(base: baseLR, step: step)
-            let stepNumber = step + 1
-            optimizer.update(store, lr: lr)
-            // diffusers' EMAModel warm-up: decay min(d, (1 + t)/(10 + t)), so the random initial
-            // weights do not linger in the average (0.999^2500 would still be 8% of them).
-            ema?.update(store, decay: min(emaDecay, Double(1 + stepNumber) / Double(10 + stepNumber)))
-            try StepCheck.weights(store, ema: ema, stage: "pretrain", step: stepNumber, hint: "try a lower pretrain.lr")
-            let metrics: [(String, Double)] = [("step", Double(stepNumber)), ("loss", loss), ("grad_norm", norm), ("lr", lr),
-                                               ("seconds", Stopwatch.now() - t0)]
-            try log.append(metrics)
-            observer?.stepDone("pretrain", step: stepNumber, total: steps, metrics: metrics)
-
-            let last = stepNumber == steps
-            if stepNumber % config.int("pretrain.val_every") == 0 || last {
-                let v = validationLoss(model, ema: ema, validation, schedule: schedule, seed: seed, batch: micro)
-                try validationLog.append([("step", Double(stepNumber)), ("val_loss", v)])
-                observer?.note(String(format: "pretrain step %d: validation loss %.5f", stepNumber, v))
-            }
-            let every = config.int("pretrain.sample_every")
-            if (every > 0 && stepNumber % every == 0) || last {
-                let path = samples + String(format: "/step-%07d.png", stepNumber)
-                try withWeights(model, ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
-                observer?.note("pretrain step \(stepNumber): samples \(path)")
-            }
-            let stopping = Interruption.isRequestedByAnyRank
-            if stepNumber % config.int("pretrain.checkpoint_every") == 0 || last || stopping {
-                try saveCheckpoint(stepNumber)
-            }
-            if stopping && !last {
-                throw Interrupted(stage: "pretrain", step: stepNumber, checkpoint: checkpoints + "/" + Checkpoint.fileName(step: stepNumber))
+            if (sampleEvery > 0 && done % sampleEvery == 0) || last {
+                let path = folder + String(format: "/samples/step-%07d.png", done)
+                try withWeights(model, step.ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
+                observer?.note("pretrain step \(done): samples \(path)")
             }
         }
-        let modelPath = folder + "/model.safetensors"
         var meta = metadata
         meta["step"] = String(steps)
-        try withWeights(model, ema) { try Checkpoint.save(model, to: modelPath, metadata: meta) }
-        try frame.finish()
-        observer?.note(String(format: "pretrain: %d steps in %.1f s; model %@", steps - start, Stopwatch.now() - started, modelPath))
+        try withWeights(model, step.ema) { try Checkpoint.save(model, to: modelPath, metadata: meta) }
+        try run.finish()
+        observer?.note(String(format: "pretrain: %d steps in %.1f s; model %@", steps - run.start, Stopwatch.now() - started, modelPath))
         observer?.stageEnded("pretrain")
         return modelPath
     }

@@ -1,0 +1,130 @@
+/// One fine-tune step (the `train` stage's `TrainingStep`): `batch` pairs drawn from the set,
+/// one t per pair (both images share it) and one eps per pair (or one per image when
+/// `dpo.shared_noise = false`); the frozen reference and the policy each predict the noise of
+/// all 2P noised images; `e` is the per-image mean squared error;
+/// `D = (e_θ(w) - e_ref(w)) - (e_θ(l) - e_ref(l))`; the loss's dL/dD flows into e_θ(w) and,
+/// negated, into e_θ(l). SFT skips the reference and the losers. Then clipping, AdamW, and the
+/// DDE record's update from the same D.
+///
+/// Data parallel (MPI): each rank runs its shard of the pairs; the per-image errors are
+/// gathered into the whole batch's, so the loss, the metrics and the record are the whole
+/// batch's on every rank, and the gradients are summed over the ranks.
+public final class FineTuneStep: TrainingStep {
+    public let policy: TextToImageModel
+    /// The frozen base; nil for SFT (which needs none).
+    public let reference: TextToImageModel?
+    public let loss: PreferenceLoss
+    public let pairs: PreferencePairs
+    public let optimizer: AdamW
+    let batch: Int
+    let baseLR: Double, clip: Double
+    let lrSchedule: LearningRateSchedule
+    let sharedNoise: Bool
+    var orderRNG: RandomStream
+    var noiseRNG: RandomStream
+    let pairBatch: PreferenceBatch
+    let dPred: FloatBuffer
+
+    /// The step of a run (`config` resolved for its method, `Config.forMethod`): the loss and
+    /// optimisation keys, the order and noise streams of `seed` (streams 4 and 5).
+    public init(policy: TextToImageModel, reference: TextToImageModel?, loss: PreferenceLoss, pairs: PreferencePairs,
+                config: Config) throws {
+        guard reference != nil || !loss.settings.kind.isPreference else {
+            throw TrainingError("the \(loss.settings.kind.rawValue) loss needs a reference model")
+        }
+        self.policy = policy
+        self.reference = reference
+        self.loss = loss
+        self.pairs = pairs
+        optimizer = AdamW(policy.store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
+                          eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
+        let seed = UInt64(config.int("seed"))
+        orderRNG = RandomStream(seed: seed, stream: 4)
+        noiseRNG = RandomStream(seed: seed, stream: 5)
+        batch = config.int("batch")
+        lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("warmup_steps"))
+        baseLR = config.double("lr")
+        clip = config.double("grad_clip")
+        sharedNoise = config.bool("dpo.shared_noise")
+        let cluster = Cluster.current
+        if batch < cluster.size {
+            throw TrainingError("batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs a pair; raise batch or use fewer ranks")
+        }
+        pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
+        dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
+    }
+
+    public func run(step: Int) throws -> [(String, Double)] {
+        let kind = loss.settings.kind, store = policy.store
+        let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
+        // Draw the batch: pairs, one t per pair, noise.
+        let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
+        let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
+        let shard = Cluster.current.shard(batch)
+        pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: sharedNoise, schedule: loss.schedule,
+                       rng: &noiseRNG, shard: shard)
+        // Reference errors (no gradient), then the policy's.
+        let eRef = kind.isPreference ? pairBatch.gathered(pairBatch.errors(of: reference!, forBackward: false).e, pairs: batch) : []
+        let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
+        let eTheta = pairBatch.gathered(eThetaShard, pairs: batch)
+        var metrics: [(String, Double)] = []
+        var D: [Double] = []
+        var dLde: [Double]
+        if kind.isPreference {
+            D = pairBatch.differences(policy: eTheta, reference: eRef)
+            let ev = loss.evaluate(D: D, t: t)
+            let dLdD = Array(ev.dLdD[shard])
+            dLde = dLdD + dLdD.map { -$0 }
+            let p = Double(batch)
+            metrics += [("loss", ev.loss), ("implicit_acc", Double(ev.z.filter { $0 > 0 }.count) / p),
+                        ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
+                        ("e_policy_w", eTheta[..<batch].reduce(0, +) / p), ("e_policy_l", eTheta[batch...].reduce(0, +) / p),
+                        ("e_ref_w", eRef[..<batch].reduce(0, +) / p), ("e_ref_l", eRef[batch...].reduce(0, +) / p)]
+            if kind.usesRecord { metrics.append(("C", ev.correction.reduce(0, +) / p)) }
+            try StepCheck.loss(ev.loss, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
+        } else {
+            dLde = [Double](repeating: 1 / Double(batch), count: shard.count)
+            metrics.append(("loss", eTheta.reduce(0, +) / Double(batch)))
+        }
+        store.zeroGrads()
+        pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
+        Cluster.current.sum(store.grads.pointer, count: store.count)
+        try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
+        let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
+        let lr = lrSchedule.learningRate(base: baseLR, step: step)
+        optimizer.update(store, lr: lr)
+        try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
+        if kind.isPreference { loss.updateRecord(D: D, t: t) }
+        return metrics + [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch))]
+    }
+
+    /// Weights, AdamW's moments, the DDE record (entries and update counts) and the order and
+    /// noise streams.
+    public func checkpoint(step: Int, metadata: [String: String]) throws -> SafeTensorsWriter {
+        let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer, streams: ["order": orderRNG, "noise": noiseRNG])
+        var writer = try policy.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+        if let record = loss.record {
+            try writer.add("record.entries", shape: [record.buckets], record.entries)
+            try writer.add("record.updates", shape: [record.buckets], record.updates.map { Int64($0) })
+        }
+        return writer
+    }
+
+    public func restore(from file: SafeTensorsReader, step: Int) throws {
+        let store = policy.store
+        try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "record.entries", "record.updates"].contains($0) })
+        try Checkpoint.restore(optimizer, store: store, from: file, step: step)
+        if var record = loss.record {
+            let entries: [Double] = try file.values("record.entries")
+            let updates: [Int64] = try file.values("record.updates")
+            guard entries.count == record.buckets, updates.count == record.buckets else {
+                throw TrainingError("\(file.name): the DDE record has \(entries.count) entries, this run \(record.buckets)")
+            }
+            record.entries = entries
+            record.updates = updates.map { Int($0) }
+            loss.restoreRecord(record)
+        }
+        orderRNG = try Checkpoint.stream("order", from: file)
+        noiseRNG = try Checkpoint.stream("noise", from: file)
+    }
+}
