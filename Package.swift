@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dde-train", targets: ["dde-train"]),
+        .library(name: "DDENumerics", targets: ["DDENumerics"]),
         .library(name: "DDECore", targets: ["DDECore"]),
     ],
     dependencies: [
@@ -30,9 +31,19 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
+        // The numeric core: tensors, kernels, layers, the U-Net, the noise schedule and samplers,
+        // the losses, the optimiser, random streams and the naive reference twins. It knows
+        // nothing of configs, files, stages or reports; the compiler keeps it so.
+        .target(
+            name: "DDENumerics",
+            dependencies: ["CBLAS"],
+            swiftSettings: fastMath
+        ),
+        // The stages above it: config, data and world, annotators, pairs, training stages,
+        // evaluation, IO, report, bench, cluster.
         .target(
             name: "DDECore",
-            dependencies: ["CBLAS", "CPNG"],
+            dependencies: ["DDENumerics", "CPNG"],
             swiftSettings: fastMath
         ),
         .executableTarget(
@@ -45,7 +56,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DDECoreTests",
-            dependencies: ["DDECore"],
+            dependencies: ["DDECore", "DDENumerics"],
             swiftSettings: fastMath
         ),
     ]

@@ -212,7 +212,7 @@ public enum ConfigLoader {
                 do {
                     _ = try TimestepRange.parse(range, T: T)
                 } catch {
-                    throw crossKey(config, key, "timesteps", "\(error)".replacingOccurrences(of: "key 't_range': ", with: ""))
+                    throw crossKey(config, key, "timesteps", "\(error)")
                 }
             }
         }

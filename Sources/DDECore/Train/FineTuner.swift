@@ -20,10 +20,15 @@ public final class FineTuner {
         self.observer = observer
     }
 
+    /// The `t_range` key's range; an error names the key.
+    static func tRange(_ text: String, T: Int) throws -> TimestepRange {
+        do { return try TimestepRange.parse(text, T: T) } catch { throw TrainingError("key 't_range': \(error)") }
+    }
+
     public static func lossSettings(_ config: Config) throws -> PreferenceLoss.Settings {
         let T = config.int("timesteps")
         var s = PreferenceLoss.Settings(kind: PreferenceLoss.Kind(rawValue: config.string("loss"))!, beta: config.double("beta"),
-                                        range: try TimestepRange.parse(config.string("t_range"), T: T))
+                                        range: try tRange(config.string("t_range"), T: T))
         s.kappa = config.double("dde.kappa")
         s.correctionScale = config.string("loss") == "dde-single" ? 0 : config.double("dde.correction_scale")
         s.lambdaForm = NoiseSchedule.LambdaForm(rawValue: config.string("dde.lambda"))!

@@ -12,13 +12,13 @@ public struct TimestepRange: Sendable, Equatable {
 
     public static func whole(_ T: Int) -> TimestepRange { TimestepRange(first: 1, last: T) }
 
-    /// Parses `lo:hi`; the error says what was wrong.
+    /// Parses `lo:hi`; the error (`TimestepRangeError`) says what was wrong with the text.
     public static func parse(_ text: String, T: Int) throws -> TimestepRange {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty { return .whole(T) }
         let parts = trimmed.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2, let lo = Double(parts[0]), let hi = Double(parts[1]), lo < hi, lo >= 0 else {
-            throw TrainingError("key 't_range': '\(text)' is not lo:hi with 0 <= lo < hi (e.g. 0.2:0.7 or 200:700)")
+            throw TimestepRangeError(description: "'\(text)' is not lo:hi with 0 <= lo < hi (e.g. 0.2:0.7 or 200:700)")
         }
         let fractions = hi <= 1
         // Steps are capped at T + 1 before Int(_:), which traps beyond Int's range (0:1e30, 0:inf);
@@ -27,7 +27,7 @@ public struct TimestepRange: Sendable, Equatable {
         let first = fractions ? Int((lo * Double(T)).rounded(.down)) + 1 : Int(min(lo, cap)) + 1
         let last = fractions ? Int((hi * Double(T)).rounded(.down)) : Int(min(hi, cap))
         guard first >= 1, last <= T, first <= last else {
-            throw TrainingError("key 't_range': '\(text)' selects no step within 1...\(T)")
+            throw TimestepRangeError(description: "'\(text)' selects no step within 1...\(T)")
         }
         return TimestepRange(first: first, last: last)
     }
@@ -37,3 +37,8 @@ public struct TimestepRange: Sendable, Equatable {
 }
 
 import Foundation
+
+/// A `lo:hi` text that is no range of steps; the caller names the key it came from.
+public struct TimestepRangeError: Error, CustomStringConvertible {
+    public let description: String
+}
