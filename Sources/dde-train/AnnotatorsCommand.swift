@@ -12,9 +12,9 @@ struct AnnotatorsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute { settings in
             let progress = ProgressLine()
-            try AnnotatorTrainer(config: config, folder: config.outDirectory + "/annotators", build: Build.info,
+            try AnnotatorTrainer(settings: settings, folder: RunLayout(out: settings.out).annotators, build: Build.info,
                                  observer: progress).run()
         }
     }

@@ -34,11 +34,11 @@ struct BenchCommand: ParsableCommand {
             }
             return part
         }
-        try options.execute(lockRunFolder: false) { config in
-            if mode == nil { return try trainingBench(config, parts) }
-            if mode == "step" { return stepBench(config) }
-            let threads = config.int("threads")
-            let bench = KernelBench(warmup: config.int("bench.warmup"), repeats: config.int("bench.repeats"))
+        try options.execute(lockRunFolder: false) { settings in
+            if mode == nil { return try trainingBench(settings, parts) }
+            if mode == "step" { return stepBench(settings) }
+            let threads = settings.threads
+            let bench = KernelBench(warmup: settings.bench.warmup, repeats: settings.bench.repeats)
             print("OpenBLAS \(BLAS.coreName) kernel; OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE")); threads \(threads); median of \(bench.repeats) after \(bench.warmup) warm-up")
             print(pad("shape", 22) + pad("fwd ms", 9) + pad("bwd ms", 9) + pad("conv GF/s", 11) + pad("sgemm ms", 10) + pad("sgemm GF/s", 12) + "conv/sgemm")
             var convTime = 0.0, sgemmTime = 0.0, flops = 0.0
@@ -58,13 +58,13 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func trainingBench(_ config: Config, _ parts: [TrainingBench.Part]) throws {
-        let threads = config.int("threads"), size = config.int("sample_size")
-        let header = "U-Net \(config.intList("block_out_channels").map(String.init).joined(separator: ",")) x\(config.int("layers_per_block")), \(size)x\(size); "
+    private func trainingBench(_ settings: RunSettings, _ parts: [TrainingBench.Part]) throws {
+        let threads = settings.threads, unet = settings.model.unet, size = unet.sampleSize
+        let header = "U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), \(size)x\(size); "
             + (Cluster.current.isParallel ? "\(Cluster.current.size) MPI ranks x " : "") + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
-            + "conv.winograd=\(config.string("conv.winograd")); median (min-max) of \(config.int("bench.repeats")) after \(config.int("bench.warmup")) warm-up"
+            + "conv.winograd=\(settings.winograd.rawValue); median (min-max) of \(settings.bench.repeats) after \(settings.bench.warmup) warm-up"
         if !json { print(header) }
-        let figures = try TrainingBench(config: config).run(parts) { if !json { print($0 + "...") } }
+        let figures = try TrainingBench(settings: settings).run(parts) { if !json { print($0 + "...") } }
         let peak = PeakMemory.residentMiB
         let key: [TrainingBench.Part: String] = [.pretrain: "pretrain_step_ms", .dpo: "dpo_step_ms", .dde: "dde_step_ms"]
         if json {
@@ -88,7 +88,7 @@ struct BenchCommand: ParsableCommand {
             }
             if let g = figures.pretrainGFLOPsPerSecond { fields.append(("gflops_per_s", String(format: "%.1f", g))) }
             fields += [("parameters", String(figures.parameters)), ("threads", String(threads)), ("ranks", String(Cluster.current.size)),
-                       ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", "\"\(config.string("conv.winograd"))\"")]
+                       ("openblas_core", "\"\(BLAS.coreName)\""), ("winograd", "\"\(settings.winograd.rawValue)\"")]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
             return
         }
@@ -110,7 +110,7 @@ struct BenchCommand: ParsableCommand {
         }
         if let rate = figures.sampleImagesPerSecond {
             print(String(format: "sampling: %.2f images/s (%d images, %d DDIM steps, guidance %g)", rate, figures.sampleImages,
-                         config.int("sample.steps"), config.double("sample.guidance")))
+                         settings.sampler.steps, settings.sampler.guidance))
         }
         if let g = figures.pretrainGFLOPsPerSecond {
             print(String(format: "pretrain step: %.1f GFLOP nominal, %.1f GFLOP/s", figures.pretrainFLOPs / 1e9, g))
@@ -132,15 +132,15 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Forward + backward of the configured U-Net at `pretrain.batch` images, with a profile.
-    private func stepBench(_ config: Config) {
-        let unet = Pretrainer.unetConfig(config), batch = config.int("pretrain.batch")
-        let r = StepBench(config: unet, batch: batch, warmup: config.int("bench.warmup"), repeats: config.int("bench.repeats")).run()
+    private func stepBench(_ settings: RunSettings) {
+        let unet = settings.model.unet, batch = settings.pretrain.batch
+        let r = StepBench(config: unet, batch: batch, warmup: settings.bench.warmup, repeats: settings.bench.repeats).run()
         print("U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), "
               + "\(unet.sampleSize)x\(unet.sampleSize), batch \(batch), \(r.parameters) parameters (with the prompt encoder); "
-              + "threads \(config.int("threads")); OpenBLAS \(BLAS.coreName)")
+              + "threads \(settings.threads); OpenBLAS \(BLAS.coreName)")
         print(String(format: "forward %.1f ms (%.1f-%.1f), backward %.1f ms (%.1f-%.1f): median (min-max) of %d",
                      r.forward.median * 1000, r.forward.min * 1000, r.forward.max * 1000,
-                     r.backward.median * 1000, r.backward.min * 1000, r.backward.max * 1000, config.int("bench.repeats")))
+                     r.backward.median * 1000, r.backward.min * 1000, r.backward.max * 1000, settings.bench.repeats))
         print("one profiled forward + backward:")
         for (section, seconds, calls) in r.profile where calls > 0 {
             print("  " + pad(section.rawValue, 32) + String(format: "%7.1f ms  %4d calls", seconds * 1000, calls))

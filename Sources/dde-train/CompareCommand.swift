@@ -15,12 +15,14 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute { settings in
             let progress = ProgressLine()
-            let comparison = Comparison(config: config, build: Build.info, observer: progress)
-            if config.bool("dry_run") {
+            let comparison = Comparison(settings: settings, build: Build.info, observer: progress)
+            let layout = comparison.layout
+            if settings.compare.dryRun {
+                progress.note("measuring this machine's rates at these sizes (the bench's steps, a few seconds)")
                 let plan = try comparison.plan()
-                print("plan for \(config.outDirectory) (stage, cached?, estimated seconds):")
+                print("plan for \(settings.out) (stage, cached?, estimated seconds):")
                 for row in plan {
                     print("  " + row.stage.padding(toLength: 32, withPad: " ", startingAt: 0) + (row.cached ? "cached   " : "to run   ")
                           + String(format: "%6.0f s", row.cached ? 0 : row.seconds))
@@ -30,26 +32,26 @@ struct CompareCommand: ParsableCommand {
                 return
             }
             let rows = try comparison.run()
-            let out = config.outDirectory
+            let out = settings.out, eval = settings.eval
             let table = ComparisonReport.table(rows)
-            let heading = "\(config.string("eval.prompts")) prompts x \(config.int("eval.images_per_prompt")) images, DDIM \(config.int("eval.steps")) steps, guidance \(config.double("eval.guidance")); "
+            let heading = "\(eval.prompts.rawValue) prompts x \(eval.imagesPerPrompt) images, DDIM \(eval.steps) steps, guidance \(eval.guidance); "
                 + "mean, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator of its pairs"
             print(heading)
             print(table)
-            try FileIO.writeAtomically(Array(ComparisonReport.csv(rows).utf8), to: out + "/report.csv")
+            try FileIO.writeAtomically(Array(ComparisonReport.csv(rows).utf8), to: layout.file("report.csv"))
             if rows.contains(where: { !$0.setting.isEmpty }) {
-                try FileIO.writeAtomically(Array(ComparisonReport.sweepCSV(rows).utf8), to: out + "/sweep.csv")
+                try FileIO.writeAtomically(Array(ComparisonReport.sweepCSV(rows).utf8), to: layout.file("sweep.csv"))
                 print("sweep: \(out)/sweep.csv (one row per method, grid point, train and eval annotator)")
             }
-            if let chart = SegmentChart.svg(rows, T: config.int("timesteps")) {
-                try FileIO.writeAtomically(Array(chart.utf8), to: out + "/segments.svg")
+            if let chart = SegmentChart.svg(rows, T: settings.schedule.T) {
+                try FileIO.writeAtomically(Array(chart.utf8), to: layout.file("segments.svg"))
                 print("segments chart: \(out)/segments.svg")
             }
             let dist = ComparisonReport.distributionCSV(comparison.distribution)
-            try FileIO.writeAtomically(Array(dist.utf8), to: out + "/report-dist.csv")
+            try FileIO.writeAtomically(Array(dist.utf8), to: layout.file("report-dist.csv"))
             print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
             print(dist, terminator: "")
-            try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: out + "/report.md")
+            try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: layout.file("report.md"))
             let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
             print("report: \(out)/report.md, \(out)/report.csv, \(page)")
         }

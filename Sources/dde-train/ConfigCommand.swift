@@ -31,7 +31,7 @@ struct ConfigCommand: ParsableCommand {
         } else if options.isEmpty {
             print(ConfigKeys.textTable(), terminator: "")
         } else {
-            print(try options.resolve().rendered(), terminator: "")
+            print(try options.resolve().config.rendered(), terminator: "")
         }
     }
 }

@@ -15,19 +15,19 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { config in
-            let checkpoint = config.string("checkpoint")
+        try options.execute(lockRunFolder: false) { settings in
+            let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
             let (model, _) = try Checkpoint.loadModel(checkpoint)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
+            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators)
             let started = Stopwatch.now()
-            let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, config: config)
+            let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, settings: settings)
             print(String(format: "%@: %d test prompts x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,
-                         evaluation.prompts.count, evaluation.perPrompt, config.int("eval.steps"), config.double("eval.guidance"),
+                         evaluation.prompts.count, evaluation.perPrompt, settings.eval.steps, settings.eval.guidance,
                          Stopwatch.now() - started))
             for name in AnnotatorSet.names {
-                let s = evaluation.summary(name, resamples: config.int("eval.bootstrap"), seed: UInt64(config.int("eval.seed")))
+                let s = evaluation.summary(name, resamples: settings.eval.bootstrap, seed: settings.eval.seed)
                 print("  " + name.padding(toLength: 10, withPad: " ", startingAt: 0)
                       + String(format: " %.4f  [%.4f, %.4f]", s.mean, s.low, s.high))
             }

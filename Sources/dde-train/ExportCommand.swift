@@ -11,13 +11,13 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { config in
-            let checkpoint = config.string("checkpoint")
+        try options.execute(lockRunFolder: false) { settings in
+            let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
             let (model, file) = try Checkpoint.loadModel(checkpoint)
-            try DiffusersExport.write(model, to: config.outDirectory, schedule: Pretrainer.schedule(config),
+            try DiffusersExport.write(model, to: settings.out, schedule: settings.schedule,
                                       metadata: file.metadata.filter { ["tokenizer", "encoder_dim", "unet_config", "format"].contains($0.key) })
-            print("exported \(checkpoint) to \(config.outDirectory) (UNet2DModel.from_pretrained loads it)")
+            print("exported \(checkpoint) to \(settings.out) (UNet2DModel.from_pretrained loads it)")
         }
     }
 }

@@ -18,8 +18,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         guard what == "schedule" else { throw ValidationError("unknown inspect target '\(what)': the targets are: schedule") }
-        try options.execute(lockRunFolder: false) { config in
-            let s = Pretrainer.schedule(config)
+        try options.execute(lockRunFolder: false) { settings in
+            let s = settings.schedule
             let form = NoiseSchedule.LambdaForm.posterior
             var csv = "t,beta,alpha_bar,b2,lambda\n"
             for t in 1...s.T {
@@ -27,13 +27,13 @@ struct InspectCommand: ParsableCommand {
             }
             print(csv, terminator: "")
             let chart = SVGLineChart(
-                title: "\(config.string("schedule")) schedule, T = \(s.T): DDE's weights",
+                title: "\(s.kind.rawValue) schedule, T = \(s.T): DDE's weights",
                 xLabel: "t (math index; the network sees t - 1)", yLabel: "weight",
                 series: [.init("b2_t = (1 - abar_t) / abar_t (single-shot)", (1...s.T).map { (Double($0), s.b2($0)) }),
                          .init("lambda_t (\(form.rawValue))", (1...s.T).map { (Double($0), s.lambda($0, form)) })],
                 logY: true)
-            try FileIO.createFolder(config.outDirectory)
-            let path = config.outDirectory + "/schedule.svg"
+            try FileIO.createFolder(settings.out)
+            let path = RunLayout(out: settings.out).file("schedule.svg")
             try FileIO.writeAtomically(Array(chart.render().utf8), to: path)
             FileHandle.standardError.write(Data("chart: \(path)\n".utf8))
         }

@@ -13,13 +13,13 @@ struct PairsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
-            let (model, _) = try Checkpoint.loadModel(Pretrainer.basePath(config))
+        try options.execute { settings in
+            let (model, _) = try Checkpoint.loadModel(settings.basePath)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: config.outDirectory + "/annotators")
+            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators)
             let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly
-            let path = try Comparison(config: config, build: Build.info, observer: progress)
-                .pairs(annotator: config.string("annotator"), base: model, annotators: annotators)
+            let path = try Comparison(settings: settings, build: Build.info, observer: progress)
+                .pairs(annotator: settings.pairs.annotator, base: model, annotators: annotators)
             print(path)
         }
     }

@@ -11,9 +11,9 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute { settings in
             let progress = ProgressLine()
-            try Pretrainer(config: config, folder: config.outDirectory + "/pretrain", build: Build.info, observer: progress).run()
+            try Pretrainer(settings: settings, folder: RunLayout(out: settings.out).pretrain, build: Build.info, observer: progress).run()
         }
     }
 }

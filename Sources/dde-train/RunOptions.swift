@@ -18,11 +18,11 @@ struct RunOptions: ParsableArguments {
     /// True when neither a config file nor an override was given.
     var isEmpty: Bool { configFile == nil && overrides.isEmpty }
 
-    /// The resolved config. A config error prints `error: <message>` on stderr and exits with
-    /// status 64 (EX_USAGE) before anything is written.
-    func resolve() throws -> Config {
+    /// The resolved config, decoded into settings. A config error prints `error: <message>` on
+    /// stderr and exits with status 64 (EX_USAGE) before anything is written.
+    func resolve() throws -> RunSettings {
         do {
-            return try ConfigLoader.load(file: configFile, overrides: overrides)
+            return try RunSettings(ConfigLoader.load(file: configFile, overrides: overrides))
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
             throw ExitCode(64)
@@ -37,17 +37,17 @@ struct RunOptions: ParsableArguments {
     /// Under `mpirun` the process first joins the MPI job (`Cluster.join`): ranks other than 0
     /// print no progress (their standard output goes to /dev/null) and prefix their errors with
     /// `rank N:`; a stop or a clean end finalizes MPI on every rank.
-    func execute(lockRunFolder: Bool = true, _ body: (Config) throws -> Void) throws {
+    func execute(lockRunFolder: Bool = true, _ body: (RunSettings) throws -> Void) throws {
         try joinCluster()
-        let config = try resolve()
-        Threads.configure(config.int("threads"))
-        Conv2d.winograd = Conv2d.WinogradSetting(rawValue: config.string("conv.winograd"))!
+        let settings = try resolve()
+        Threads.configure(settings.threads)
+        Conv2d.winograd = settings.winograd
         warnIfOversubscribed(threads: Threads.count)
         var lock: RunLock?
         do {
-            if lockRunFolder && !config.bool("dry_run") { lock = try RunLock(folder: config.outDirectory) }
+            if lockRunFolder && !settings.compare.dryRun { lock = try RunLock(folder: settings.out) }
             StopSignals.install()
-            try body(config)
+            try body(settings)
             withExtendedLifetime(lock) {}
             Cluster.leave()
         } catch let error as Interrupted {

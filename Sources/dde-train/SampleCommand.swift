@@ -13,35 +13,36 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { config in
-            let checkpoint = config.string("checkpoint")
+        try options.execute(lockRunFolder: false) { settings in
+            let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")
             }
             let (model, _) = try Checkpoint.loadModel(checkpoint)
             model.store.freeze()
-            var prompts = config.string("prompts").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            var prompts = settings.sample.prompts
             if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }
-            let n = config.int("n")
+            let n = settings.sample.n, sampler = settings.sampler, diffusion = settings.diffusion
             let started = Stopwatch.now()
-            let result = Sampling.generate(model, prompts: prompts, perPrompt: n, config: config)
+            let result = Sampling.generate(model, prompts: prompts, perPrompt: n, sampler: sampler, schedule: settings.schedule,
+                                           seed: settings.seed)
             let seconds = Stopwatch.now() - started
-            let out = config.outDirectory
+            let out = settings.out
             try FileIO.createFolder(out)
             let grid = out + "/samples.png"
             try PNGFile.write(ImageGrid.make(result.images.map { $0.map(\.image) }, scale: 4), to: grid)
             print(String(format: "%@: %d prompts x %d seeds (%.1f images/s); rows:", grid, prompts.count, n,
                          Double(prompts.count * n) / seconds))
             for (i, p) in prompts.enumerated() { print("  \(i + 1). \(p)") }
-            let trace = config.string("trace")
+            let trace = settings.sample.trace
             if !trace.isEmpty {
                 let s = model.config.sampleSize, count = prompts.count * n, e = model.config.embeddingDimension
                 var writer = SafeTensorsWriter(metadata: [
-                    "schedule": config.string("schedule"), "timesteps_T": String(config.int("timesteps")),
-                    "beta_start": String(config.double("beta_start")), "beta_end": String(config.double("beta_end")),
-                    "sampler": config.string("sampler"), "steps": String(config.int("sample.steps")),
-                    "eta": String(config.double("sample.eta")), "guidance": String(config.double("sample.guidance")),
-                    "prompts": prompts.joined(separator: ";"), "seed": String(config.int("seed")), "n": String(n),
+                    "schedule": diffusion.kind.rawValue, "timesteps_T": String(diffusion.timesteps),
+                    "beta_start": String(diffusion.betaStart), "beta_end": String(diffusion.betaEnd),
+                    "sampler": sampler.kind.rawValue, "steps": String(sampler.steps),
+                    "eta": String(sampler.eta), "guidance": String(sampler.guidance),
+                    "prompts": prompts.joined(separator: ";"), "seed": String(settings.seed), "n": String(n),
                     "timestep_spacing": "leading", "steps_offset": "1", "set_alpha_to_one": "false", "clip_sample": "false",
                 ])
                 try writer.add("noise", shape: [count, 3, s, s], result.noise)

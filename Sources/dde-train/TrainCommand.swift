@@ -13,24 +13,23 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { config in
+        try options.execute { settings in
             // Held here: `Comparison` keeps its observer weakly (a temporary would be gone, and
             // with it every progress line and note of the fine-tune).
             let progress = ProgressLine()
-            let annotator = config.string("annotator")
-            let base = Pretrainer.basePath(config)
+            let base = settings.basePath, loss = settings.fineTune.loss.kind.rawValue
             let (model, _) = try Checkpoint.loadModel(base)
-            if config.string("pairs").isEmpty {
+            if settings.pairsFile.isEmpty {
                 // This run's own pairs: the same stage, signature and folder as the main job.
-                let run = Comparison.Run(method: config.string("loss"), annotator: annotator, seed: config.int("seed"))
-                let folder = try Comparison(config: config, build: Build.info, observer: progress)
+                let run = Comparison.Run(method: loss, annotator: settings.pairs.annotator, seed: Int(settings.seed))
+                let folder = try Comparison(settings: settings, build: Build.info, observer: progress)
                     .fineTune(run, base: base, size: model.config.sampleSize)
                 print("\(folder)/model.safetensors")
                 return
             }
-            let (folder, pairs) = try Comparison(config: config, build: Build.info, observer: progress)
-                .fineTune(pairsFile: config.string("pairs"), base: base, size: model.config.sampleSize)
-            print("\(folder)/model.safetensors: \(config.string("loss")) on \(pairs.pairs.count) pairs")
+            let (folder, pairs) = try Comparison(settings: settings, build: Build.info, observer: progress)
+                .fineTune(pairsFile: settings.pairsFile, base: base, size: model.config.sampleSize)
+            print("\(folder)/model.safetensors: \(loss) on \(pairs.pairs.count) pairs")
         }
     }
 }

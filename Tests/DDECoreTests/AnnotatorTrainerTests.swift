@@ -18,7 +18,7 @@ final class AnnotatorTrainerTests: XCTestCase {
     func testStageWritesTheClassifierAndEnforcesTheAccuracyBar() throws {
         let folder = temporaryFolder()
         let lenient = try config(folder, ["annotators.min_accuracy=0"])
-        let trainer = AnnotatorTrainer(config: lenient, folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
+        let trainer = AnnotatorTrainer(settings: try RunSettings(lenient), folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
         XCTAssertNil(try trainer.cachedClassifier())
         let path = try trainer.run()
         XCTAssertEqual(path, AnnotatorTrainer.classifierPath(folder))
@@ -36,13 +36,13 @@ final class AnnotatorTrainerTests: XCTestCase {
         XCTAssertEqual(try AnnotatorSet.load(folder: folder).all.map(\.name), AnnotatorSet.names)
 
         XCTAssertEqual(try trainer.cachedClassifier(), path, "same settings: reused")
-        let other = AnnotatorTrainer(config: try config(folder, ["annotators.min_accuracy=0", "annotators.lr=1e-3"]),
+        let other = AnnotatorTrainer(settings: try RunSettings(try config(folder, ["annotators.min_accuracy=0", "annotators.lr=1e-3"])),
                                      folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
         let refused = errorText { try other.run() }
         XCTAssertTrue(refused.contains("holds a stage made with other settings (annotators.lr: 0.006 -> 0.001)"), refused)
 
         // 15 steps cannot read shapes: a strict bar rejects the cached file and fails the run.
-        let strict = AnnotatorTrainer(config: try config(folder, ["annotators.min_accuracy=0.95"]), folder: folder,
+        let strict = AnnotatorTrainer(settings: try RunSettings(try config(folder, ["annotators.min_accuracy=0.95"])), folder: folder,
                                       build: BuildInfo(commit: "test"), observer: SilentObserver())
         XCTAssertNil(try strict.cachedClassifier(), "min_accuracy changes no weights: the same stage, below the bar")
         XCTAssertThrowsError(try strict.run()) { error in

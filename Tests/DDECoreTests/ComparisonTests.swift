@@ -44,7 +44,7 @@ final class ComparisonTests: XCTestCase {
             "annotators.steps=5", "annotators.batch=8", "annotators.eval_images=16", "annotators.min_accuracy=0",
             "pairs.samples_per_prompt=2", "steps=2", "batch=2", "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
         ])
-        let rows = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        let rows = try Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         XCTAssertEqual(Set(rows.map(\.method)), ["base", "uniform", "discounted", "dde"])
         XCTAssertEqual(rows.count, 3 + 3 * 3 * 3, "base x 3 eval annotators, 3 methods x 3 train annotators x 3")
         XCTAssertTrue(rows.allSatisfy { $0.mean.isFinite })
@@ -90,7 +90,7 @@ final class ComparisonTests: XCTestCase {
             "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
         ]
         let config = try ConfigLoader.load(file: nil, overrides: overrides)
-        let comparison = Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver())
+        let comparison = Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver())
         let rows = try comparison.run()
         let dist = ComparisonReport.distributionCSV(comparison.distribution).split(separator: "\n")
         XCTAssertEqual(String(dist[0]), "method,train_annotator,fd,is,colour_error")
@@ -101,11 +101,11 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(csv[1].hasPrefix("base,,align,"))
         XCTAssertTrue(csv.contains { $0.hasPrefix("dde,aesthetic,pick,") })
         try checkReportPage(comparison, config: config, rows: rows)
-        let plan = try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
+        let plan = try Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
         XCTAssertTrue(plan.filter { $0.stage.hasPrefix("train-") || $0.stage.hasPrefix("pairs-") || $0.stage == "pretrain" }
                         .allSatisfy(\.cached), "\(plan)")
         let changed = try ConfigLoader.load(file: nil, overrides: overrides + ["lr=1e-3"])
-        XCTAssertThrowsError(try Comparison(config: changed, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()) {
+        XCTAssertThrowsError(try Comparison(settings: try RunSettings(changed), build: BuildInfo(commit: "test"), observer: SilentObserver()).run()) {
             XCTAssertTrue("\($0)".contains("lr: "), "\($0)")
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/pairs-aesthetic/heldout.jsonl"), "held-out pairs")
@@ -117,7 +117,7 @@ final class ComparisonTests: XCTestCase {
         addTeardownBlock { try? FileManager.default.removeItem(atPath: sweepFolder) }
         let sweep = try ConfigLoader.load(file: nil, overrides: overrides.filter { !$0.hasPrefix("out=") } + [
             "out=\(sweepFolder)", "reuse=\(folder)", "compare.beta=50,100", "compare.lr=1e-4", "eval.prompts=validation"])
-        let grid = Comparison(config: sweep, build: BuildInfo(commit: "test"), observer: SilentObserver())
+        let grid = Comparison(settings: try RunSettings(sweep), build: BuildInfo(commit: "test"), observer: SilentObserver())
         XCTAssertEqual(grid.runs.map(\.name), ["sft-aesthetic-s0-lr=0.0001", "dde-aesthetic-s0-beta=50-lr=0.0001",
                                                 "dde-aesthetic-s0-beta=100-lr=0.0001"])
         let sweepRows = try grid.run()
@@ -129,7 +129,7 @@ final class ComparisonTests: XCTestCase {
         let copyFolder = folder + "-copy"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: copyFolder) }
         let copy = try ConfigLoader.load(file: nil, overrides: overrides.filter { !$0.hasPrefix("out=") } + ["out=\(copyFolder)", "reuse=\(folder)"])
-        let copied = try Comparison(config: copy, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        let copied = try Comparison(settings: try RunSettings(copy), build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copyFolder + "/train-dde-aesthetic-s0/model.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: folder + "/train-dde-aesthetic-s0/model.safetensors")))
         XCTAssertEqual(ComparisonReport.csv(copied), ComparisonReport.csv(rows), "the same models score the same")

@@ -15,10 +15,10 @@ final class DeterminismTests: XCTestCase {
     func run(_ out: String, movedTo keep: String) throws {
         let config = try ConfigLoader.load(file: Self.smoke, overrides: ["out=\(out)", "loss=dde", "steps=6", "train.checkpoint_every=2"])
         let build = BuildInfo(commit: "test")
-        let base = try Pretrainer(config: config, folder: out + "/pretrain", build: build, observer: SilentObserver()).run()
+        let base = try Pretrainer(settings: try RunSettings(config), folder: out + "/pretrain", build: build, observer: SilentObserver()).run()
         let pairs = Toy.pairs(count: 16)
         let heldout = PreferencePairs(pairs: Array(pairs.pairs.suffix(4)), ties: 0, skipped: [], annotator: "test")
-        try FineTuner(config: config, folder: out + "/train", build: build, observer: SilentObserver())
+        try FineTuner(settings: try RunSettings(config), folder: out + "/train", build: build, observer: SilentObserver())
             .run(base: base, pairs: pairs, heldout: heldout)
         try FileManager.default.moveItem(atPath: out, toPath: keep)
     }

@@ -42,7 +42,7 @@ final class FileFailureTests: XCTestCase {
             ("pretrain", { try Toy.pretrainer(out + "/pretrain", ["pretrain.steps=1"]).run() }),
             ("annotators", { try Toy.annotatorTrainer(out + "/annotators").run() }),
             ("train", { try Toy.fineTuner(out + "/train", ["steps=1"]).run(base: base, pairs: Toy.pairs()) }),
-            ("compare", { try Comparison(config: try Toy.config(out, Toy.model), build: BuildInfo(commit: "test"),
+            ("compare", { try Comparison(settings: try RunSettings(try Toy.config(out, Toy.model)), build: BuildInfo(commit: "test"),
                                          observer: SilentObserver()).run() }),
             ("lock", { try RunLock(folder: out) }),
         ]

@@ -15,7 +15,7 @@ final class FineTunerTests: XCTestCase {
             "out=\(folder)", "block_out_channels=8,16", "norm_num_groups=4", "sample_size=8", "encoder.dim=8",
             "pretrain.batch=8", "pretrain.steps=5", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=2",
         ])
-        let model = try Pretrainer(config: base, folder: folder + "/pretrain", build: BuildInfo(commit: "test"),
+        let model = try Pretrainer(settings: try RunSettings(base), folder: folder + "/pretrain", build: BuildInfo(commit: "test"),
                                    observer: SilentObserver()).run()
         let dataset = ShapesDataset(prompts: ShapesWorld.split().train, size: 8, defectRate: 0)
         var rng = RandomStream(seed: 4)
@@ -38,7 +38,7 @@ final class FineTunerTests: XCTestCase {
             let folder = temporaryFolder()
             let config = try ConfigLoader.load(file: nil, overrides: base.settings.filter { $0.origin == .commandLine }
                 .map { "\($0.key.name)=\($0.value.text)" } + ["loss=\(kind.rawValue)", "steps=3", "batch=4", "lr=1e-3", "beta=100"])
-            try FineTuner(config: config, folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
+            try FineTuner(settings: try RunSettings(config), folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
                 .run(base: model, pairs: pairs)
             let rows = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
             let header = rows[0].split(separator: ","), first = rows[1].split(separator: ",")
@@ -67,7 +67,7 @@ final class FineTunerTests: XCTestCase {
                "train.log_every=1", "train.credit_every=1", "train.probe_pairs=2"]
         let a = temporaryFolder(), b = temporaryFolder()
         func run(_ folder: String, _ extra: [String]) throws {
-            try FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra), folder: folder,
+            try FineTuner(settings: try RunSettings(try ConfigLoader.load(file: nil, overrides: common + extra)), folder: folder,
                           build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs, heldout: heldout)
         }
         try run(a, ["steps=4"])
@@ -101,7 +101,7 @@ final class FineTunerTests: XCTestCase {
             + ["loss=dde", "batch=4", "steps=3", "lr=1e-3", "beta=100", "train.checkpoint_every=100", "dde.record_buckets=10"]
         let a = temporaryFolder(), b = temporaryFolder()
         func tuner(_ folder: String, _ extra: [String] = []) throws -> FineTuner {
-            FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra), folder: folder,
+            FineTuner(settings: try RunSettings(try ConfigLoader.load(file: nil, overrides: common + extra)), folder: folder,
                       build: BuildInfo(commit: "test"), observer: SilentObserver())
         }
         try tuner(a).run(base: model, pairs: pairs)
@@ -146,7 +146,7 @@ final class FineTunerTests: XCTestCase {
         for loss in ["dde", "sft"] {
             let quiet = temporaryFolder(), logged = temporaryFolder()
             for (folder, extra) in [(quiet, ["train.log_every=0", "train.credit_every=0"]), (logged, ["train.log_every=1", "train.credit_every=2"])] {
-                try FineTuner(config: try ConfigLoader.load(file: nil, overrides: common + extra + ["loss=\(loss)"]), folder: folder,
+                try FineTuner(settings: try RunSettings(try ConfigLoader.load(file: nil, overrides: common + extra + ["loss=\(loss)"])), folder: folder,
                               build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs, heldout: heldout)
             }
             let q = try SafeTensorsReader(contentsOf: quiet + "/model.safetensors"), l = try SafeTensorsReader(contentsOf: logged + "/model.safetensors")

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import DDECore
 
@@ -9,17 +10,42 @@ final class KeyTableTests: XCTestCase {
         XCTAssertEqual(unclassified, [], "keys without an affects column in ConfigKeys")
     }
 
-    /// A key nothing reads is a promise the tool does not keep (`pretrain.log_every` was one).
-    /// Read means: its name appears as a string literal in the sources outside the table itself.
-    func testEveryKeyIsReadBySomeCode() throws {
-        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    /// Sources/ as (path relative to it, text), Swift files only.
+    static func sources() throws -> [(path: String, text: String)] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources").path
-        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: sources)).compactMap { $0 as? String }
-            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("/ConfigKeys.swift") }
-        XCTAssertGreaterThan(files.count, 50)
-        let text = try files.map { try String(contentsOfFile: sources + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
-        let unread = ConfigKeys.all.map(\.name).filter { !text.contains("\"\($0)\"") }
-        XCTAssertEqual(unread, [], "keys in the table that no code reads")
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: root)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        return try files.sorted().map { ($0, try String(contentsOfFile: root + "/" + $0, encoding: .utf8)) }
+    }
+
+    /// Where keys are decoded into typed settings (`RunSettings`): nowhere else reads one by name.
+    static func isDecoding(_ path: String) -> Bool {
+        path.hasPrefix("DDECore/Settings/") || path == "DDECore/Config/Config.swift" || path == "DDECore/Config/Config+Method.swift"
+    }
+
+    /// A key nothing reads is a promise the tool does not keep (`pretrain.log_every` was one):
+    /// every key's name is decoded somewhere in the settings layer.
+    func testEveryKeyIsDecoded() throws {
+        let sources = try Self.sources()
+        XCTAssertGreaterThan(sources.count, 100)
+        let decoding = sources.filter { Self.isDecoding($0.path) }.map(\.text).joined(separator: "\n")
+        let unread = ConfigKeys.all.map(\.name).filter { !decoding.contains("\"\($0)\"") }
+        XCTAssertEqual(unread, [], "keys in the table that no settings type decodes")
+    }
+
+    /// Below the command line code reads typed settings, never a key by name: a misspelt name
+    /// would fail only when its path ran. (The loader's checks between keys and the signature,
+    /// which takes its names from the table, are the exceptions.)
+    func testNoKeyIsReadByNameOutsideTheDecoding() throws {
+        let read = try NSRegularExpression(pattern: #"\.(int|double|float|bool|string|intList|doubleList|stringList|choice|value|setting|origin)\(""#)
+        var offenders: [String] = []
+        for (path, text) in try Self.sources() where !Self.isDecoding(path) && path != "DDECore/Config/ConfigLoader.swift" {
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let s = String(line)
+                if read.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil { offenders.append("\(path):\(n + 1): \(s)") }
+            }
+        }
+        XCTAssertEqual(offenders, [], "read a key by name outside Sources/DDECore/Settings")
     }
 
     /// Signatures are derived from the column: the keys that change the arithmetic are in every

@@ -16,11 +16,11 @@ final class PairsTests: XCTestCase {
             "pretrain.batch=8", "pretrain.steps=3", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=3",
             "pairs.samples_per_prompt=6", "pairs.min_gap=0",
         ])
-        let base = try Pretrainer(config: config, folder: folder + "/pretrain", build: BuildInfo(commit: "test"),
+        let base = try Pretrainer(settings: try RunSettings(config), folder: folder + "/pretrain", build: BuildInfo(commit: "test"),
                                   observer: SilentObserver()).run()
         let (model, _) = try Checkpoint.loadModel(base)
         let prompts = Array(ShapesWorld.split().train.prefix(3))
-        let summary = try PairsBuilder.build(model, annotator: AestheticAnnotator(), prompts: prompts, config: config,
+        let summary = try PairsBuilder.build(model, annotator: AestheticAnnotator(), prompts: prompts, settings: try RunSettings(config),
                                              folder: folder + "/pairs")
         XCTAssertGreaterThanOrEqual(summary.pairs, 3)
         XCTAssertLessThanOrEqual(summary.pairs, 9, "at most samples/2 pairs per prompt")

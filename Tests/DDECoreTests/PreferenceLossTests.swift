@@ -15,7 +15,7 @@ final class PreferenceLossTests: XCTestCase {
     func testEveryPreferenceLossIsLn2AtInitialisation() {
         for kind in PreferenceLoss.Kind.allCases where kind.isPreference {
             for weightMode in [false, true] {
-                let loss = make(kind) { $0.discWeightMode = weightMode }
+                let loss = make(kind) { $0.discMode = weightMode ? .weight : .sample }
                 let e = loss.evaluate(D: [0, 0, 0, 0], t: [1, 250, 700, 1000])
                 XCTAssertEqual(e.loss, log(2), accuracy: 1e-15, "\(kind)")
                 XCTAssertEqual(e.z, [0, 0, 0, 0])
@@ -27,7 +27,7 @@ final class PreferenceLossTests: XCTestCase {
     func testGradientMatchesFiniteDifferences() {
         var rng = RandomStream(seed: 3)
         for kind in PreferenceLoss.Kind.allCases where kind.isPreference {
-            let loss = make(kind, beta: 50) { $0.recordBuckets = 50; $0.discWeightMode = kind == .discounted }
+            let loss = make(kind, beta: 50) { $0.recordBuckets = 50; $0.discMode = kind == .discounted ? .weight : .sample }
             let t = (0..<6).map { _ in 1 + rng.int(below: 1000) }
             // Warm the record with a few updates so C_t is not zero.
             for _ in 0..<5 { loss.updateRecord(D: (0..<6).map { _ in Double(rng.normal()) * 1e-3 }, t: t.shuffled(using: &rng)) }

@@ -22,12 +22,12 @@ final class PretrainerTests: XCTestCase {
     /// the metrics files (the wall-clock column aside).
     func testResumeEqualsAnUninterruptedRun() throws {
         let a = temporaryFolder(), b = temporaryFolder()
-        try Pretrainer(config: try tinyConfig(a, ["pretrain.steps=6"]), folder: a, build: BuildInfo(commit: "test"),
+        try Pretrainer(settings: try RunSettings(try tinyConfig(a, ["pretrain.steps=6"])), folder: a, build: BuildInfo(commit: "test"),
                        observer: SilentObserver()).run()
         // b: first 3 steps, then a fresh process-like start that resumes to 6.
-        try Pretrainer(config: try tinyConfig(b, ["pretrain.steps=3"]), folder: b, build: BuildInfo(commit: "test"),
+        try Pretrainer(settings: try RunSettings(try tinyConfig(b, ["pretrain.steps=3"])), folder: b, build: BuildInfo(commit: "test"),
                        observer: SilentObserver()).run()
-        try Pretrainer(config: try tinyConfig(b, ["pretrain.steps=6", "resume=auto"]), folder: b,
+        try Pretrainer(settings: try RunSettings(try tinyConfig(b, ["pretrain.steps=6", "resume=auto"])), folder: b,
                        build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         let wa = try SafeTensorsReader(contentsOf: a + "/model.safetensors")
         let wb = try SafeTensorsReader(contentsOf: b + "/model.safetensors")
@@ -52,11 +52,11 @@ final class PretrainerTests: XCTestCase {
     func testResumeAfterAKillKeepsValidationRowsOnce() throws {
         let a = temporaryFolder(), b = temporaryFolder()
         let extra = ["pretrain.steps=6", "pretrain.val_every=1", "pretrain.checkpoint_every=4"]
-        try Pretrainer(config: try tinyConfig(a, extra), folder: a, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
-        try Pretrainer(config: try tinyConfig(b, extra), folder: b, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        try Pretrainer(settings: try RunSettings(try tinyConfig(a, extra)), folder: a, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
+        try Pretrainer(settings: try RunSettings(try tinyConfig(b, extra)), folder: b, build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         // The kill: steps 5 and 6 were validated and logged, their checkpoint and the model never written.
         for f in [b + "/checkpoints/step-0000006.safetensors", b + "/model.safetensors"] { try FileManager.default.removeItem(atPath: f) }
-        try Pretrainer(config: try tinyConfig(b, extra + ["resume=auto"]), folder: b, build: BuildInfo(commit: "test"),
+        try Pretrainer(settings: try RunSettings(try tinyConfig(b, extra + ["resume=auto"])), folder: b, build: BuildInfo(commit: "test"),
                        observer: SilentObserver()).run()
         let va = try String(contentsOfFile: a + "/validation.csv", encoding: .utf8)
         XCTAssertEqual(va, try String(contentsOfFile: b + "/validation.csv", encoding: .utf8))
@@ -66,7 +66,7 @@ final class PretrainerTests: XCTestCase {
     /// Training works: the epsilon loss of a tiny model falls well below its starting value.
     func testLossFalls() throws {
         let folder = temporaryFolder()
-        try Pretrainer(config: try tinyConfig(folder, ["pretrain.steps=40", "pretrain.ema=0"]), folder: folder,
+        try Pretrainer(settings: try RunSettings(try tinyConfig(folder, ["pretrain.steps=40", "pretrain.ema=0"])), folder: folder,
                        build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         let rows = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         let losses = rows.map { Double($0.split(separator: ",")[1])! }

@@ -75,9 +75,9 @@ final class ReportTests: XCTestCase {
     /// charts with data where a file exists, "no data" (and a caption naming the file) elsewhere.
     func testChartsFromSyntheticFolders() throws {
         let out = try temporaryFolder()
-        let dde = ReportCharts.TrainedRun(Comparison.Run(method: "dde", annotator: "pick", seed: 0), out: out)
-        let uniform = ReportCharts.TrainedRun(Comparison.Run(method: "uniform", annotator: "pick", seed: 0), out: out)
-        let sft = ReportCharts.TrainedRun(Comparison.Run(method: "sft", annotator: "pick", seed: 0), out: out)
+        let dde = ReportCharts.TrainedRun(Comparison.Run(method: "dde", annotator: "pick", seed: 0), layout: RunLayout(out: out))
+        let uniform = ReportCharts.TrainedRun(Comparison.Run(method: "uniform", annotator: "pick", seed: 0), layout: RunLayout(out: out))
+        let sft = ReportCharts.TrainedRun(Comparison.Run(method: "sft", annotator: "pick", seed: 0), layout: RunLayout(out: out))
         try write("step,loss,implicit_acc,z,D,e_policy_w,e_policy_l,e_ref_w,e_ref_l,C,grad_norm,lr,t_mean,seconds\n"
                   + "1,0.69,0.5,0.01,0,1,1,1,1,0,1,1e-4,500,0.1\n2,0.68,0.75,0.05,0,1,1,1,1,0.1,1,1e-4,500,0.1\n", dde.folder + "/metrics.csv")
         try write("step,loss,implicit_acc,z\n0,0.69,0.5,0\n2,0.67,0.6,0.02\n", dde.folder + "/heldout.csv")

@@ -8,13 +8,13 @@ final class StageCacheTests: XCTestCase {
     func comparison(_ out: String, observer: StageObserver) throws -> Comparison {
         let config = try Toy.config(out, Toy.model + Toy.fineTune + ["pretrain.steps=2", "steps=2", "pairs.samples_per_prompt=2",
                                                                      "compare.methods=dde", "compare.annotators=aesthetic"])
-        return Comparison(config: config, build: BuildInfo(commit: "test"), observer: observer)
+        return Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: observer)
     }
 
     func testDamagedFilesOfAFinishedStageAreNotReused() throws {
         let out = scratchFolder(), notes = NoteRecorder()
         let comparison = try comparison(out, observer: notes)
-        let base = try Pretrainer(config: comparison.config, folder: out + "/pretrain", build: BuildInfo(commit: "test"), observer: notes).run()
+        let base = try Pretrainer(settings: try RunSettings(comparison.settings.config), folder: out + "/pretrain", build: BuildInfo(commit: "test"), observer: notes).run()
         let model = try Checkpoint.loadModel(base).model
         var rng = RandomStream(seed: 1)
         let classifier = AlignClassifier()
@@ -32,7 +32,7 @@ final class StageCacheTests: XCTestCase {
         }
         XCTAssertTrue(try fineTuneAgain().contains { $0.contains("reusing") }, "whole and the same settings: reused")
         let refused = errorText {
-            try Comparison(config: try comparison.config.overriding(["lr": "2e-3"]), build: BuildInfo(commit: "test"), observer: notes)
+            try Comparison(settings: try RunSettings(try comparison.settings.config.overriding(["lr": "2e-3"])), build: BuildInfo(commit: "test"), observer: notes)
                 .fineTune(run, base: base, size: 8)
         }
         XCTAssertTrue(refused.contains("holds a stage made with other settings (lr: 0.001 -> 0.002); choose another out="), refused)
@@ -105,7 +105,7 @@ final class StageCacheTests: XCTestCase {
         }
         func planned(_ winograd: String) throws -> Bool? {
             let config = try Toy.config(out, Toy.model + ["pretrain.steps=2", "conv.winograd=\(winograd)"])
-            return try Comparison(config: config, build: BuildInfo(commit: "test"), observer: SilentObserver()).plan().first?.cached
+            return try Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver()).plan().first?.cached
         }
         XCTAssertEqual(try planned("f4x4"), true)
         XCTAssertEqual(try planned("off"), false, "the plan does not count it as cached either")

@@ -13,7 +13,7 @@ final class TrainingBenchTests: XCTestCase {
         ])
         Threads.configure(2)
         defer { Threads.configure(1) }
-        let figures = try TrainingBench(config: config).run(TrainingBench.Part.allCases)
+        let figures = try TrainingBench(settings: try RunSettings(config)).run(TrainingBench.Part.allCases)
         for part in TrainingBench.Part.allCases {
             let timing = try XCTUnwrap(figures.timings[part], "\(part)")
             XCTAssertTrue(timing.median > 0 && timing.median.isFinite, "\(part)")

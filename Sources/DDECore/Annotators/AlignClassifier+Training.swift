@@ -38,15 +38,6 @@ public struct AlignTraining: Sendable, Equatable {
         self.channelsPerGroup = channelsPerGroup
     }
 
-    /// The settings of a run: `annotators.steps`, `annotators.batch`, `annotators.lr`,
-    /// `annotators.warmup_steps`, `annotators.eval_images`, `seed`, `sample_size`.
-    public init(config: Config) {
-        self.init(steps: config.int("annotators.steps"), batch: config.int("annotators.batch"),
-                  lr: config.double("annotators.lr"), warmupSteps: config.int("annotators.warmup_steps"),
-                  heldOutImages: config.int("annotators.eval_images"), seed: UInt64(config.int("seed")),
-                  size: config.int("sample_size"))
-    }
-
     // The classifier's own random streams ("ALIGN" + 0, 1, 2): it shares no stream with the
     // diffusion model's stages, so changing one never changes the other.
     static let initStream: UInt64 = 0x41_4C49_474E_00

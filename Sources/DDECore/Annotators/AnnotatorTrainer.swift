@@ -11,13 +11,13 @@ import Foundation
 /// Throws when any attribute's held-out accuracy is below `annotators.min_accuracy`: an
 /// annotator that cannot read the prompts would label pairs at random.
 public final class AnnotatorTrainer {
-    public let config: Config
+    public let settings: RunSettings
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(config: Config, folder: String, build: BuildInfo, observer: StageObserver) {
-        self.config = config
+    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+        self.settings = settings
         self.folder = folder
         self.build = build
         self.observer = observer
@@ -29,9 +29,9 @@ public final class AnnotatorTrainer {
     /// The stage's frame: its folder (the classifier carries the signature), signature and loop.
     var trainingRun: TrainingRun {
         let frame = StageFrame("annotators", folder: StageFolder(folder, primary: "align.safetensors"),
-                               signature: StageSignature(.annotators, config), resume: config.string("resume"))
-        return TrainingRun(frame, checkpointStage: "annotators", checkpointEvery: config.int("annotators.checkpoint_every"),
-                           keep: config.int("keep_checkpoints"), observer: observer)
+                               signature: StageSignature(.annotators, settings.config), resume: settings.resume)
+        return TrainingRun(frame, checkpointStage: "annotators", checkpointEvery: settings.annotators.checkpointEvery,
+                           keep: settings.keepCheckpoints, observer: observer)
     }
 
     /// The classifier file, if the stage finished here with the same settings, its files are
@@ -46,7 +46,7 @@ public final class AnnotatorTrainer {
         let path = Self.classifierPath(folder)
         guard let meta = try? SafeTensorsReader(contentsOf: path).metadata else { return nil }
         let accuracies = AlignClassifier.attributeNames.compactMap { meta["accuracy.\($0)"].flatMap(Double.init) }
-        return accuracies.count == 4 && accuracies.allSatisfy({ $0 >= config.double("annotators.min_accuracy") }) ? path : nil
+        return accuracies.count == 4 && accuracies.allSatisfy({ $0 >= settings.annotators.minAccuracy }) ? path : nil
     }
 
     /// Trains (or, with `resume`, continues) and writes the classifier; returns its path. A
@@ -56,21 +56,21 @@ public final class AnnotatorTrainer {
     public func run() throws -> String {
         let run = trainingRun
         if try run.isFinished(), let path = accurateClassifier() { return path }
-        try run.prepare(config: config)
-        let settings = AlignTraining(config: config)
-        let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": config.rendered(),
+        try run.prepare(config: settings.config)
+        let training = settings.annotators.training
+        let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": settings.config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
-        let step = AlignTrainingStep(settings)
+        let step = AlignTrainingStep(training)
         try run.resume(step, describing: "the align classifier's training")
         let started = Stopwatch.now()
-        try run.loop(step, steps: settings.steps, name: "annotators", log: try run.log(), metadata: stageMeta)
+        try run.loop(step, steps: training.steps, name: "annotators", log: try run.log(), metadata: stageMeta)
         let result = step.result(seconds: Stopwatch.now() - started)
         observer?.stageEnded("annotators")
 
         var meta: [String: String] = [
-            "steps": String(settings.steps), "batch": String(settings.batch), "lr": String(settings.lr),
-            "seed": String(settings.seed), "sample_size": String(settings.size),
-            "held_out_images": String(settings.heldOutImages),
+            "steps": String(training.steps), "batch": String(training.batch), "lr": String(training.lr),
+            "seed": String(training.seed), "sample_size": String(training.size),
+            "held_out_images": String(training.heldOutImages),
             "train_seconds": String(format: "%.2f", result.seconds),
             "final_loss": String(format: "%.6g", result.finalLoss),
         ].merging(stageMeta) { a, _ in a }
@@ -80,8 +80,8 @@ public final class AnnotatorTrainer {
         let summary = zip(AlignClassifier.attributeNames, result.heldOutAccuracy)
             .map { String(format: "%@ %.2f%%", $0, 100 * $1) }.joined(separator: ", ")
         observer?.note(String(format: "annotators: align classifier trained in %.1f s (%d steps x %d images); held-out accuracy on %d clean renders: %@; %@",
-                              result.seconds, settings.steps, settings.batch, settings.heldOutImages, summary, path))
-        let minimum = config.double("annotators.min_accuracy")
+                              result.seconds, training.steps, training.batch, training.heldOutImages, summary, path))
+        let minimum = settings.annotators.minAccuracy
         if let worst = zip(AlignClassifier.attributeNames, result.heldOutAccuracy).min(by: { $0.1 < $1.1 }), worst.1 < minimum {
             throw TrainingError(String(format: "annotators: the align classifier's held-out %@ accuracy is %.2f%%, below annotators.min_accuracy = %.2f%% (%@ was written for inspection); train longer (annotators.steps) or lower annotators.lr",
                                        worst.0, 100 * worst.1, 100 * minimum, path))

@@ -9,11 +9,11 @@ final class SamplingBenchRun {
     var rngs: [RandomStream]
     var noise = RandomStream(seed: 5)
 
-    init(model: TextToImageModel, config: Config) {
+    init(model: TextToImageModel, settings: RunSettings) {
         sampler = GuidedSampler(model: model)
-        scheduler = Sampling.scheduler(config, schedule: Pretrainer.schedule(config))
-        guidance = Float(config.double("sample.guidance"))
-        images = config.int("bench.sample_images")
+        scheduler = settings.sampler.scheduler(settings.schedule)
+        guidance = Float(settings.sampler.guidance)
+        images = settings.bench.sampleImages
         // Data parallel (MPI): this rank's shard of the images, as `Sampling.generate` splits them.
         let mine = Cluster.current.shard(images)
         prompts = mine.map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }

@@ -49,14 +49,14 @@ public struct TrainingBench {
         }
     }
 
-    let config: Config
+    let settings: RunSettings
     let warmup: Int
     let repeats: Int
 
-    public init(config: Config) {
-        self.config = config
-        warmup = config.int("bench.warmup")
-        repeats = config.int("bench.repeats")
+    public init(settings: RunSettings) {
+        self.settings = settings
+        warmup = settings.bench.warmup
+        repeats = settings.bench.repeats
     }
 
     public func run(_ parts: [Part], progress: (String) -> Void = { _ in }) throws -> Figures {
@@ -69,8 +69,8 @@ public struct TrainingBench {
             switch part {
             case .pretrain:
                 let step = try PretrainStep(model: model, images: WorldImages(sampleSize: model.config.sampleSize,
-                                                                              defectRate: config.float("world.defect_rate")), config: config)
-                figures.pretrainFLOPs = 3 * forwardFLOPs(model, batch: config.int("pretrain.batch"))
+                                                                              defectRate: settings.data.worldDefectRate), settings: settings)
+                figures.pretrainFLOPs = 3 * forwardFLOPs(model, batch: settings.pretrain.batch)
                 var index = 0
                 let run = { _ = try step.run(step: index); index += 1 }
                 measured = try time(warmup: warmup, repeats: repeats, run)
@@ -83,9 +83,9 @@ public struct TrainingBench {
                 // As `eval` and `sample` do: a frozen model (its transformed weights kept).
                 let sampler = makeModel(seed: 1)
                 sampler.store.freeze()
-                let run = SamplingBenchRun(model: sampler, config: config)
+                let run = SamplingBenchRun(model: sampler, settings: settings)
                 figures.sampleImages = run.images
-                measured = try time(warmup: 1, repeats: config.int("bench.sample_repeats"), run.run)
+                measured = try time(warmup: 1, repeats: settings.bench.sampleRepeats, run.run)
             }
             (figures.timings[part], figures.allocationsPerStep[part], figures.communicationPerStep[part]) = measured
         }
@@ -141,18 +141,18 @@ public struct TrainingBench {
     private func preferenceStep(policy: TextToImageModel, kind: PreferenceLoss.Kind) throws -> FineTuneStep {
         let reference = makeModel(seed: 1)
         reference.store.freeze()
-        let settings = try config.forMethod(kind.rawValue, beta: config.double("beta"), lr: config.double("lr"))
-        let loss = PreferenceLoss(try FineTuner.lossSettings(settings), schedule: Pretrainer.schedule(settings))
+        let method = try settings.forMethod(kind.rawValue, beta: settings.fineTune.loss.beta, lr: settings.fineTune.lr)
+        let loss = PreferenceLoss(method.fineTune.loss, schedule: method.schedule)
         let d = policy.imageSize
         var data = RandomStream(seed: 4)
-        let pairs = (0..<config.int("batch")).map { i in
+        let pairs = (0..<method.fineTune.batch).map { i in
             var winner = [Float](repeating: 0, count: d), loser = winner
             winner.withUnsafeMutableBufferPointer { data.fillNormal($0.baseAddress!, count: d) }
             loser.withUnsafeMutableBufferPointer { data.fillNormal($0.baseAddress!, count: d) }
             return PreferencePairs.Pair(caption: ShapesWorld.prompts[i % ShapesWorld.prompts.count].text, winner: winner,
                                         loser: loser, winnerScore: 1, loserScore: 0)
         }
-        return try FineTuneStep(policy: policy, reference: reference, loss: loss, pairs: PreferencePairs(pairs: pairs), config: settings)
+        return try FineTuneStep(policy: policy, reference: reference, loss: loss, pairs: PreferencePairs(pairs: pairs), settings: method)
     }
 
     /// Nominal FLOPs of one forward pass of `batch` images (the profiler's count).
@@ -169,9 +169,7 @@ public struct TrainingBench {
     }
 
     private func makeModel(seed: UInt64) -> TextToImageModel {
-        let tokenizer = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: config.int("encoder.max_tokens"))
-        let model = TextToImageModel(Pretrainer.unetConfig(config), tokenizer: tokenizer,
-                                     encoderDimension: config.int("encoder.dim"))
+        let model = settings.model.makeModel(captions: ShapesWorld.prompts.map(\.text))
         var rng = RandomStream(seed: seed)
         model.initialize(&rng)
         return model

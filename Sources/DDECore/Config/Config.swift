@@ -70,6 +70,12 @@ public struct Config: Sendable {
         return v
     }
 
+    /// A `choice` key as the enum its words came from (`ConfigType.choice(of:)`).
+    public func choice<E: RawRepresentable>(_ key: String, as _: E.Type = E.self) -> E where E.RawValue == String {
+        guard let v = E(rawValue: string(key)) else { fatalError("Config: key '\(key)' = '\(string(key))' is not a \(E.self)") }
+        return v
+    }
+
     public func intList(_ key: String) -> [Int] {
         guard case .intList(let v) = value(key) else { wrongType(key, "int list") }
         return v

@@ -11,7 +11,7 @@ public enum ConfigKeys {
     static let general = section("general", [
         ConfigKey("seed", .int, "0", affects: [.pretrain, .annotators, .train], "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
         ConfigKey("threads", .int, "2", unit: "threads", affects: [.pretrain, .annotators, .pairs, .train, .eval], "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...64)),
-        ConfigKey("conv.winograd", .choice(["f4x4", "f2x2", "off"]), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
+        ConfigKey("conv.winograd", .choice(of: Conv2d.WinogradSetting.self), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
         ConfigKey("out", .path, "", affects: [], "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
         ConfigKey("checkpoint", .path, "", affects: [], "checkpoint file to load the model from; empty = none"),
         ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
@@ -38,7 +38,7 @@ public enum ConfigKeys {
 
     /// The noise schedule: diffusers' `DDPMScheduler` arguments (`beta_schedule`, `num_train_timesteps`).
     static let diffusion = section("diffusion", [
-        ConfigKey("schedule", .choice(["linear", "scaled_linear", "squaredcos_cap_v2"]), "scaled_linear", affects: [.pretrain, .pairs, .train, .eval], "beta schedule (diffusers beta_schedule)"),
+        ConfigKey("schedule", .choice(of: NoiseSchedule.Kind.self), "scaled_linear", affects: [.pretrain, .pairs, .train, .eval], "beta schedule (diffusers beta_schedule)"),
         ConfigKey("timesteps", .int, "1000", unit: "steps", affects: [.pretrain, .pairs, .train, .eval], "diffusion steps T (diffusers num_train_timesteps)", .range(2...10000)),
         ConfigKey("beta_start", .float, "0.00085", affects: [.pretrain, .pairs, .train, .eval], "first beta of linear and scaled_linear; below beta_end", .positive, .range(0.0..<1.0)),
         ConfigKey("beta_end", .float, "0.012", affects: [.pretrain, .pairs, .train, .eval], "last beta of linear and scaled_linear", .positive, .range(0.0..<1.0)),
@@ -91,7 +91,7 @@ public enum ConfigKeys {
 
     /// The preference pairs (testbed.md, Pairs).
     static let pairs = section("pairs", [
-        ConfigKey("annotator", .choice(["align", "aesthetic", "pick"]), "pick", affects: [.pairs], "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
+        ConfigKey("annotator", .choice(AnnotatorSet.names), "pick", affects: [.pairs], "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
         ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", affects: [.pairs], "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
         ConfigKey("pairs.min_gap", .float, "0.05", affects: [.pairs], "more pairs per prompt (2nd best with 2nd worst, ...) while their score gap is at least this", .atLeast(0.0)),
         ConfigKey("pairs.seed", .int, "2000", affects: [.pairs], "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
@@ -99,7 +99,7 @@ public enum ConfigKeys {
 
     /// The fine-tuning losses (losses.md): which one, and every constant it names.
     static let losses = section("losses", [
-        ConfigKey("loss", .choice(["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]), "dde", affects: [.train], "fine-tuning loss (losses.md)"),
+        ConfigKey("loss", .choice(of: PreferenceLoss.Kind.self), "dde", affects: [.train], "fine-tuning loss (losses.md)"),
         ConfigKey("beta", .float, "5000", affects: [.train], "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
         ConfigKey("sft.lr", .float, "0", affects: [.train], "SFT's learning rate in compare and train; 0 = lr", .atLeast(0.0)),
         ConfigKey("uniform.beta", .float, "0", affects: [.train], "Uniform's beta in compare and train; 0 = beta", .atLeast(0.0)),
@@ -112,10 +112,10 @@ public enum ConfigKeys {
         ConfigKey("dpo.shared_noise", .bool, "true", affects: [.train], "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
         ConfigKey("disc.gamma", .float, "0.9", affects: [.train], "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
         ConfigKey("disc.steps", .int, "50", unit: "steps", affects: [.train], "Discounted: sampler steps that index n(t) = floor((T - t) * disc.steps / T)", .atLeast(1)),
-        ConfigKey("disc.mode", .choice(["sample", "weight"]), "sample", affects: [.train], "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
+        ConfigKey("disc.mode", .choice(of: DiscountMode.self), "sample", affects: [.train], "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
         ConfigKey("dde.kappa", .float, "0.5", affects: [.train], "DDE: the single-shot estimate's 1/(2 sigma^2) factor kappa", .positive),
         ConfigKey("dde.correction_scale", .float, "1", affects: [.train], "DDE: rho, the weight of the stepwise correction C_t (0 = DDE-Single)", .atLeast(0.0)),
-        ConfigKey("dde.lambda", .choice(["posterior", "beta"]), "posterior", affects: [.train], "DDE: the stepwise weight lambda_s (losses.md)"),
+        ConfigKey("dde.lambda", .choice(of: NoiseSchedule.LambdaForm.self), "posterior", affects: [.train], "DDE: the stepwise weight lambda_s (losses.md)"),
         ConfigKey("dde.ema", .float, "0.95", affects: [.train], "DDE: the record's decay g", .range(0.0..<1.0)),
         ConfigKey("dde.record_buckets", .int, "0", unit: "entries", affects: [.train], "DDE: record entries; 0 = T (one per step, the paper's reading)", .atLeast(0)),
         ConfigKey("dde.ema_bias_correction", .bool, "false", affects: [.train], "DDE: read each record entry as A/(1 - g^n), n its update count"),
@@ -123,7 +123,7 @@ public enum ConfigKeys {
 
     /// Sampling (`dde-train sample`, and the grids of every stage).
     static let sampling = section("sampling", [
-        ConfigKey("sampler", .choice(["ddim", "ddpm"]), "ddim", affects: [.pairs, .eval], "reverse process: DDIM (diffusers DDIMScheduler, leading spacing) or ancestral DDPM"),
+        ConfigKey("sampler", .choice(of: SamplerKind.self), "ddim", affects: [.pairs, .eval], "reverse process: DDIM (diffusers DDIMScheduler, leading spacing) or ancestral DDPM"),
         ConfigKey("sample.steps", .int, "25", unit: "steps", affects: [.pairs], "sampler steps", .range(1...1000)),
         ConfigKey("sample.guidance", .float, "3", affects: [.pairs], "classifier-free guidance scale g (1 = no guidance)", .atLeast(0.0)),
         ConfigKey("sample.eta", .float, "0", affects: [.pairs, .eval], "DDIM eta (0 = deterministic)", .range(0.0...1.0)),
@@ -139,7 +139,7 @@ public enum ConfigKeys {
         ConfigKey("eval.guidance", .float, "3", affects: [.eval], "classifier-free guidance when evaluating", .atLeast(0.0)),
         ConfigKey("eval.seed", .int, "1000", affects: [.eval], "seed of the evaluation noise (shared by every model)", .atLeast(0)),
         ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", affects: [.report], "bootstrap resamples for the 95% intervals", .atLeast(100)),
-        ConfigKey("eval.prompts", .choice(["test", "validation"]), "test", affects: [.eval], "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
+        ConfigKey("eval.prompts", .choice(of: PromptSplit.self), "test", affects: [.eval], "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
     ])
 
     /// The main job: which fine-tunes to run and compare.

@@ -15,6 +15,12 @@ public enum ConfigType: Sendable, Equatable {
     case stringList
     case choice([String])
 
+    /// A choice among the raw values of the enum the code switches on: the allowed words are
+    /// declared once, by the enum, and decoding (`Config.choice`) cannot fail.
+    public static func choice<E: CaseIterable & RawRepresentable>(of _: E.Type) -> ConfigType where E.RawValue == String {
+        .choice(E.allCases.map(\.rawValue))
+    }
+
     /// The name shown in `dde-train config` and the README.
     public var name: String {
         switch self {

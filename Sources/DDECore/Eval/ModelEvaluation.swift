@@ -12,11 +12,11 @@ public struct ModelEvaluation {
     /// The generated images (CHW in [-1, 1], clamped), prompt-major.
     public let images: [[Float]]
 
-    public static func run(_ model: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt], config: Config) -> ModelEvaluation {
-        let n = config.int("eval.images_per_prompt")
-        let result = Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: n, config: config,
-                                       seed: UInt64(config.int("eval.seed")), steps: config.int("eval.steps"),
-                                       guidance: config.float("eval.guidance"))
+    public static func run(_ model: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt],
+                           settings: RunSettings) -> ModelEvaluation {
+        let eval = settings.eval, n = eval.imagesPerPrompt
+        let result = Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: n, sampler: settings.sampler,
+                                       schedule: settings.schedule, seed: eval.seed, steps: eval.steps, guidance: Float(eval.guidance))
         let images = result.images.flatMap { $0.map { $0.x0.map { min(1, max(-1, $0)) } } }
         let flat = images.flatMap { $0 }
         let repeated = prompts.flatMap { [ShapesPrompt](repeating: $0, count: n) }

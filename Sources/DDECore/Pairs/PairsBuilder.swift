@@ -18,20 +18,20 @@ public enum PairsBuilder {
     /// The base model's images the pairs are chosen from: `pairs.samples_per_prompt` per prompt,
     /// column j of every prompt from seed `pairs.seed + j`. They do not depend on the annotator,
     /// so the main job samples them once for all three.
-    public static func sample(_ model: TextToImageModel, prompts: [ShapesPrompt], config: Config) -> Sampling.Result {
-        Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: config.int("pairs.samples_per_prompt"), config: config,
-                          seed: UInt64(config.int("pairs.seed")))
+    public static func sample(_ model: TextToImageModel, prompts: [ShapesPrompt], settings: RunSettings) -> Sampling.Result {
+        Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: settings.pairs.samplesPerPrompt, sampler: settings.sampler,
+                          schedule: settings.schedule, seed: settings.pairs.seed)
     }
 
     /// Scores `sampled` (from `sample`, or sampled here when nil) and writes the pairs.
-    public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [ShapesPrompt], config: Config,
+    public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [ShapesPrompt], settings: RunSettings,
                              folder: String, file: String = "pairs.jsonl", sampled: Sampling.Result? = nil) throws -> Summary {
         let started = Stopwatch.now()
         let images = folder + "/images"
         try FileIO.createFolder(images)
         for f in [folder, images] { FileIO.removeStaleTemporaries(in: f) }
-        let n = config.int("pairs.samples_per_prompt"), minGap = config.double("pairs.min_gap")
-        let result = sampled ?? sample(model, prompts: prompts, config: config)
+        let n = settings.pairs.samplesPerPrompt, minGap = settings.pairs.minGap
+        let result = sampled ?? sample(model, prompts: prompts, settings: settings)
         precondition(result.images.count == prompts.count && result.images.allSatisfy { $0.count == n }, "pairs: sampled images do not match")
         var rows: [PreferencePairs.Row] = []
         var gaps = 0.0

@@ -25,9 +25,9 @@ public enum ReportCharts {
         public let folder: String
 
         /// The folder the main job gives `run` (`Comparison.fineTune`): `<out>/train-<run.name>`.
-        public init(_ run: Comparison.Run, out: String) {
+        public init(_ run: Comparison.Run, layout: RunLayout) {
             self.run = run
-            folder = out + "/train-" + run.name
+            folder = layout.train(run.name)
         }
 
         public var method: String { run.method }
@@ -35,8 +35,8 @@ public enum ReportCharts {
         public var seed: Int { run.seed }
         /// The series label: `method/annotator/sN`, then the grid point in a sweep.
         public var label: String { "\(method)/\(annotator)/s\(seed)" + (run.setting.isEmpty ? "" : " " + run.setting) }
-        /// dde, dde-single and dde-step keep a record.
-        public var keepsRecord: Bool { method.hasPrefix("dde") }
+        /// Whether the run's loss keeps a DDE record (dde, dde-step; not dde-single).
+        public var keepsRecord: Bool { PreferenceLoss.Kind(rawValue: method)?.usesRecord ?? false }
         func table(_ file: String) -> CSVTable? { CSVTable.load(folder + "/" + file) }
     }
 

@@ -14,7 +14,7 @@ public enum ReportPage {
 
     /// What the page shows.
     public struct Contents {
-        public var config: Config
+        public var settings: RunSettings
         public var build: BuildInfo?
         public var runs: [ReportCharts.TrainedRun]
         public var rows: [ReportRow]
@@ -25,9 +25,9 @@ public enum ReportPage {
 
         /// The main job's results, after `comparison.run()` returned `rows`.
         public init(_ comparison: Comparison, rows: [ReportRow]) {
-            config = comparison.config
+            settings = comparison.settings
             build = comparison.build
-            runs = comparison.runs.map { ReportCharts.TrainedRun($0, out: comparison.config.outDirectory) }
+            runs = comparison.runs.map { ReportCharts.TrainedRun($0, layout: comparison.layout) }
             self.rows = rows
             distribution = comparison.distribution
             samples = comparison.samples
@@ -39,24 +39,24 @@ public enum ReportPage {
     /// returns the page's path.
     @discardableResult
     public static func write(_ contents: Contents) throws -> String {
-        let out = contents.config.outDirectory, assets = out + "/" + folder
+        let layout = RunLayout(out: contents.settings.out), assets = layout.file(folder)
         try FileIO.createFolder(assets)
         try contents.samples.write(to: assets)
         var charts = ReportCharts.all(contents.runs)
-        if let segments = SegmentChart.svg(contents.rows, T: contents.config.int("timesteps")) {
+        if let segments = SegmentChart.svg(contents.rows, T: contents.settings.schedule.T) {
             charts.append(ReportCharts.Chart(file: "segments.svg", title: "Segment training", svg: segments,
                                              caption: "Each segment's fine-tune as a bar over the t it trained on, at its change of the "
                                                  + "labelling annotator against the base (the paper's Fig. 3).", hasData: true))
         }
         for c in charts { try FileIO.writeAtomically(Array(c.svg.utf8), to: assets + "/" + c.file) }
-        let path = out + "/" + fileName
+        let path = layout.file(fileName)
         try FileIO.writeAtomically(Array(html(contents, charts: charts).utf8), to: path)
         return path
     }
 
     /// The page's text.
     public static func html(_ c: Contents, charts: [ReportCharts.Chart]) -> String {
-        let config = c.config
+        let settings = c.settings, config = settings.config
         var page = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -71,10 +71,10 @@ public enum ReportPage {
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined(separator: " · ") + "</nav>\n"
 
         page += "<h2 id=\"run\">The run</h2>\n<table class=\"kv\">\n"
-        for (key, value) in summary(config, evalPrompts: c.evalPrompts) { page += "<tr><th>\(esc(key))</th><td>\(esc(value))</td></tr>\n" }
+        for (key, value) in settings.summary(evalPrompts: c.evalPrompts) { page += "<tr><th>\(esc(key))</th><td>\(esc(value))</td></tr>\n" }
         page += "</table>\n"
 
-        page += "<h2 id=\"table\">Table</h2>\n<p class=\"caption\">" + esc(tableCaption(config)) + "</p>\n" + mainTable(c.rows)
+        page += "<h2 id=\"table\">Table</h2>\n<p class=\"caption\">" + esc(tableCaption(settings)) + "</p>\n" + mainTable(c.rows)
 
         // A sweep's matrix needs the grid point: sweep.csv's columns then.
         let sweep = c.rows.contains { !$0.setting.isEmpty }
@@ -88,7 +88,7 @@ public enum ReportPage {
             + "raises its annotator's score while these get worse is reward hacking.</p>\n"
             + csvTable(CSVTable(text: ComparisonReport.distributionCSV(c.distribution)))
 
-        page += "<h2 id=\"grids\">Samples: the same prompts and seeds for every model</h2>\n" + grids(c.samples, config: config)
+        page += "<h2 id=\"grids\">Samples: the same prompts and seeds for every model</h2>\n" + grids(c.samples, evalSeed: settings.eval.seed)
 
         let sections: [(id: String, title: String, files: (String) -> Bool)] = [
             ("curves", "Training curves", { ["loss.svg", "implicit-accuracy.svg", "z.svg"].contains($0) }),
@@ -109,28 +109,11 @@ public enum ReportPage {
 
     // MARK: Sections
 
-    /// The keys a reader needs to judge the table, as (label, value).
-    static func summary(_ config: Config, evalPrompts: Int) -> [(String, String)] {
-        func v(_ key: String) -> String { config.value(key).text }
-        return [("out folder", config.outDirectory),
-                ("config", config.sourceFile ?? "(defaults and overrides only)"),
-                ("methods", v("compare.methods")), ("train annotators", v("compare.annotators")), ("seeds", v("compare.seeds")),
-                ("model", "U-Net \(v("block_out_channels")) channels, \(v("sample_size"))x\(v("sample_size")) px, T = \(v("timesteps")), \(v("schedule"))"),
-                ("fine-tune", "\(v("steps")) steps x \(v("batch")) pairs; " + config.stringList("compare.methods").map { m in
-                    let own = config.methodSettings(m)
-                    return m == "sft" ? "sft lr \(own.lr)" : "\(m) beta \(own.beta), lr \(own.lr)"
-                }.joined(separator: "; ") + (config.doubleList("compare.beta").isEmpty && config.doubleList("compare.lr").isEmpty
-                    ? "" : " (a sweep: see the grid points in the matrix)")),
-                ("evaluation", "\(evalPrompts) \(v("eval.prompts")) prompts x \(v("eval.images_per_prompt")) images, DDIM "
-                    + "\(v("eval.steps")) steps, guidance \(v("eval.guidance")), noise seed \(v("eval.seed")), "
-                    + "\(v("eval.bootstrap")) bootstrap resamples")]
-    }
-
-    static func tableCaption(_ config: Config) -> String {
-        "Each cell: the mean score over the \(config.value("eval.prompts").text) prompts; for a fine-tune, below it the change against the base in % with its "
+    static func tableCaption(_ settings: RunSettings) -> String {
+        "Each cell: the mean score over the \(settings.eval.prompts.rawValue) prompts; for a fine-tune, below it the change against the base in % with its "
             + "95% paired bootstrap interval and the beat ratio b (share of same-noise twins where the fine-tune scores higher, "
             + "ties half) with its interval. A method's cell under an annotator is its fine-tune on that annotator's pairs, "
-            + "scored by the same annotator (the paper's layout); means over seeds \(config.value("compare.seeds").text). "
+            + "scored by the same annotator (the paper's layout); means over seeds \(settings.compare.seeds.map(String.init).joined(separator: ",")). "
             + "Green: the change interval is above 0; red: below 0."
     }
 
@@ -176,7 +159,7 @@ public enum ReportPage {
 
     /// The overview grid (rows = models, columns = prompts, image 0) and one grid per model
     /// (rows = prompts, columns = images), each with row and column labels aligned to its cells.
-    static func grids(_ samples: ReportSamples, config: Config) -> String {
+    static func grids(_ samples: ReportSamples, evalSeed seed: UInt64) -> String {
         guard let first = samples.models.first?.images.first?.first else { return "<p>No samples were kept.</p>\n" }
         let step = first.width * samples.scale + ReportSamples.gap
         func grid(_ file: String, rows: [String], columns: [String], image: RGBImage) -> String {
@@ -186,7 +169,6 @@ public enum ReportPage {
                 + "<img src=\"\(folder)/\(esc(file))\" width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(esc(file))\"></div>\n"
         }
         let prompts = samples.prompts.indices.map { "p\($0 + 1)" }
-        let seed = config.int("eval.seed")
         var html = "<p class=\"caption\">Image j of prompt i starts from the same noise (seed \(seed) + j) for every model, so a "
             + "cell differs between models only by the fine-tune; look for shapes, sizes and colours that follow the prompt "
             + "better, and for drift every method shares (such as backgrounds turning beige).</p>\n"

@@ -14,26 +14,20 @@ public enum Sampling {
         public var timesteps: [Int]
     }
 
-    /// The sampler the `sampler`, `sample.steps`, `sample.eta` keys describe.
-    public static func scheduler(_ config: Config, schedule: NoiseSchedule, steps: Int? = nil) -> DenoisingScheduler {
-        let n = steps ?? config.int("sample.steps")
-        if config.string("sampler") == "ddpm" { return DDPMScheduler(schedule: schedule, steps: n) }
-        return DDIMScheduler(schedule: schedule, steps: n, eta: config.float("sample.eta"))
-    }
-
     /// The initial noise of column j.
     public static func noise(seed: UInt64, column j: Int, count: Int) -> [Float] {
         var rng = RandomStream(seed: seed &+ UInt64(j), stream: 0x6E_6F69_7365)
         return (0..<count).map { _ in rng.normal() }
     }
 
-    public static func generate(_ model: TextToImageModel, prompts: [String], perPrompt n: Int, config: Config,
-                                seed: UInt64? = nil, steps: Int? = nil, guidance: Float? = nil, batch: Int = 32) -> Result {
-        let schedule = Pretrainer.schedule(config)
-        let scheduler = Sampling.scheduler(config, schedule: schedule, steps: steps)
-        let guidance = guidance ?? config.float("sample.guidance")
+    /// `sampler` on `schedule`, with `steps` and `guidance` when given (evaluation's own) and
+    /// the sampler's otherwise; column j starts from seed `seed + j`.
+    public static func generate(_ model: TextToImageModel, prompts: [String], perPrompt n: Int, sampler settings: SamplerSettings,
+                                schedule: NoiseSchedule, seed base: UInt64, steps: Int? = nil, guidance: Float? = nil,
+                                batch: Int = 32) -> Result {
+        let scheduler = settings.scheduler(schedule, steps: steps)
+        let guidance = guidance ?? Float(settings.guidance)
         let s = model.config.sampleSize, d = model.imageSize, e = model.config.embeddingDimension
-        let base = seed ?? UInt64(config.int("seed"))
         let sampler = GuidedSampler(model: model)
         // Every (prompt, column) in prompt-major order.
         let jobs = prompts.indices.flatMap { i in (0..<n).map { (i, $0) } }

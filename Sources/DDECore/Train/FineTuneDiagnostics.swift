@@ -35,23 +35,23 @@ final class FineTuneDiagnostics {
     let creditLog: MetricsLog?
     private var heldoutReference: [[Double]]?
 
-    init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], config: Config, sampleSize: Int, folder: String,
-         resumeAfterStep: Int?) throws {
+    init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], settings: FineTuneSettings, seed: UInt64, sampleSize: Int,
+         folder: String, resumeAfterStep: Int?) throws {
         self.loss = loss
         self.heldout = heldout
-        probe = Array(heldout.prefix(config.int("train.probe_pairs")))
-        sharedNoise = config.bool("dpo.shared_noise")
-        seed = UInt64(config.int("seed"))
+        probe = Array(heldout.prefix(settings.probePairs))
+        sharedNoise = settings.sharedNoise
+        self.seed = seed
         var rng = RandomStream(seed: seed, stream: 9)
         heldoutSteps = heldout.map { _ in loss.drawTimestep(&rng) }
-        let capacity = max(config.int("batch"), probe.count)
+        let capacity = max(settings.batch, probe.count)
         batch = PreferenceBatch(capacity: capacity, sampleSize: sampleSize)
         scratch = FloatBuffer(count: 2 * capacity * 3 * sampleSize * sampleSize)
-        let logHeldout = config.int("train.log_every") > 0 && !heldout.isEmpty
+        let logHeldout = settings.logEvery > 0 && !heldout.isEmpty
         heldoutLog = logHeldout ? try MetricsLog(folder: folder, name: "heldout", resumeAfterStep: resumeAfterStep) : nil
-        recordLog = config.int("train.log_every") > 0 && loss.record != nil
+        recordLog = settings.logEvery > 0 && loss.record != nil
             ? try MetricsLog(folder: folder, name: "record-history", resumeAfterStep: resumeAfterStep) : nil
-        creditLog = config.int("train.credit_every") > 0 && !probe.isEmpty
+        creditLog = settings.creditEvery > 0 && !probe.isEmpty
             ? try MetricsLog(folder: folder, name: "credit", resumeAfterStep: resumeAfterStep) : nil
     }
 

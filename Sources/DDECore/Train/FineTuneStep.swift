@@ -17,7 +17,8 @@ public final class FineTuneStep: TrainingStep {
     public let pairs: PreferencePairs
     public let optimizer: AdamW
     let batch: Int
-    let baseLR: Double, clip: Double
+    let baseLR: Double
+    let settings: OptimizerSettings
     let lrSchedule: LearningRateSchedule
     let sharedNoise: Bool
     var orderRNG: RandomStream
@@ -25,10 +26,10 @@ public final class FineTuneStep: TrainingStep {
     let pairBatch: PreferenceBatch
     let dPred: FloatBuffer
 
-    /// The step of a run (`config` resolved for its method, `Config.forMethod`): the loss and
-    /// optimisation keys, the order and noise streams of `seed` (streams 4 and 5).
+    /// The step of a run (`settings` resolved for its method, `RunSettings.forMethod`): the loss
+    /// and optimisation settings, the order and noise streams of `seed` (streams 4 and 5).
     public init(policy: TextToImageModel, reference: TextToImageModel?, loss: PreferenceLoss, pairs: PreferencePairs,
-                config: Config) throws {
+                settings: RunSettings) throws {
         guard reference != nil || !loss.settings.kind.isPreference else {
             throw TrainingError("the \(loss.settings.kind.rawValue) loss needs a reference model")
         }
@@ -36,16 +37,15 @@ public final class FineTuneStep: TrainingStep {
         self.reference = reference
         self.loss = loss
         self.pairs = pairs
-        optimizer = AdamW(policy.store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
-                          eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
-        let seed = UInt64(config.int("seed"))
-        orderRNG = RandomStream(seed: seed, stream: 4)
-        noiseRNG = RandomStream(seed: seed, stream: 5)
-        batch = config.int("batch")
-        lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("warmup_steps"))
-        baseLR = config.double("lr")
-        clip = config.double("grad_clip")
-        sharedNoise = config.bool("dpo.shared_noise")
+        optimizer = settings.optimizer.adamW(policy.store)
+        self.settings = settings.optimizer
+        orderRNG = RandomStream(seed: settings.seed, stream: 4)
+        noiseRNG = RandomStream(seed: settings.seed, stream: 5)
+        let fineTune = settings.fineTune
+        batch = fineTune.batch
+        lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: fineTune.warmupSteps)
+        baseLR = fineTune.lr
+        sharedNoise = fineTune.sharedNoise
         let cluster = Cluster.current
         if batch < cluster.size {
             throw TrainingError("batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs a pair; raise batch or use fewer ranks")
@@ -90,7 +90,7 @@ public final class FineTuneStep: TrainingStep {
         pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
         Cluster.current.sum(store.grads.pointer, count: store.count)
         try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
-        let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
+        let norm = settings.clip(store)
         let lr = lrSchedule.learningRate(base: baseLR, step: step)
         optimizer.update(store, lr: lr)
         try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)

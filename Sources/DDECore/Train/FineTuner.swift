@@ -8,43 +8,22 @@ import Foundation
 /// record at the end with update counts and C_t), `model.safetensors`, and the diagnostics of
 /// `FineTuneDiagnostics` (`heldout.csv`, `record-history.csv`, `credit.csv`).
 public final class FineTuner {
-    public let config: Config
+    public let settings: RunSettings
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(config: Config, folder: String, build: BuildInfo, observer: StageObserver) {
-        self.config = config
+    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+        self.settings = settings
         self.folder = folder
         self.build = build
         self.observer = observer
     }
 
-    /// The `t_range` key's range; an error names the key.
-    static func tRange(_ text: String, T: Int) throws -> TimestepRange {
-        do { return try TimestepRange.parse(text, T: T) } catch { throw TrainingError("key 't_range': \(error)") }
-    }
-
-    public static func lossSettings(_ config: Config) throws -> PreferenceLoss.Settings {
-        let T = config.int("timesteps")
-        var s = PreferenceLoss.Settings(kind: PreferenceLoss.Kind(rawValue: config.string("loss"))!, beta: config.double("beta"),
-                                        range: try tRange(config.string("t_range"), T: T))
-        s.kappa = config.double("dde.kappa")
-        s.correctionScale = config.string("loss") == "dde-single" ? 0 : config.double("dde.correction_scale")
-        s.lambdaForm = NoiseSchedule.LambdaForm(rawValue: config.string("dde.lambda"))!
-        s.recordDecay = config.double("dde.ema")
-        s.recordBuckets = config.int("dde.record_buckets")
-        s.recordBiasCorrection = config.bool("dde.ema_bias_correction")
-        s.discGamma = config.double("disc.gamma")
-        s.discSteps = config.int("disc.steps")
-        s.discWeightMode = config.string("disc.mode") == "weight"
-        return s
-    }
-
-    /// A fine-tune's signature: the keys of the `train` stage under `config` (resolved for its
-    /// method, `Config.forMethod`) and the content of the base model and the pairs it trains on.
-    public static func signature(_ config: Config, base: ContentDigest, pairs: ContentDigest) -> StageSignature {
-        StageSignature(.train, config, inputs: [("base", base), ("pairs", pairs)])
+    /// A fine-tune's signature: the keys of the `train` stage under `settings` (resolved for its
+    /// method, `RunSettings.forMethod`) and the content of the base model and the pairs it trains on.
+    public static func signature(_ settings: RunSettings, base: ContentDigest, pairs: ContentDigest) -> StageSignature {
+        StageSignature(.train, settings.config, inputs: [("base", base), ("pairs", pairs)])
     }
 
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
@@ -52,36 +31,36 @@ public final class FineTuner {
     /// credit probe (`FineTuneDiagnostics`); without it those logs are skipped.
     @discardableResult
     public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
-        let config = try self.config.forMethod(self.config.string("loss"))
+        let settings = try self.settings.forMethod(self.settings.fineTune.loss.kind.rawValue)
+        let fineTune = settings.fineTune, kind = fineTune.loss.kind
         let policy = try Checkpoint.loadModel(base).model
-        let signature = Self.signature(config, base: policy.contentDigest, pairs: pairs.contentDigest)
-        let settings = try FineTuner.lossSettings(config)
-        let kind = settings.kind
+        let signature = Self.signature(settings, base: policy.contentDigest, pairs: pairs.contentDigest)
         let frame = StageFrame("train \(kind.rawValue)", folder: StageFolder(folder, primary: "model.safetensors"),
-                               signature: signature, resume: config.string("resume"), mayGrow: ["steps"])
-        let run = TrainingRun(frame, checkpointStage: "train", checkpointEvery: config.int("train.checkpoint_every"),
-                              keep: config.int("keep_checkpoints"), observer: observer)
+                               signature: signature, resume: settings.resume, mayGrow: ["steps"])
+        let run = TrainingRun(frame, checkpointStage: "train", checkpointEvery: fineTune.checkpointEvery,
+                              keep: settings.keepCheckpoints, observer: observer)
         let path = folder + "/model.safetensors"
         if try run.isFinished() { return path }
-        try run.prepare(config: config)
+        try run.prepare(config: settings.config)
         let heldoutPairs = heldout?.pairs ?? []
-        let logEvery = config.int("train.log_every"), creditEvery = config.int("train.credit_every")
+        let logEvery = fineTune.logEvery, creditEvery = fineTune.creditEvery
         let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
         let reference = needsReference ? try Checkpoint.loadModel(base).model : nil
         reference?.store.freeze()
-        let loss = PreferenceLoss(settings, schedule: Pretrainer.schedule(config))
+        let loss = PreferenceLoss(fineTune.loss, schedule: settings.schedule)
         let step = try FineTuneStep(policy: policy, reference: kind.isPreference ? reference : nil, loss: loss, pairs: pairs,
-                                    config: config)
-        var meta = Checkpoint.modelMetadata(policy, config: config, build: build, stage: "train")
+                                    settings: settings)
+        var meta = Checkpoint.modelMetadata(policy, config: settings.config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
         meta["stage_signature"] = signature.text
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
         // this run (only `steps` may grow).
         let start = try run.resume(step, describing: "the \(kind.rawValue) fine-tune")
         let log = try run.log()
-        let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, config: config, sampleSize: policy.config.sampleSize,
-                                                  folder: folder, resumeAfterStep: start > 0 ? start : nil)
-        let steps = config.int("steps")
+        let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
+                                                  sampleSize: policy.config.sampleSize, folder: folder,
+                                                  resumeAfterStep: start > 0 ? start : nil)
+        let steps = fineTune.steps
         func logDiagnostics(_ done: Int) throws {
             guard let reference else { return }
             if logEvery > 0 && (done % logEvery == 0 || done == steps) {

@@ -16,7 +16,8 @@ public final class PretrainStep: TrainingStep {
     public let ema: EMA?
     let emaDecay: Double
     let batch: Int, micro: Int
-    let baseLR: Double, clip: Double
+    let baseLR: Double
+    let settings: OptimizerSettings
     let lrSchedule: LearningRateSchedule
     let promptDropout: Float
     var dataRNG: RandomStream
@@ -27,23 +28,22 @@ public final class PretrainStep: TrainingStep {
 
     /// The step of a run: the `pretrain.*` keys, the AdamW keys shared with the fine-tune, and
     /// the data and noise streams of `seed` (streams 2 and 3; 1 initialised the model).
-    public init(model: TextToImageModel, images: TrainingImages, config: Config) throws {
+    public init(model: TextToImageModel, images: TrainingImages, settings: RunSettings) throws {
         self.model = model
         self.images = images
-        schedule = Pretrainer.schedule(config)
-        optimizer = AdamW(model.store, beta1: config.double("adam_beta1"), beta2: config.double("adam_beta2"),
-                          eps: config.double("adam_eps"), weightDecay: config.double("weight_decay"))
-        emaDecay = config.double("pretrain.ema")
+        let pretrain = settings.pretrain
+        schedule = settings.schedule
+        optimizer = settings.optimizer.adamW(model.store)
+        self.settings = settings.optimizer
+        emaDecay = pretrain.ema
         ema = emaDecay > 0 ? EMA(model.store, decay: emaDecay) : nil
-        let seed = UInt64(config.int("seed"))
-        dataRNG = RandomStream(seed: seed, stream: 2)
-        noiseRNG = RandomStream(seed: seed, stream: 3)
-        batch = config.int("pretrain.batch")
-        micro = (batch + config.int("pretrain.grad_accum") - 1) / config.int("pretrain.grad_accum")
-        lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: config.int("pretrain.warmup_steps"))
-        baseLR = config.double("pretrain.lr")
-        clip = config.double("grad_clip")
-        promptDropout = config.float("pretrain.prompt_dropout")
+        dataRNG = RandomStream(seed: settings.seed, stream: 2)
+        noiseRNG = RandomStream(seed: settings.seed, stream: 3)
+        batch = pretrain.batch
+        micro = pretrain.microBatch
+        lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: pretrain.warmupSteps)
+        baseLR = pretrain.lr
+        promptDropout = pretrain.promptDropout
         let cluster = Cluster.current
         if batch < cluster.size {
             throw TrainingError("pretrain.batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs an image; raise pretrain.batch or use fewer ranks")
@@ -98,7 +98,7 @@ public final class PretrainStep: TrainingStep {
         let hint = "try a lower pretrain.lr"
         try StepCheck.loss(loss, stage: "pretrain", step: step + 1, hint: hint)
         try StepCheck.gradients(store, stage: "pretrain", step: step + 1, hint: hint)
-        let norm = clip > 0 ? Double(clipGradNorm(store, maxNorm: clip)) : gradientNorm(store)
+        let norm = settings.clip(store)
         let lr = lrSchedule.learningRate(base: baseLR, step: step)
         optimizer.update(store, lr: lr)
         // diffusers' EMAModel warm-up: decay min(d, (1 + t)/(10 + t)), so the random initial

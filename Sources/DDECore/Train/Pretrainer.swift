@@ -8,84 +8,54 @@ import Foundation
 /// streams; the last `keep_checkpoints` kept), `model.safetensors` (the final weights, EMA when
 /// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`/`.jsonl`, `samples/step-N.png`.
 public final class Pretrainer {
-    public let config: Config
+    public let settings: RunSettings
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(config: Config, folder: String, build: BuildInfo, observer: StageObserver) {
-        self.config = config
+    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+        self.settings = settings
         self.folder = folder
         self.build = build
         self.observer = observer
-    }
-
-    /// The base model a later stage starts from: the `base` key, or this run's pretrain stage.
-    public static func basePath(_ config: Config) -> String {
-        config.string("base").isEmpty ? config.outDirectory + "/pretrain/model.safetensors" : config.string("base")
-    }
-
-    public static func unetConfig(_ config: Config) -> UNetConfig {
-        UNetConfig(blockOutChannels: config.intList("block_out_channels"), layersPerBlock: config.int("layers_per_block"),
-                   normNumGroups: config.int("norm_num_groups"), sampleSize: config.int("sample_size"))
-    }
-
-    public static func schedule(_ config: Config) -> NoiseSchedule {
-        NoiseSchedule(kind: NoiseSchedule.Kind(rawValue: config.string("schedule"))!, timesteps: config.int("timesteps"),
-                      betaStart: config.double("beta_start"), betaEnd: config.double("beta_end"))
-    }
-
-    /// The configured training images.
-    public static func images(_ config: Config) throws -> TrainingImages {
-        let data = config.string("data"), size = config.int("sample_size")
-        if data == "world" { return WorldImages(sampleSize: size, defectRate: config.float("world.defect_rate")) }
-        if data.hasPrefix("folder:") {
-            return try FolderImages(folder: String(data.dropFirst("folder:".count)), sampleSize: size,
-                                    skipBad: config.bool("data.skip_bad"))
-        }
-        throw DataError("key 'data': '\(data)' is neither 'world' nor 'folder:PATH'")
     }
 
     /// Runs (or resumes) the stage; returns the path of the final model. A finished model made
     /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
+        let pretrain = settings.pretrain
         let frame = StageFrame("pretrain", folder: StageFolder(folder, primary: "model.safetensors"),
-                               signature: StageSignature(.pretrain, config), resume: config.string("resume"),
+                               signature: StageSignature(.pretrain, settings.config), resume: settings.resume,
                                mayGrow: ["pretrain.steps"])
-        let run = TrainingRun(frame, checkpointStage: "pretrain", checkpointEvery: config.int("pretrain.checkpoint_every"),
-                              keep: config.int("keep_checkpoints"), observer: observer)
+        let run = TrainingRun(frame, checkpointStage: "pretrain", checkpointEvery: pretrain.checkpointEvery,
+                              keep: settings.keepCheckpoints, observer: observer)
         let modelPath = folder + "/model.safetensors"
         if try run.isFinished() { return modelPath }
-        try run.prepare(config: config, folders: ["samples"])
+        try run.prepare(config: settings.config, folders: ["samples"])
 
-        let images = try Pretrainer.images(config)
-        let schedule = Pretrainer.schedule(config)
-        let seed = UInt64(config.int("seed"))
-        let tokenizer = Tokenizer(captions: images.vocabularyCaptions, maxTokens: config.int("encoder.max_tokens"))
-        let model = TextToImageModel(Pretrainer.unetConfig(config), tokenizer: tokenizer,
-                                     encoderDimension: config.int("encoder.dim"))
-        var initRNG = RandomStream(seed: seed, stream: 1)
+        let images = try settings.data.images(sampleSize: settings.model.unet.sampleSize)
+        let model = settings.model.makeModel(captions: images.vocabularyCaptions)
+        var initRNG = RandomStream(seed: settings.seed, stream: 1)
         model.initialize(&initRNG)
-        let step = try PretrainStep(model: model, images: images, config: config)
+        let step = try PretrainStep(model: model, images: images, settings: settings)
         try run.resume(step, describing: "pretraining")
         let log = try run.log()
         // Cut back on resume like the metrics, so a step validated before a kill is not listed twice.
         let validationLog = try run.log("validation")
-        let validation = images.validationSet(count: config.int("pretrain.val_images"), seed: seed)
-        var metadata = Checkpoint.modelMetadata(model, config: config, build: build, stage: "pretrain")
+        let validation = images.validationSet(count: pretrain.valImages, seed: settings.seed)
+        var metadata = Checkpoint.modelMetadata(model, config: settings.config, build: build, stage: "pretrain")
         metadata["stage_signature"] = frame.signature.text
 
-        let steps = config.int("pretrain.steps"), started = Stopwatch.now()
-        let valEvery = config.int("pretrain.val_every"), sampleEvery = config.int("pretrain.sample_every")
+        let steps = pretrain.steps, started = Stopwatch.now()
         try run.loop(step, steps: steps, name: "pretrain", log: log, metadata: metadata) { done in
             let last = done == steps
-            if done % valEvery == 0 || last {
-                let v = validationLoss(model, ema: step.ema, validation, schedule: schedule, seed: seed, batch: step.micro)
+            if done % pretrain.valEvery == 0 || last {
+                let v = validationLoss(model, ema: step.ema, validation, batch: step.micro)
                 try validationLog.append([("step", Double(done)), ("val_loss", v)])
                 observer?.note(String(format: "pretrain step %d: validation loss %.5f", done, v))
             }
-            if (sampleEvery > 0 && done % sampleEvery == 0) || last {
+            if (pretrain.sampleEvery > 0 && done % pretrain.sampleEvery == 0) || last {
                 let path = folder + String(format: "/samples/step-%07d.png", done)
                 try withWeights(model, step.ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
                 observer?.note("pretrain step \(done): samples \(path)")
@@ -112,8 +82,8 @@ public final class Pretrainer {
     }
 
     /// Mean epsilon loss on the fixed held-out set: fixed noise, and t spread evenly over 1...T.
-    func validationLoss(_ model: TextToImageModel, ema: EMA?, _ set: (images: [Float], prompts: [String]),
-                        schedule: NoiseSchedule, seed: UInt64, batch: Int) -> Double {
+    func validationLoss(_ model: TextToImageModel, ema: EMA?, _ set: (images: [Float], prompts: [String]), batch: Int) -> Double {
+        let schedule = settings.schedule, seed = settings.seed
         var result = 0.0
         withWeights(model, ema) {
             let d = model.imageSize, count = set.prompts.count
@@ -144,7 +114,8 @@ public final class Pretrainer {
 
     /// A grid: rows the prompts, columns 4 fixed seeds; DDIM with the `sample.*` keys.
     func sampleGrid(_ model: TextToImageModel, prompts: [String], to path: String) throws {
-        let images = Sampling.generate(model, prompts: prompts, perPrompt: 4, config: config)
+        let images = Sampling.generate(model, prompts: prompts, perPrompt: 4, sampler: settings.sampler, schedule: settings.schedule,
+                                       seed: settings.seed)
         try PNGFile.write(ImageGrid.make(images.images.map { $0.map(\.image) }, scale: 4), to: path)
     }
 }

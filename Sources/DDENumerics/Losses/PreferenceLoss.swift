@@ -37,7 +37,7 @@ public final class PreferenceLoss {
         public var recordBiasCorrection = false
         public var discGamma: Double = 0.9
         public var discSteps: Int = 50
-        public var discWeightMode = false          // false: sample t ∝ gamma^n; true: weight z
+        public var discMode = DiscountMode.sample
         public var range: TimestepRange
 
         public init(kind: Kind, beta: Double, range: TimestepRange) {
@@ -92,7 +92,7 @@ public final class PreferenceLoss {
     /// Draws one pair's t.
     public func drawTimestep(_ rng: inout RandomStream) -> Int {
         let r = settings.range
-        if settings.kind == .discounted && !settings.discWeightMode {
+        if settings.kind == .discounted && settings.discMode == .sample {
             let u = rng.uniformDouble()
             var lo = 0, hi = discountCDF.count - 1
             while lo < hi {
@@ -108,7 +108,7 @@ public final class PreferenceLoss {
     public func drawProbability(_ t: Int) -> Double {
         let r = settings.range
         guard t >= r.first && t <= r.last else { return 0 }
-        if settings.kind == .discounted && !settings.discWeightMode {
+        if settings.kind == .discounted && settings.discMode == .sample {
             let i = t - r.first
             return discountCDF[i] - (i > 0 ? discountCDF[i - 1] : 0)
         }
@@ -127,7 +127,7 @@ public final class PreferenceLoss {
             case .uniform:
                 slope[i] = -beta / 2
             case .discounted:
-                slope[i] = settings.discWeightMode ? -beta / 2 * discount[ti] / discountMean : -beta / 2
+                slope[i] = settings.discMode == .weight ? -beta / 2 * discount[ti] / discountMean : -beta / 2
             case .ddeSingle:
                 slope[i] = -beta * settings.kappa * schedule.b2(ti)
             case .dde:
@@ -166,4 +166,10 @@ public final class PreferenceLoss {
     public func restoreRecord(_ restored: DDERecord) {
         record = restored
     }
+}
+
+/// How Discounted applies gamma^n(t) (losses.md): `sample` draws t ∝ gamma^n (the authors'
+/// code), `weight` draws t uniformly and weights z by gamma^n.
+public enum DiscountMode: String, CaseIterable, Sendable {
+    case sample, weight
 }

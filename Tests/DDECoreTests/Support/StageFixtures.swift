@@ -21,15 +21,15 @@ enum Toy {
     }
 
     static func pretrainer(_ folder: String, _ extra: [String] = [], observer: StageObserver = SilentObserver()) throws -> Pretrainer {
-        Pretrainer(config: try config(folder, model + extra), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
+        Pretrainer(settings: try RunSettings(try config(folder, model + extra)), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
     }
 
     static func annotatorTrainer(_ folder: String, _ extra: [String] = [], observer: StageObserver = SilentObserver()) throws -> AnnotatorTrainer {
-        AnnotatorTrainer(config: try config(folder, annotators + extra), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
+        AnnotatorTrainer(settings: try RunSettings(try config(folder, annotators + extra)), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
     }
 
     static func fineTuner(_ folder: String, _ extra: [String] = [], observer: StageObserver = SilentObserver()) throws -> FineTuner {
-        FineTuner(config: try config(folder, model + fineTune + extra), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
+        FineTuner(settings: try RunSettings(try config(folder, model + fineTune + extra)), folder: folder, build: BuildInfo(commit: "test"), observer: observer)
     }
 
     /// Pairs of world renders: a clean render wins over a noisy one.

@@ -1,0 +1,55 @@
+/// The main job's evaluation: every model on the same prompts and noise (`ModelEvaluation`),
+/// the base first; per model and annotator a report row (a fine-tune's paired against the
+/// base, image by image), the distribution metrics against clean renders, and the images the
+/// report's grids show.
+final class MainJobEvaluation {
+    let annotators: AnnotatorSet
+    let prompts: [ShapesPrompt]
+    let settings: RunSettings
+    let observer: StageObserver
+    let baseEval: ModelEvaluation
+    let reference: FrechetDistance.Moments
+    private(set) var rows: [ReportRow] = []
+    private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
+    private(set) var samples = ReportSamples()
+
+    /// Evaluates the base model.
+    init(base: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt], settings: RunSettings,
+         observer: StageObserver) throws {
+        self.annotators = annotators
+        self.prompts = prompts
+        self.settings = settings
+        self.observer = observer
+        observer.note("evaluating the base model on \(prompts.count) \(settings.eval.prompts.rawValue) prompts")
+        baseEval = ModelEvaluation.run(base, annotators: annotators, prompts: prompts, settings: settings)
+        reference = DistributionMetrics.reference(prompts: prompts, size: base.config.sampleSize, classifier: annotators.align.classifier,
+                                                  seed: settings.eval.seed)
+        distribution = [("base", "", nil, try distributionReport(baseEval, size: base.config.sampleSize))]
+        samples.add("base", baseEval)
+        for name in AnnotatorSet.names {
+            let s = baseEval.summary(name, resamples: settings.eval.bootstrap, seed: settings.eval.seed)
+            rows.append(ReportRow(method: "base", trainAnnotator: "", evalAnnotator: name, seed: nil, setting: "", mean: s.mean,
+                                  low: s.low, high: s.high, comparison: nil))
+        }
+    }
+
+    /// Evaluates the fine-tune of `run`.
+    func add(_ run: Comparison.Run, model: TextToImageModel) throws {
+        observer.note("eval-\(run.name): \(prompts.count) \(settings.eval.prompts.rawValue) prompts x \(settings.eval.imagesPerPrompt) images")
+        let e = ModelEvaluation.run(model, annotators: annotators, prompts: prompts, settings: settings)
+        distribution.append((run.methodLabel, run.annotator, run.seed, try distributionReport(e, size: model.config.sampleSize)))
+        samples.add(run.name, e)
+        for name in AnnotatorSet.names {
+            let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
+                                       resamples: settings.eval.bootstrap, seed: settings.eval.seed)
+            rows.append(ReportRow(method: run.method, trainAnnotator: run.annotator, evalAnnotator: name, seed: run.seed,
+                                  setting: run.setting, mean: cmp.mean, low: cmp.meanInterval.low, high: cmp.meanInterval.high, comparison: cmp))
+        }
+    }
+
+    private func distributionReport(_ e: ModelEvaluation, size: Int) throws -> DistributionReport {
+        let prompts = e.prompts.flatMap { [ShapesPrompt](repeating: $0, count: e.perPrompt) }
+        return try DistributionMetrics.report(images: e.images.flatMap { $0 }, prompts: prompts, size: size,
+                                              classifier: annotators.align.classifier, reference: reference)
+    }
+}

@@ -1,0 +1,43 @@
+/// The fine-tune: the loss (`loss`, its beta and constants, `t_range`), the optimisation keys
+/// (`lr`, `batch`, `steps`, `warmup_steps`) and the fine-tune's logging. Decoded from a config
+/// already resolved for its method (`Config.forMethod`), so `beta` and `lr` are the method's.
+public struct FineTuneSettings: Sendable {
+    public var loss: PreferenceLoss.Settings
+    public var lr: Double
+    public var batch: Int
+    public var steps: Int
+    public var warmupSteps: Int
+    /// Winner and loser of a pair share eps.
+    public var sharedNoise: Bool
+    public var checkpointEvery: Int
+    /// Held-out implicit accuracy and the DDE record every N steps; 0 = off.
+    public var logEvery: Int
+    /// The credit profile every N steps; 0 = off.
+    public var creditEvery: Int
+    public var probePairs: Int
+
+    init(_ config: Config) throws {
+        let T = config.int("timesteps"), kind = config.choice("loss", as: PreferenceLoss.Kind.self)
+        let range: TimestepRange
+        do { range = try TimestepRange.parse(config.string("t_range"), T: T) } catch { throw TrainingError("key 't_range': \(error)") }
+        loss = PreferenceLoss.Settings(kind: kind, beta: config.double("beta"), range: range)
+        loss.kappa = config.double("dde.kappa")
+        loss.correctionScale = kind == .ddeSingle ? 0 : config.double("dde.correction_scale")
+        loss.lambdaForm = config.choice("dde.lambda")
+        loss.recordDecay = config.double("dde.ema")
+        loss.recordBuckets = config.int("dde.record_buckets")
+        loss.recordBiasCorrection = config.bool("dde.ema_bias_correction")
+        loss.discGamma = config.double("disc.gamma")
+        loss.discSteps = config.int("disc.steps")
+        loss.discMode = config.choice("disc.mode")
+        lr = config.double("lr")
+        batch = config.int("batch")
+        steps = config.int("steps")
+        warmupSteps = config.int("warmup_steps")
+        sharedNoise = config.bool("dpo.shared_noise")
+        checkpointEvery = config.int("train.checkpoint_every")
+        logEvery = config.int("train.log_every")
+        creditEvery = config.int("train.credit_every")
+        probePairs = config.int("train.probe_pairs")
+    }
+}
