@@ -1,3 +1,10 @@
+// dde-train: the command line, kept thin. `DDETrain` lists the subcommands (compare, the default;
+// pretrain, annotators, pairs, train, sample, eval, inspect, export, config, bench), one
+// `*Command` file each; `RunOptions` resolves `--config` and `key=value` overrides into
+// `RunSettings`, joins an MPI job, sets the threads, takes the run lock and turns errors into exit
+// codes. `ProgressLine` is the `StageObserver` that prints, and `StopSignals` turns SIGINT and
+// SIGTERM into an `Interruption`. Everything else is DDECore's, which re-exports DDENumerics.
+
 import ArgumentParser
 import DDECore
 

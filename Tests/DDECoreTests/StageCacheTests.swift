@@ -131,4 +131,24 @@ final class StageCacheTests: XCTestCase {
         XCTAssertTrue(pairs.contains("step-0000002.safetensors: a checkpoint of a run with other settings or inputs (pairs differs (content "), pairs)
         XCTAssertNoThrow(try Toy.fineTuner(folder, ["steps=2", "resume=auto"]).run(base: baseA, pairs: Toy.pairs()), "the same inputs: resumed")
     }
+
+    /// With `data = folder:PATH` the folder's content is an input of the pretrain stage: an image
+    /// changed after the base was made refuses the cached base instead of passing it off as made
+    /// from the new data.
+    func testABaseModelFromChangedFolderDataIsNotReused() throws {
+        let data = scratchFolder(), folder = scratchFolder()
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        func image(_ value: UInt8) -> RGBImage { RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: value, count: 8 * 8 * 3)) }
+        for i in 0..<4 { try PNGFile.write(image(UInt8(40 * i)), to: data + "/img\(i).png") }
+        let lines = (0..<4).map { "{\"file\": \"img\($0).png\", \"caption\": \"a grey square \($0)\"}" }
+        try FileIO.writeAtomically(Array(lines.joined(separator: "\n").utf8), to: data + "/captions.jsonl")
+        let extra = ["pretrain.steps=2", "data=folder:\(data)"]
+        try Toy.pretrainer(folder, extra).run()
+        let notes = NoteRecorder()
+        try Toy.pretrainer(folder, extra, observer: notes).run()
+        XCTAssertTrue(notes.notes.contains { $0.hasPrefix("pretrain: reusing") }, "the same data: reused")
+        try PNGFile.write(image(200), to: data + "/img2.png")
+        let refused = errorText { try Toy.pretrainer(folder, extra).run() }
+        XCTAssertTrue(refused.contains("holds a stage made with other settings (the training images (data=folder:) differs (content "), refused)
+    }
 }

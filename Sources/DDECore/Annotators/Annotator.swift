@@ -1,3 +1,10 @@
+// Annotators: the judges that label pairs and score evaluations. `Annotator` is the protocol (one
+// deterministic score in [0, 1] per image and prompt); `AlignAnnotator` reads a trained CNN,
+// `AlignClassifier`, while `AestheticAnnotator` and `PickAnnotator` are written-out formulas over
+// `ImageStatistics`; `AnnotatorSet` holds the three. `AnnotatorTrainer` is the `annotators` stage:
+// it trains the classifier on clean renders of World through `TrainingRun` (Stages) and saves it
+// through IO's safetensors. No loss ever sees an annotator.
+
 /// A judge of generated images: one score in [0, 1] per (image, prompt), higher is better.
 ///
 /// The testbed's three annotators play the paper's CLIP, HPS and PickScore: `AlignAnnotator`

@@ -1,3 +1,9 @@
+// Bench: `dde-train bench`. `TrainingBench` times the very `PretrainStep` and `FineTuneStep` the
+// stages run (Train) and guided sampling (`SamplingBenchRun`), with allocations and FLOPs;
+// `KernelBench` sets each convolution against plain sgemm, `StepBench` profiles one forward and
+// backward with `Profiler`, and `PeakMemory` reads the peak resident size. Compare's plan also
+// uses `TrainingBench` for its time estimate.
+
 import Foundation
 
 /// `dde-train bench`: the training and sampling figures issue 5 compares with PyTorch, on the

@@ -1,3 +1,9 @@
+// Cluster: data parallelism over MPI. `Cluster.current` is this process's rank of `size` (rank 0
+// of 1 alone, where every collective is a no-op), with `shard`, `sum`, `any`, `gather`, `barrier`
+// and `writing`; `OpenMPI` binds the few MPI calls from a library loaded at run time, so building
+// needs no MPI. Every rank runs the same code and draws the same numbers; only rank 0 writes files.
+// Uses only `Stopwatch` from the numeric core.
+
 import Foundation
 
 /// This process's place in a data-parallel job: rank `rank` of `size`. Alone (the default) it
@@ -65,6 +71,13 @@ public final class Cluster: @unchecked Sendable {
 
     /// This rank's share of `count` items.
     public func shard(_ count: Int) -> Range<Int> { Cluster.shard(count, rank: rank, size: size) }
+
+    /// Throws unless a batch of `count` items (`key`'s value) gives every rank at least one.
+    public func requireShards(_ count: Int, key: String, item: String) throws {
+        if count < size {
+            throw TrainingError("\(key) = \(count) is smaller than the \(size) MPI ranks: every rank needs \(item); raise \(key) or use fewer ranks")
+        }
+    }
 
     // MARK: collectives (no-ops when alone)
 

@@ -35,7 +35,7 @@ extension Comparison {
         let rates = try given ?? Rates.measure(settings)
         let config = settings.config
         var rows: [(String, Bool, Double)] = []
-        let pre = pretrainFolder.state(for: StageSignature(.pretrain, config)) == .finished
+        let pre = pretrainFolder.state(for: try Pretrainer.signature(settings)) == .finished
         rows.append(("pretrain", pre, Double(settings.pretrain.steps) * rates.pretrainStep))
         let ann = annotatorsFolder.state(for: StageSignature(.annotators, config)) == .finished
         rows.append(("annotators", ann, Double(settings.annotators.training.steps) * rates.annotatorStep))

@@ -1,3 +1,9 @@
+// Compare: the main job. `Comparison` runs every stage in order (base model, annotators, pairs per
+// annotator, a fine-tune per method x annotator x seed `Run`), reusing finished stage folders, then
+// evaluates every model (`MainJobEvaluation`) into `ReportRow`s and `ReportSamples`;
+// `Comparison+Plan` estimates the time from bench rates for `dry_run`. Builds on Train, Annotators,
+// Pairs, Eval, Bench and Stages; Report sits above it.
+
 import Foundation
 
 /// The main job (testbed.md stage 6): the base model, the annotators, per annotator the pairs,
@@ -156,7 +162,7 @@ public final class Comparison {
         FileIO.removeStaleTemporaries(in: layout.out)
         try settings.config.writeResolved(to: layout.out)
         let observer = self.observer ?? SilentObserver()
-        try adopt(layout.pretrain, StageSignature(.pretrain, settings.config))
+        try adopt(layout.pretrain, try Pretrainer.signature(settings))
         let base = try Pretrainer(settings: settings, folder: layout.pretrain, build: build, observer: observer).run()
         try adopt(layout.annotators, StageSignature(.annotators, settings.config))
         try AnnotatorTrainer(settings: settings, folder: layout.annotators, build: build, observer: observer).run()

@@ -1,3 +1,10 @@
+// Config: keys, config files and the resolved config. `ConfigKeys` is the one table of keys (type,
+// default, unit, checks, and the stages each key affects, `Stage`); `ConfigLoader` resolves the
+// defaults, a config file with its includes and `key=value` overrides into a `Config`, failing with
+// a one-line `ConfigError` that names the file and line. Stages and commands read the typed
+// `RunSettings` (Settings), never a key by name (KeyTableTests). Uses IO to read files and save
+// the resolved config; choice keys take their words from the numeric core, Settings and Annotators.
+
 import Foundation
 
 /// A resolved config: every key of `ConfigKeys.all`, in table order, with its value and where

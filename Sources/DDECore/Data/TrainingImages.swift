@@ -1,3 +1,9 @@
+// Data: where pretraining images come from. `TrainingImages` is the protocol the pretrain stage
+// draws batches, a validation set and sample prompts from; `WorldImages` serves the `shapes` world
+// (World) with defects at `world.defect_rate`, and `FolderImages` serves `data = folder:PATH` (PNG
+// files plus `captions.jsonl`, every 20th image held out). Builds on World, IO and `RandomStream`;
+// `DataSettings` (Settings) picks one.
+
 /// Where pretraining images come from: the built-in world or a folder of PNGs with captions.
 public protocol TrainingImages: AnyObject {
     /// Image side in pixels (images are (3, S, S) in [-1, 1]).

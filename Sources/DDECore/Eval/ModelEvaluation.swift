@@ -1,3 +1,9 @@
+// Eval: how models are scored. `ModelEvaluation` samples a model on the evaluation prompts (the
+// same noise for every model) and scores every image with each annotator; `PairedComparison` sets
+// a tuned model against the base image by image with paired bootstrap intervals;
+// `DistributionMetrics` adds the Frechet distance, the Inception-Score analog and `ColourError`.
+// Builds on Sampling, Annotators (the align classifier's features), World and Cluster.
+
 import Foundation
 
 /// Scores one model on the test prompts with every annotator (testbed.md, Evaluation): each test

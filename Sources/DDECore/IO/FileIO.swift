@@ -1,3 +1,10 @@
+// IO: files. `FileIO` does whole-file reads, crash-safe writes (temporary name, fsync, rename) and
+// appends, fails with a one-line `FileError`, and under MPI lets only rank 0 write (Cluster);
+// `SafeTensorsReader` and `SafeTensorsWriter` read (strictly validated) and write safetensors, and
+// a `ParameterStore` extension maps models and checkpoints onto them; `PNGFile` and `RGBImage`
+// are images through libpng; `RunLock` keeps one run per folder; `SimulatedDisk` fills the disk in
+// tests.
+
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,9 @@
+// Pairs: preference pairs. `PreferencePairs` is a set in Pick-a-Pic v2's columns (`pairs.jsonl`
+// plus PNG files), loaded as model-ready CHW floats, winner first, with a `contentDigest` for the
+// fine-tune's signature; `PairsBuilder` makes one: base-model samples per prompt (Sampling), scored
+// by one `Annotator`, best paired with worst while the gap is at least `pairs.min_gap`. The pairs
+// stage's frame and folder are set up in Compare; uses IO and World.
+
 import Foundation
 
 /// A preference set in Pick-a-Pic v2's columns (testbed.md): `pairs.jsonl`, one object a line

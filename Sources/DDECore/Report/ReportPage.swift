@@ -1,3 +1,9 @@
+// Report: the comparison's outputs. `ReportPage` writes `report.html` and its `report/` folder of
+// grids and charts; `ComparisonReport` makes the table and the CSV files from `ReportRow`s;
+// `ReportCharts` reads each fine-tune folder's CSV logs (through the tolerant `CSVTable`) into
+// `SVGLineChart`s, and `SegmentChart` draws the segment experiment. A missing file or column gives
+// a chart with no data, not an error. Builds on Compare, Eval, Settings and Stages (`RunLayout`).
+
 import Foundation
 
 /// `report.html` (testbed.md, "The report"): one static page, no JavaScript, that shows the

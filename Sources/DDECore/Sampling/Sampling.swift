@@ -1,3 +1,8 @@
+// Sampling: images from a model for a list of prompts. `Sampling.generate` runs `GuidedSampler`
+// with the scheduler `SamplerSettings` describes; image (i, j) starts from the noise of seed
+// `seed + j` whatever else shares its batch, so a column compares across prompts, runs and models,
+// and the images are split over MPI ranks (Cluster). Pairs, Eval and `dde-train sample` use it.
+
 /// Generating images for a list of prompts, `perPrompt` columns each: image (i, j) starts from
 /// the noise of seed `seed + j`, whatever the prompt and whatever else shares its batch, so a
 /// column is comparable across prompts, runs and models.

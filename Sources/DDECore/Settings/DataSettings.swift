@@ -1,3 +1,5 @@
+import Foundation
+
 /// The training images: the `data`, `world.defect_rate` and `data.skip_bad` keys.
 public struct DataSettings: Sendable, Equatable {
     /// `world`, or `folder:PATH`.
@@ -12,12 +14,31 @@ public struct DataSettings: Sendable, Equatable {
         skipBad = config.bool("data.skip_bad")
     }
 
+    /// The folder of `data = folder:PATH`, or nil for the world.
+    public var folder: String? { source.hasPrefix("folder:") ? String(source.dropFirst("folder:".count)) : nil }
+
+    /// The content of a `folder:` source, an input of the pretrain stage's signature: every file
+    /// below it (relative path and bytes, in path order), so a changed image or caption is never
+    /// mixed into a base model made before. Nil for the world, which the keys describe whole.
+    public func contentDigest() throws -> ContentDigest? {
+        guard let folder else { return nil }
+        guard let names = FileManager.default.enumerator(atPath: folder)?.compactMap({ $0 as? String }) else {
+            throw DataError("key 'data': \(folder) is not a readable folder")
+        }
+        var digest = ContentDigest()
+        for name in names.sorted() {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            digest.add(name)
+            digest.add(try FileIO.read(folder + "/" + name))
+        }
+        return digest
+    }
+
     /// The configured training images at side `sampleSize`.
     public func images(sampleSize: Int) throws -> TrainingImages {
         if source == "world" { return WorldImages(sampleSize: sampleSize, defectRate: worldDefectRate) }
-        if source.hasPrefix("folder:") {
-            return try FolderImages(folder: String(source.dropFirst("folder:".count)), sampleSize: sampleSize, skipBad: skipBad)
-        }
+        if let folder { return try FolderImages(folder: folder, sampleSize: sampleSize, skipBad: skipBad) }
         throw DataError("key 'data': '\(source)' is neither 'world' nor 'folder:PATH'")
     }
 }

@@ -1,3 +1,10 @@
+// Settings: the resolved config as typed values. `RunSettings` decodes a `Config` once into one
+// value type per section of the key table (`ModelSettings`, `DataSettings`, `PretrainSettings`,
+// `FineTuneSettings`, `SamplerSettings`, `EvalSettings`, `CompareSettings`, ...); every stage,
+// command and report reads it. `overriding` and `forMethod` make per-run variants, and `config`
+// travels along for stage signatures. Builds on Config; makes numeric-core values (`UNetConfig`,
+// `NoiseSchedule`, `PreferenceLoss.Settings`, schedulers, `AdamW`) and Data's `TrainingImages`.
+
 /// A resolved config decoded once into typed values, one per section of the key table: what
 /// every stage, command and report below the command line reads. Nothing below it reads a key
 /// by name (a test holds this); the resolved `config` travels along only to derive stage

@@ -1,3 +1,10 @@
+// Stages: the frame every stage of a run shares. `StageFrame` decides whether a stage's folder
+// holds a finished result to reuse, one made with other settings to refuse, or a damaged one to
+// make again, from its `StageFolder` (finished-files list) and `StageSignature` (the keys the stage
+// depends on plus digests of its inputs). `TrainingRun` adds, for the trained stages, resume, the
+// `TrainingStep` loop, `MetricsLog`, `Checkpoint` files, `StepCheck` and `Interruption`;
+// `RunLayout` names every path. Builds on Config, IO, Cluster and the numeric core.
+
 /// The part every stage shares around its work: whether a finished result in its folder can be
 /// reused, must be refused (made with other settings, never overwritten) or made again
 /// (damaged), and the record that it finished. Pretraining, the annotators, the pairs and the

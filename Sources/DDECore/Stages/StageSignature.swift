@@ -56,5 +56,6 @@ public struct StageSignature: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// How messages name the inputs.
-    static let inputNames = ["base": "base model", "pairs": "pairs", "annotator": "the annotator labelling the pairs"]
+    static let inputNames = ["base": "base model", "pairs": "pairs", "annotator": "the annotator labelling the pairs",
+                             "data": "the training images (data=folder:)"]
 }

@@ -46,10 +46,7 @@ public final class FineTuneStep: TrainingStep {
         lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: fineTune.warmupSteps)
         baseLR = fineTune.lr
         sharedNoise = fineTune.sharedNoise
-        let cluster = Cluster.current
-        if batch < cluster.size {
-            throw TrainingError("batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs a pair; raise batch or use fewer ranks")
-        }
+        try Cluster.current.requireShards(batch, key: "batch", item: "a pair")
         pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
         dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
     }

@@ -1,3 +1,10 @@
+// Train: the two stages that train the diffusion model. `Pretrainer` (`pretrain`) runs
+// `PretrainStep`, the plain epsilon loss on `TrainingImages`; `FineTuner` (`train`) runs
+// `FineTuneStep`, one of the six `PreferenceLoss`es on `PreferencePairs` with the base as frozen
+// reference, helped by `PreferenceBatch` and `FineTuneDiagnostics` (held-out accuracy, record
+// history, credit profile). Both run in `TrainingRun` (Stages) and split each batch over MPI ranks
+// (Cluster); they build on Settings, Data, Pairs and the numeric core.
+
 import Foundation
 
 /// The `train` stage: fine-tunes a copy of the base model on preference pairs with one of the

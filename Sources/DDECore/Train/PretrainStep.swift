@@ -44,10 +44,7 @@ public final class PretrainStep: TrainingStep {
         lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: pretrain.warmupSteps)
         baseLR = pretrain.lr
         promptDropout = pretrain.promptDropout
-        let cluster = Cluster.current
-        if batch < cluster.size {
-            throw TrainingError("pretrain.batch = \(batch) is smaller than the \(cluster.size) MPI ranks: every rank needs an image; raise pretrain.batch or use fewer ranks")
-        }
+        try Cluster.current.requireShards(batch, key: "pretrain.batch", item: "an image")
         let d = model.imageSize
         x0 = FloatBuffer(count: batch * d); noise = FloatBuffer(count: batch * d); xt = FloatBuffer(count: micro * d)
         kBuffer = FloatBuffer(count: batch); e = FloatBuffer(count: micro); dE = FloatBuffer(count: micro)

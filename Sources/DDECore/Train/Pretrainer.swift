@@ -20,13 +20,18 @@ public final class Pretrainer {
         self.observer = observer
     }
 
+    /// The stage's signature: its keys and, for `data = folder:PATH`, the folder's content.
+    public static func signature(_ settings: RunSettings) throws -> StageSignature {
+        StageSignature(.pretrain, settings.config, inputs: try settings.data.contentDigest().map { [("data", $0)] } ?? [])
+    }
+
     /// Runs (or resumes) the stage; returns the path of the final model. A finished model made
     /// with the same settings is reused; one made with other settings is never overwritten.
     @discardableResult
     public func run() throws -> String {
         let pretrain = settings.pretrain
         let frame = StageFrame("pretrain", folder: StageFolder(folder, primary: "model.safetensors"),
-                               signature: StageSignature(.pretrain, settings.config), resume: settings.resume,
+                               signature: try Self.signature(settings), resume: settings.resume,
                                mayGrow: ["pretrain.steps"])
         let run = TrainingRun(frame, checkpointStage: "pretrain", checkpointEvery: pretrain.checkpointEvery,
                               keep: settings.keepCheckpoints, observer: observer)

@@ -1,3 +1,9 @@
+// World: the built-in `shapes` world the testbed runs on. `ShapesWorld` lists its 384 prompts
+// (`ShapesPrompt`: shape, colour, background, size) and their fixed 288/48/48 train, validation and
+// test split; `ShapesScene` draws everything random about one image, `ShapesRenderer` rasterises
+// it, `ShapesDataset` samples pretraining images, and `Defect` is the damage a share of them
+// carries. Uses only `RandomStream` and IO's `RGBImage`.
+
 /// The built-in `shapes` world: its 384 prompts and their fixed train/validation/test split.
 public enum ShapesWorld {
     /// All 384 prompts, in `ShapesPrompt.index` order.

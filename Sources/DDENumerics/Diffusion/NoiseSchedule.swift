@@ -1,3 +1,9 @@
+// Diffusion: the noise schedule and the reverse process. `NoiseSchedule` holds beta, alpha-bar and
+// DDE's weights (b2, lambda) per math step t = 1...T, in Double; the network sees k = t - 1, as
+// diffusers counts. `DDIMScheduler` and `DDPMScheduler` follow diffusers' schedulers behind the
+// `DenoisingScheduler` protocol, and `GuidedSampler` runs one with classifier-free guidance on a
+// `TextToImageModel`. Builds on Model, Tensor and Random.
+
 import Foundation
 
 /// The forward-noising schedule, indexed by the math step `t = 1...T` (losses.md); the

@@ -1,3 +1,9 @@
+// Losses: the six fine-tuning objectives of losses.md. `PreferenceLoss` (sft, uniform, discounted,
+// dde, dde-single, dde-step) draws each pair's t and turns the per-pair differences D into the
+// loss, z and dL/dD; the network passes that produce D are the caller's. `DDERecord` is DDE's
+// record A[1..T], from which the correction C_t is read, and `TimestepRange` is the `t_range`
+// segment. Builds on Diffusion (`NoiseSchedule`) and Random.
+
 import Foundation
 
 /// The six fine-tuning losses of losses.md. Every DPO-style loss is

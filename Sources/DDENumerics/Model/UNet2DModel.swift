@@ -1,3 +1,10 @@
+// Model: the text-to-image network. `UNet2DModel` is diffusers' attention-free `UNet2DModel`
+// (built from `ResnetBlock`s, shaped by `UNetConfig`, parameters under diffusers' state-dict
+// names); `PromptEncoder` turns a prompt, split by the word-level `Tokenizer`, into the
+// conditioning vector; `TextToImageModel` holds both in one `ParameterStore` and predicts the
+// noise. Models own their activations in grow-only buffers. Builds on Layers, Ops, Optim, Tensor
+// and Random.
+
 /// diffusers' `UNet2DModel` with `DownBlock2D`/`UpBlock2D` (no attention),
 /// `class_embed_type = "identity"`, positional time embedding (`flip_sin_to_cos = True`,
 /// `freq_shift = 0`), SiLU, `norm_eps = 1e-5`, conv down/up-sampling (model.md).

@@ -1,3 +1,10 @@
+// Ops: the kernels below the layers. `BLAS` is the one file that calls OpenBLAS (sgemm, the thread
+// count) and LAPACKE (`symmetricEigen`); `Threads`, `parallelFor` and `parallelChunks` are
+// dde-train's own threading, with OpenBLAS kept single-threaded; `Elementwise`, `Reduce`
+// (bounded-error sums) and `FastMath` (a vectorisable exp) are hand-vectorised SIMD8 loops;
+// `Im2col`, `WinogradF2x3` and `WinogradF4x3` are the transforms `Conv2d` runs around its GEMMs.
+// Builds on Profile only.
+
 import CBLAS
 
 /// The one file that talks to OpenBLAS. Everything else calls these wrappers.

@@ -1,3 +1,10 @@
+// Optim: parameters and what updates them. `ParameterStore` keeps every tensor of a model in one
+// flat parameter buffer and a parallel gradient buffer, named by `ParameterSlot`s, so an update, a
+// clip or a NaN scan is one loop; `AdamW` (PyTorch's semantics), `EMA`, `LearningRateSchedule`,
+// `clipGradNorm`, `scaleGradients` (accumulation) and `FiniteCheck` all work on those buffers. A
+// frozen store (a reference model) refuses an optimizer and keeps derived forms of its weights.
+// Builds on Tensor, Ops and Profile.
+
 /// Where one named tensor lives inside the flat parameter buffer.
 public struct ParameterSlot: Sendable, Equatable {
     public let name: String

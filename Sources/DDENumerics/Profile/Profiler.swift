@@ -1,3 +1,9 @@
+// Profile: timing. `Profiler` adds up wall-clock time per kind of work (`Profiler.Section`:
+// convolutions, group norm, elementwise, linear, optimizer, gradient checks) for `dde-train bench
+// step`; it is off by default, and then `measure` costs one branch. `Stopwatch` is the monotonic
+// clock and `TimingSummary` the median and spread of repeated timings. The kernels of Ops, Layers
+// and Optim time themselves with it; uses no other folder.
+
 /// Wall-clock time per kind of work, for `bench` profiles ("where a step's time goes").
 /// Off by default; when off, `measure` costs one branch.
 public enum Profiler {

@@ -1,3 +1,9 @@
+// Random: seeded random numbers. `RandomStream` is xoshiro256**, its whole state four UInt64s that
+// checkpoints save and restore; a stream is made from a seed and a purpose label, one per purpose
+// (init, data order, noise, sampling), so a run stays reproducible when one purpose draws more or
+// fewer numbers. dde-train never uses the standard library's default generator. Uses no other
+// folder; layers, samplers and data sources take a stream `inout`.
+
 import Foundation
 
 /// An explicit, seeded random stream (xoshiro256**), whose whole state is four `UInt64`s

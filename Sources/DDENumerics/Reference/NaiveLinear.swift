@@ -1,3 +1,10 @@
+// Reference: the naive twins. `Naive` (declared in this file) holds a plain-loop version of each
+// layer (`Naive.conv2d`, `groupNorm`, `linear`, ...), of an AdamW update and of the whole U-Net,
+// written from the definitions and generic over BinaryFloatingPoint so tests can run them in
+// Double and check the fast kernels and their gradients by finite differences. Only the tests
+// call them. Uses `UNetConfig` (Model); the align classifier's twin extends `Naive` in
+// DDECore/Annotators.
+
 /// Plain-loop twins of the fast kernels, generic so tests can run them in `Double` for
 /// finite-difference gradient checks. Slow by design; never used on a hot path.
 public enum Naive {}

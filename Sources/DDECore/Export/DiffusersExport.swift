@@ -1,3 +1,8 @@
+// Export: the model for other tools. `DiffusersExport` writes a folder that diffusers'
+// `UNet2DModel.from_pretrained` loads (`config.json` and the U-Net's safetensors), the prompt
+// encoder beside it, and a check file with a fixed input batch and dde-train's epsilon for it.
+// Used by `dde-train export`; builds on the numeric core's model and IO's `SafeTensorsWriter`.
+
 import Foundation
 
 /// `dde-train export`: a folder that `diffusers.UNet2DModel.from_pretrained(folder)` loads
