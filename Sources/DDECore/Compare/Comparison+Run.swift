@@ -1,7 +1,7 @@
 extension Comparison {
     /// One fine-tune of the plan; `beta`, `lr` and `tRange` are set at a grid point of a sweep
     /// (`compare.beta`, `compare.lr`, `compare.t_range`), else the method's own values and the
-    /// config's `t_range` apply (`Config.methodSettings`).
+    /// config's `t_range` apply (`Config.methodSettings`, through `Comparison.runSettings`).
     public struct Run: Sendable {
         public let method: String
         public let annotator: String

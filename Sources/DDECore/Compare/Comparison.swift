@@ -124,12 +124,22 @@ public final class Comparison {
         let folder = layout.train(r.name), settings = try runSettings(r)
         let pairsFile = layout.pairsFile(r.annotator)
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: settings.data.skipBad)
-        let baseDigest = try Checkpoint.loadModel(base).model.contentDigest
-        try adopt(folder, FineTuner.signature(settings, base: baseDigest, pairs: pairs.contentDigest))
+        try adopt(folder, FineTuner.signature(settings, base: try baseDigest(base), pairs: pairs.contentDigest))
         try FineTuner(settings: settings, folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return folder
     }
+
+    /// The content digest of the base model at `path`, loaded once per run (every fine-tune's
+    /// signature names it).
+    func baseDigest(_ path: String) throws -> ContentDigest {
+        if let known = baseDigests[path] { return known }
+        let digest = try Checkpoint.loadModel(path).model.contentDigest
+        baseDigests[path] = digest
+        return digest
+    }
+
+    private var baseDigests: [String: ContentDigest] = [:]
 
     /// The held-out pairs (`heldout.jsonl`) in the folder of `pairsFile`, if there are any.
     func heldoutPairs(beside pairsFile: String, size: Int) throws -> PreferencePairs? {
