@@ -109,7 +109,7 @@ final class UNetTests: XCTestCase {
 
     /// A forward that keeps no activations (frozen reference, sampling) predicts the same bits
     /// and holds far less: the resnets' inner activations, the concatenations, the upsampling
-    /// and the last norm go to the workspace's five transient buffers.
+    /// and the last norm go to the workspace's named transient buffers.
     func testForwardWithoutActivationsPredictsTheSameAndHoldsLess() {
         let config = UNetConfig(blockOutChannels: [16, 32], layersPerBlock: 1, normNumGroups: 4, sampleSize: 8)
         var data = TestData(seed: 34)

@@ -41,6 +41,12 @@ public final class AlignClassifier: @unchecked Sendable {
     let penultimate: Linear
     let heads: [Linear]
     let ws = Workspace()
+    // Backward scratch, each consumed before it is written again: d(features) and then each
+    // conv's d(pre-activation); the heads' losses and logit gradients, then d(hidden); each
+    // level's d(activation).
+    let preActivationGradient = FloatBuffer(count: 0)
+    let headScratch = FloatBuffer(count: 0)
+    let activationGradient = FloatBuffer(count: 0)
 
     // Activations of the last forward pass, kept for backward.
     let input = FloatBuffer(count: 0)                          // x: (N, 3, S, S), a copy
@@ -145,13 +151,13 @@ public final class AlignClassifier: @unchecked Sendable {
     public func backward(labels: UnsafePointer<Int>) -> [Double] {
         let n = batch, s = side, sides = sides(s)
         let f = featureCount
-        let dFeatures = ws.scratch[0].reserve(n * f)
+        let dFeatures = preActivationGradient.reserve(n * f)
         dFeatures.update(repeating: 0, count: n * f)
         var losses: [Double] = []
         let maxK = Self.classCounts.max()!
         withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { labelBuffer in
             let y = labelBuffer.baseAddress!
-            let loss = ws.scratch[1].reserve(n * (1 + maxK)), dLogits = loss + n
+            let loss = headScratch.reserve(n * (1 + maxK)), dLogits = loss + n
             for (a, head) in heads.enumerated() {
                 let k = Self.classCounts[a]
                 for i in 0..<n { y[i] = labels[i * 4 + a] }
@@ -166,19 +172,20 @@ public final class AlignClassifier: @unchecked Sendable {
             }
         }
         let top = channels.count - 1, cTop = channels[top], sTop = sides[top]
-        let dHidden = ws.scratch[1].reserve(n * f + n * cTop)
+        let dHidden = headScratch.reserve(n * f + n * cTop)
         let dPooled = dHidden + n * f
         dHidden.update(repeating: 0, count: n * f + n * cTop)
         SiLU.backward(dOut: dFeatures, x: hidden.pointer, dx: dHidden, count: n * f)
         penultimate.backward(dOut: dHidden, x: pooled.pointer, dx: dPooled, n: n, store)
-        // dAct (the gradient of level l's activation) lives in scratch[2], dPre (of its conv's
-        // output) in scratch[0]; each is consumed before the next level overwrites it.
-        var dAct = ws.scratch[2].reserve(n * cTop * sTop * sTop)
+        // dAct (the gradient of level l's activation) lives in activationGradient, dPre (of its
+        // conv's output) in preActivationGradient; each is consumed before the next level
+        // overwrites it.
+        var dAct = activationGradient.reserve(n * cTop * sTop * sTop)
         dAct.update(repeating: 0, count: n * cTop * sTop * sTop)
         GlobalAveragePool.backward(dOut: dPooled, dx: dAct, n: n, c: cTop, h: sTop, w: sTop)
         for l in stride(from: top, through: 0, by: -1) {
             let o = sides[l], count = n * channels[l] * o * o
-            let dPre = ws.scratch[0].reserve(count)
+            let dPre = preActivationGradient.reserve(count)
             dPre.update(repeating: 0, count: count)
             norms[l].backward(dOut: dAct, x: preNorm[l].pointer, dx: dPre, n: n, h: o, w: o, cache: caches[l],
                               applySiLU: true, store)
@@ -187,7 +194,7 @@ public final class AlignClassifier: @unchecked Sendable {
                 convs[0].backward(dOut: dPre, x: input.pointer, dx: nil, n: n, height: inH, width: inH, store, ws)
             } else {
                 let inCount = n * channels[l - 1] * inH * inH
-                dAct = ws.scratch[2].reserve(inCount)
+                dAct = activationGradient.reserve(inCount)
                 dAct.update(repeating: 0, count: inCount)
                 convs[l].backward(dOut: dPre, x: activated[l - 1].pointer, dx: dAct, n: n, height: inH, width: inH, store, ws)
             }

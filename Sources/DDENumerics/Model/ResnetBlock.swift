@@ -61,9 +61,9 @@ public final class ResnetBlock: @unchecked Sendable {
                         _ store: ParameterStore, _ ws: Workspace, keepActivations: Bool = true,
                         into: FloatBuffer? = nil) -> UnsafeMutablePointer<Float> {
         let hw = h * w, inSize = n * inChannels * hw, outSize = n * outChannels * hw
-        let a1 = (keepActivations ? act1 : ws.transient[0]).reserve(inSize)
-        let hid = (keepActivations ? hidden : ws.transient[1]).reserve(outSize)
-        let a2 = (keepActivations ? act2 : ws.transient[2]).reserve(outSize)
+        let a1 = (keepActivations ? act1 : ws.normalisedInput).reserve(inSize)
+        let hid = (keepActivations ? hidden : ws.resnetHidden).reserve(outSize)
+        let a2 = (keepActivations ? act2 : ws.normalisedHidden).reserve(outSize)
         let t = time.reserve(n * outChannels), out = (into ?? output).reserve(outSize)
         norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
         conv1.forward(a1, hid, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv1Input : nil)
@@ -78,7 +78,7 @@ public final class ResnetBlock: @unchecked Sendable {
         if let shortcut {
             shortcut.forward(x, out, n: n, height: h, width: w, store, ws)
             // out = shortcut(x) + conv2(a2): conv2 writes into scratch, then adds.
-            let tmp = ws.scratch[0].reserve(outSize)
+            let tmp = ws.resnetScratch.reserve(outSize)
             conv2.forward(a2, tmp, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv2Input : nil)
             Elementwise.accumulate(tmp, into: out, count: outSize)
         } else {
@@ -101,15 +101,15 @@ public final class ResnetBlock: @unchecked Sendable {
             Elementwise.accumulate(dOut, into: dx, count: inSize)
         }
         // Main branch, from the top.
-        let dAct2 = ws.scratch[0].reserve(outSize)
+        let dAct2 = ws.resnetScratch.reserve(outSize)
         dAct2.update(repeating: 0, count: outSize)
         conv2.backward(dOut: dOut, x: act2.pointer, dx: dAct2, n: n, height: h, width: w, store, ws, transformedInput: conv2Input)
-        let dHidden = ws.scratch[1].reserve(outSize)
+        let dHidden = ws.resnetHiddenGradient.reserve(outSize)
         dHidden.update(repeating: 0, count: outSize)
         norm2.backward(dOut: dAct2, x: hidden.pointer, dx: dHidden, n: n, h: h, w: w, cache: cache2,
                        applySiLU: true, store)
         // The time projection was broadcast over H*W: its gradient is the spatial sum.
-        let dTime = ws.scratch[0].reserve(max(outSize, n * outChannels))
+        let dTime = ws.resnetScratch.reserve(max(outSize, n * outChannels))
         for i in 0..<n {
             for c in 0..<outChannels {
                 let plane = dHidden + (i * outChannels + c) * hw
@@ -119,7 +119,7 @@ public final class ResnetBlock: @unchecked Sendable {
             }
         }
         timeProjection.backward(dOut: dTime, x: embSiLU, dx: dEmbSiLU, n: n, store)
-        let dAct1 = ws.scratch[2].reserve(inSize)
+        let dAct1 = ws.resnetInputGradient.reserve(inSize)
         dAct1.update(repeating: 0, count: inSize)
         conv1.backward(dOut: dHidden, x: act1.pointer, dx: dAct1, n: n, height: h, width: w, store, ws, transformedInput: conv1Input)
         norm1.backward(dOut: dAct1, x: x, dx: dx, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)

@@ -207,7 +207,7 @@ extension UNet2DModel {
         func nextOutput() -> FloatBuffer? {
             if keep { return nil }
             turn ^= 1
-            return ws.transient[5 + turn]
+            return turn == 0 ? ws.pathOutputs.0 : ws.pathOutputs.1
         }
         for r in midResnets {
             cur = r.forward(cur, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep, into: nextOutput())
@@ -216,13 +216,13 @@ extension UNet2DModel {
         for level in 0..<upResnets.count {
             for (j, r) in upResnets[level].enumerated() {
                 let skip = skips[skipIndex(level: level, resnet: j)]
-                let cat = (keep ? concat[level][j] : ws.transient[3]).reserve(n * (curChannels + skip.channels) * size * size)
+                let cat = (keep ? concat[level][j] : ws.concatenation).reserve(n * (curChannels + skip.channels) * size * size)
                 ChannelConcat.forward(cur, skip.pointer, cat, n: n, c1: curChannels, c2: skip.channels, h: size, w: size)
                 cur = r.forward(cat, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep, into: nextOutput())
                 curChannels = r.outChannels
             }
             if let us = upsamplers[level] {
-                let up = (keep ? upsampled[level] : ws.transient[4]).reserve(n * curChannels * 4 * size * size)
+                let up = (keep ? upsampled[level] : ws.upsampled).reserve(n * curChannels * 4 * size * size)
                 Upsample2x.forward(cur, up, n: n, c: curChannels, h: size, w: size)
                 size *= 2
                 let out = (nextOutput() ?? upConvOut[level]).reserve(n * curChannels * size * size)
@@ -231,7 +231,7 @@ extension UNet2DModel {
             }
         }
         lastUpOutput = cur
-        let act = (keep ? normOutAct : ws.transient[0]).reserve(n * ch[0] * size * size)
+        let act = (keep ? normOutAct : ws.normalisedInput).reserve(n * ch[0] * size * size)
         normOut.forward(cur, act, n: n, h: size, w: size, cache: normOutCache, applySiLU: true, store)
         let pred = prediction.reserve(n * config.outChannels * size * size)
         convOut.forward(act, pred, n: n, height: size, width: size, store, ws)

@@ -17,13 +17,23 @@ public final class Workspace: @unchecked Sendable {
     public let plane = (0..<64).map { _ in FloatBuffer(count: 0) }
     /// The Winograd-transformed weights of the convolution running now (16 x OC x C).
     public let transformedWeights = FloatBuffer(count: 0)
-    /// Gradient scratch for composite blocks' backward passes (a block uses them only inside
-    /// its own `backward`, so every block of a model can share them).
-    public let scratch = (0..<3).map { _ in FloatBuffer(count: 0) }
-    /// Activations of a forward pass that keeps none for backward (`keepActivations: false`):
-    /// a resnet's inner three, the model's concatenation and upsampling, and two that the mid
-    /// and up paths' outputs take turns in.
-    public let transient = (0..<7).map { _ in FloatBuffer(count: 0) }
+    /// A resnet block's scratch, used only inside one call, so every block of a model shares
+    /// them: `resnetScratch` holds conv2's output before the shortcut adds it (forward) and then
+    /// d(act2) and the time projection's gradient (backward); the other two hold d(hidden) and
+    /// d(act1) in the backward pass.
+    public let resnetScratch = FloatBuffer(count: 0)
+    public let resnetHiddenGradient = FloatBuffer(count: 0)
+    public let resnetInputGradient = FloatBuffer(count: 0)
+    /// Activations of a forward pass that keeps none for backward (`keepActivations: false`),
+    /// each read only by the next layer: a resnet's normalised input (and the model's final
+    /// norm), hidden state and normalised hidden state; the model's concatenation and upsampled
+    /// input; and two buffers the mid and up paths' outputs take turns in.
+    public let normalisedInput = FloatBuffer(count: 0)
+    public let resnetHidden = FloatBuffer(count: 0)
+    public let normalisedHidden = FloatBuffer(count: 0)
+    public let concatenation = FloatBuffer(count: 0)
+    public let upsampled = FloatBuffer(count: 0)
+    public let pathOutputs = (FloatBuffer(count: 0), FloatBuffer(count: 0))
     /// Upper bound on one thread's column matrix, in floats; a convolution processes as many
     /// images at a time as fit (at least one). 4M floats = 16 MiB gives the GEMM thousands of
     /// columns at 16x16.
