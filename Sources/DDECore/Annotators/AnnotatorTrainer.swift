@@ -55,7 +55,10 @@ public final class AnnotatorTrainer {
     @discardableResult
     public func run() throws -> String {
         let run = trainingRun
-        if try run.isFinished(), let path = accurateClassifier() { return path }
+        if try run.isFinished() {
+            if let path = accurateClassifier() { return path }
+            observer?.note("annotators: the finished classifier is below annotators.min_accuracy = \(settings.annotators.minAccuracy); trained again")
+        }
         try run.prepare(config: settings.config)
         let training = settings.annotators.training
         let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": settings.config.rendered(),
