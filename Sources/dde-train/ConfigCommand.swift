@@ -8,7 +8,8 @@ struct ConfigCommand: ParsableCommand {
         abstract: "List the config keys, or validate a config and print it resolved.",
         discussion: """
             Without --config or overrides, prints every key: name, type, default, unit, allowed \
-            values and description (--markdown: the README's table). With them, checks the config \
+            values, the stages whose results it changes (their signatures are derived from this \
+            column) and description (--markdown: the README's table). With them, checks the config \
             and prints it resolved, every key with where non-defaults came from; that text is a \
             valid config file.
             """
