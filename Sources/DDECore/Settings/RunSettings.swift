@@ -86,5 +86,5 @@ public struct RunSettings: Sendable {
     }
 
     /// The base model a later stage starts from: the `base` key, or this run's pretrain stage.
-    public var basePath: String { baseFile.isEmpty ? out + "/pretrain/model.safetensors" : baseFile }
+    public var basePath: String { baseFile.isEmpty ? RunLayout(out: out).baseModel : baseFile }
 }

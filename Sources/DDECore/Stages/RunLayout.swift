@@ -14,7 +14,6 @@ public struct RunLayout: Sendable {
     public var pretrain: String { out + "/pretrain" }
     public var baseModel: String { pretrain + "/model.safetensors" }
     public var annotators: String { out + "/annotators" }
-    public var classifier: String { annotators + "/align.safetensors" }
     public func pairs(_ annotator: String) -> String { out + "/pairs-\(annotator)" }
     public func pairsFile(_ annotator: String) -> String { pairs(annotator) + "/pairs.jsonl" }
     /// The folder of a fine-tune named `name` (`Comparison.Run.name`, or `<loss>-<annotator>`).

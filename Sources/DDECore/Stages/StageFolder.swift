@@ -27,8 +27,8 @@ public struct StageFolder: Sendable {
         case finished
         /// Finished with this signature, but a file is missing or changed (the reason): run again.
         case damaged(String)
-        /// Made with another signature: the differences (`seed: 0 -> 1`). Never overwritten.
-        case other([String])
+        /// Made with another signature, the one recorded here. Never overwritten.
+        case other(StageSignature)
     }
 
     /// Where the folder stands for a stage with `signature`.
@@ -42,11 +42,11 @@ public struct StageFolder: Sendable {
             guard let recorded = (try? SafeTensorsReader(contentsOf: path + "/" + primary))?.metadata["stage_signature"] else {
                 return .empty  // unreadable (cut short by a kill): made again
             }
-            let differences = signature.differences(from: StageSignature(stage: signature.stage, text: recorded))
-            return differences.isEmpty ? .empty : .other(differences)
+            let recordedSignature = StageSignature(stage: signature.stage, text: recorded)
+            return recordedSignature == signature ? .empty : .other(recordedSignature)
         }
         let recorded = StageSignature(stage: signature.stage, text: text)
-        if recorded != signature { return .other(signature.differences(from: recorded)) }
+        if recorded != signature { return .other(recorded) }
         if let problem = damage() { return .damaged(problem) }
         return .finished
     }

@@ -39,11 +39,12 @@ public struct StageFrame {
         case .damaged(let problem):
             observer?.note("\(name): \(problem); not reused, the stage runs again")
             try folder.unfinish()
-        case .other(let differences):
-            let extending = !resume.isEmpty && !mayGrow.isEmpty
-                && differences.allSatisfy { d in mayGrow.contains { d.hasPrefix($0 + ":") } }
+        case .other(let recorded):
+            // A finished stage continued for more steps differs only in its `mayGrow` keys.
+            let extending = !resume.isEmpty && !mayGrow.isEmpty && signature.without(mayGrow) == recorded.without(mayGrow)
             guard extending else {
-                throw TrainingError("\(folder.path) holds a stage made with other settings (" + differences.joined(separator: ", ")
+                throw TrainingError("\(folder.path) holds a stage made with other settings ("
+                                    + signature.differences(from: recorded).joined(separator: ", ")
                                     + "); choose another out=, or delete that folder to make it again")
             }
             try folder.unfinish()

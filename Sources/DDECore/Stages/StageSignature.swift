@@ -36,7 +36,12 @@ public struct StageSignature: Sendable, Equatable, CustomStringConvertible {
     /// This signature without the lines of the named keys (those a resume may change: a finished
     /// pretraining continued for more `pretrain.steps`).
     public func without(_ names: [String]) -> StageSignature {
-        StageSignature(stage: stage, text: lines.filter { !names.contains($0.name) }.map { "\($0.name)=\($0.value)" }.joined(separator: "\n"))
+        StageSignature(stage: stage, lines: lines.filter { !names.contains($0.name) })
+    }
+
+    private init(stage: Stage, lines: [(name: String, value: String)]) {
+        self.stage = stage
+        self.lines = lines
     }
 
     /// What differs from `other` (the recorded one), for messages: `seed: 0 -> 1` for a key,
