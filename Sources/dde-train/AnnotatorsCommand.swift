@@ -12,9 +12,9 @@ struct AnnotatorsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings in
+        try options.execute { settings, workspace in
             let progress = ProgressLine()
-            try AnnotatorTrainer(settings: settings, folder: RunLayout(out: settings.out).annotators, build: Build.info,
+            try AnnotatorTrainer(settings: settings, workspace: workspace, folder: RunLayout(out: settings.out).annotators, build: Build.info,
                                  observer: progress).run()
         }
     }

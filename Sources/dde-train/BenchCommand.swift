@@ -34,11 +34,11 @@ struct BenchCommand: ParsableCommand {
             }
             return part
         }
-        try options.execute(lockRunFolder: false) { settings in
-            if mode == nil { return try trainingBench(settings, parts) }
-            if mode == "step" { return stepBench(settings) }
+        try options.execute(lockRunFolder: false) { settings, workspace in
+            if mode == nil { return try trainingBench(settings, parts, workspace) }
+            if mode == "step" { return stepBench(settings, workspace) }
             let threads = settings.threads
-            let bench = KernelBench(warmup: settings.bench.warmup, repeats: settings.bench.repeats)
+            let bench = KernelBench(warmup: settings.bench.warmup, repeats: settings.bench.repeats, workspace: workspace)
             print("OpenBLAS \(BLAS.coreName) kernel; OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE")); threads \(threads); median of \(bench.repeats) after \(bench.warmup) warm-up")
             print(pad("shape", 22) + pad("fwd ms", 9) + pad("bwd ms", 9) + pad("conv GF/s", 11) + pad("sgemm ms", 10) + pad("sgemm GF/s", 12) + "conv/sgemm")
             var convTime = 0.0, sgemmTime = 0.0, flops = 0.0
@@ -58,13 +58,13 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    private func trainingBench(_ settings: RunSettings, _ parts: [TrainingBench.Part]) throws {
+    private func trainingBench(_ settings: RunSettings, _ parts: [TrainingBench.Part], _ workspace: Workspace) throws {
         let threads = settings.threads, unet = settings.model.unet, size = unet.sampleSize
         let header = "U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), \(size)x\(size); "
             + (Cluster.current.isParallel ? "\(Cluster.current.size) MPI ranks x " : "") + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
             + "conv.winograd=\(settings.winograd.rawValue); median (min-max) of \(settings.bench.repeats) after \(settings.bench.warmup) warm-up"
         if !json { print(header) }
-        let figures = try TrainingBench(settings: settings).run(parts) { if !json { print($0 + "...") } }
+        let figures = try TrainingBench(settings: settings, workspace: workspace).run(parts) { if !json { print($0 + "...") } }
         let peak = PeakMemory.residentMiB
         let key: [TrainingBench.Part: String] = [.pretrain: "pretrain_step_ms", .dpo: "dpo_step_ms", .dde: "dde_step_ms"]
         if json {
@@ -132,9 +132,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Forward + backward of the configured U-Net at `pretrain.batch` images, with a profile.
-    private func stepBench(_ settings: RunSettings) {
+    private func stepBench(_ settings: RunSettings, _ workspace: Workspace) {
         let unet = settings.model.unet, batch = settings.pretrain.batch
-        let r = StepBench(config: unet, batch: batch, warmup: settings.bench.warmup, repeats: settings.bench.repeats).run()
+        let r = StepBench(config: unet, batch: batch, warmup: settings.bench.warmup, repeats: settings.bench.repeats,
+                           workspace: workspace).run()
         print("U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), "
               + "\(unet.sampleSize)x\(unet.sampleSize), batch \(batch), \(r.parameters) parameters (with the prompt encoder); "
               + "threads \(settings.threads); OpenBLAS \(BLAS.coreName)")

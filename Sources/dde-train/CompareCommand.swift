@@ -15,9 +15,9 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings in
+        try options.execute { settings, workspace in
             let progress = ProgressLine()
-            let comparison = Comparison(settings: settings, build: Build.info, observer: progress)
+            let comparison = Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
             let layout = comparison.layout
             if settings.compare.dryRun {
                 progress.note("measuring this machine's rates at these sizes (the bench's steps, a few seconds)")

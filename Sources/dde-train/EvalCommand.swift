@@ -15,12 +15,12 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { settings in
+        try options.execute(lockRunFolder: false) { settings, workspace in
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
-            let (model, _) = try Checkpoint.loadModel(checkpoint)
+            let (model, _) = try Checkpoint.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators)
+            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
             let started = Stopwatch.now()
             let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, settings: settings)
             print(String(format: "%@: %d test prompts x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,

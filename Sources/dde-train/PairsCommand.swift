@@ -13,12 +13,12 @@ struct PairsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings in
-            let (model, _) = try Checkpoint.loadModel(settings.basePath)
+        try options.execute { settings, workspace in
+            let (model, _) = try Checkpoint.loadModel(settings.basePath, workspace: workspace)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators)
+            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
             let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly
-            let path = try Comparison(settings: settings, build: Build.info, observer: progress)
+            let path = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
                 .pairs(annotator: settings.pairs.annotator, base: model, annotators: annotators)
             print(path)
         }

@@ -11,9 +11,9 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings in
+        try options.execute { settings, workspace in
             let progress = ProgressLine()
-            try Pretrainer(settings: settings, folder: RunLayout(out: settings.out).pretrain, build: Build.info, observer: progress).run()
+            try Pretrainer(settings: settings, workspace: workspace, folder: RunLayout(out: settings.out).pretrain, build: Build.info, observer: progress).run()
         }
     }
 }

@@ -29,25 +29,24 @@ struct RunOptions: ParsableArguments {
         }
     }
 
-    /// The common shape of a command: resolve the config (exit 64 on a config error), set the
-    /// thread count, take the run folder's lock (`lockRunFolder`: the commands that write into
+    /// The common shape of a command: resolve the config (exit 64 on a config error), make the
+    /// run's workspace from it (threads, convolution algorithm), take the run folder's lock (`lockRunFolder`: the commands that write into
     /// `out`), catch SIGINT/SIGTERM, run `body`. A stop on request exits with 130 after the
     /// checkpoint is written; any other error becomes one line on stderr and exit status 1.
     ///
     /// Under `mpirun` the process first joins the MPI job (`Cluster.join`): ranks other than 0
     /// print no progress (their standard output goes to /dev/null) and prefix their errors with
     /// `rank N:`; a stop or a clean end finalizes MPI on every rank.
-    func execute(lockRunFolder: Bool = true, _ body: (RunSettings) throws -> Void) throws {
+    func execute(lockRunFolder: Bool = true, _ body: (RunSettings, Workspace) throws -> Void) throws {
         try joinCluster()
         let settings = try resolve()
-        Threads.configure(settings.threads)
-        Conv2d.winograd = settings.winograd
-        warnIfOversubscribed(threads: Threads.count)
+        let workspace = settings.makeWorkspace()
+        warnIfOversubscribed(threads: workspace.threads)
         var lock: RunLock?
         do {
             if lockRunFolder && !settings.compare.dryRun { lock = try RunLock(folder: settings.out) }
             StopSignals.install()
-            try body(settings)
+            try body(settings, workspace)
             withExtendedLifetime(lock) {}
             Cluster.leave()
         } catch let error as Interrupted {

@@ -13,12 +13,12 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { settings in
+        try options.execute(lockRunFolder: false) { settings, workspace in
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")
             }
-            let (model, _) = try Checkpoint.loadModel(checkpoint)
+            let (model, _) = try Checkpoint.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
             var prompts = settings.sample.prompts
             if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }

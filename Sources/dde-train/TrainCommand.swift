@@ -13,21 +13,21 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings in
+        try options.execute { settings, workspace in
             // Held here: `Comparison` keeps its observer weakly (a temporary would be gone, and
             // with it every progress line and note of the fine-tune).
             let progress = ProgressLine()
             let base = settings.basePath, loss = settings.fineTune.loss.kind.rawValue
-            let (model, _) = try Checkpoint.loadModel(base)
+            let (model, _) = try Checkpoint.loadModel(base, workspace: workspace)
             if settings.pairsFile.isEmpty {
                 // This run's own pairs: the same stage, signature and folder as the main job.
                 let run = Comparison.Run(method: loss, annotator: settings.pairs.annotator, seed: Int(settings.seed))
-                let folder = try Comparison(settings: settings, build: Build.info, observer: progress)
+                let folder = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
                     .fineTune(run, base: base, size: model.config.sampleSize)
                 print("\(folder)/model.safetensors")
                 return
             }
-            let (folder, pairs) = try Comparison(settings: settings, build: Build.info, observer: progress)
+            let (folder, pairs) = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
                 .fineTune(pairsFile: settings.pairsFile, base: base, size: model.config.sampleSize)
             print("\(folder)/model.safetensors: \(loss) on \(pairs.pairs.count) pairs")
         }

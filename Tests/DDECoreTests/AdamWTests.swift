@@ -13,7 +13,7 @@ final class AdamWTests: XCTestCase {
                        Config(wd: 0.05, eps: 1e-8, b1: 0.9, b2: 0.999, gScale: 1, mask: true)]
         var data = TestData(seed: 7)
         for threads in [1, 2] {
-            withThreads(threads) {
+            withThreads(threads) { ws in
                 for c in configs {
                     let store = makeLargeStore()
                     let n = store.count
@@ -33,7 +33,7 @@ final class AdamWTests: XCTestCase {
                         fill(store.grads.pointer, g)
                         let lr = Double(t) * 1e-2
                         let before = array(store.params.pointer, n)
-                        adam.update(store, lr: lr)
+                        adam.update(store, lr: lr, ws)
                         let naiveBefore = p
                         Naive.adamW(params: &p, grads: g.doubles, m: &m, v: &v, t: t, lr: lr,
                                     beta1: c.b1, beta2: c.b2, eps: c.eps, weightDecay: wdPerElement)
@@ -70,19 +70,20 @@ final class AdamWTests: XCTestCase {
     ///   w: 0.890000002 * 0.99 = 0.881100002, then + 0.036610352 = 0.917710354
     ///   b: 0.900000002 + 0.036610352 = 0.936610354
     func testHandComputedTwoSteps() {
+        let ws = Workspace()
         let store = makeStore([("w", [1]), ("b", [1])])
         let adam = AdamW(store, weightDecay: 0.1, decays: { $0 != "b" })
         XCTAssertTrue(adam.decays(store.slot(named: "w")!))
         XCTAssertFalse(adam.decays(store.slot(named: "b")!))
         fill(store.params.pointer, [1, 1])
         fill(store.grads.pointer, [0.5, 0.5])
-        adam.update(store, lr: 0.1)
+        adam.update(store, lr: 0.1, ws)
         XCTAssertEqual(adam.m.array(2), [0.05, 0.05])
         XCTAssertEqual(adam.v.array(2)[0], 0.00025, accuracy: 1e-10)
         XCTAssertEqual(store.params.array(2)[0], 0.890000002, accuracy: 1e-7)
         XCTAssertEqual(store.params.array(2)[1], 0.900000002, accuracy: 1e-7)
         fill(store.grads.pointer, [-1, -1])
-        adam.update(store, lr: 0.1)
+        adam.update(store, lr: 0.1, ws)
         XCTAssertEqual(adam.step, 2)
         XCTAssertEqual(adam.m.array(2)[0], -0.055, accuracy: 1e-8)
         XCTAssertEqual(adam.v.array(2)[1], 0.00124975, accuracy: 1e-9)
@@ -92,6 +93,7 @@ final class AdamWTests: XCTestCase {
 
     /// The default decays every tensor, like PyTorch with one parameter group.
     func testDefaultDecaysEverything() {
+        let ws = Workspace()
         let store = makeStore([("fc.weight", [2, 2]), ("fc.bias", [2]), ("norm.weight", [2])])
         let adam = AdamW(store)
         XCTAssertEqual(adam.weightDecay, 0.01)
@@ -99,7 +101,7 @@ final class AdamWTests: XCTestCase {
         for slot in store.slots { XCTAssertTrue(adam.decays(slot), slot.name) }
         // Zero gradient: Adam's part is 0 / (0 + eps) = 0, so only the decay moves p.
         fill(store.params.pointer, [Float](repeating: 2, count: store.count))
-        adam.update(store, lr: 0.5)
+        adam.update(store, lr: 0.5, ws)
         for (i, p) in store.params.array(store.count).enumerated() {
             XCTAssertEqual(p, 1.99, accuracy: 1e-6, "index \(i)")   // 2 * (1 - 0.5 * 0.01)
         }
@@ -111,9 +113,10 @@ final class AdamWTests: XCTestCase {
         let grads = (0..<5).map { _ in data.normal(4_000) }
         let p0 = data.normal(4_000)
         func run(_ store: ParameterStore, _ adam: AdamW, _ steps: Range<Int>) {
+            let ws = Workspace()
             for s in steps {
                 fill(store.grads.pointer, grads[s])
-                adam.update(store, lr: 1e-3)
+                adam.update(store, lr: 1e-3, ws)
             }
         }
         let straight = makeStore([("a", [1_000, 3]), ("b", [1_000])])

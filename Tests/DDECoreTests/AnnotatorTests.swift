@@ -12,9 +12,9 @@ import DDECore
 final class AnnotatorTests: XCTestCase {
     static let size = 16
 
-    static let training: AlignTrainingResult = withThreads(1) {
-        try! AlignClassifier.train(AlignTraining(steps: 900, batch: 64, lr: 1.2e-2, warmupSteps: 30, heldOutImages: 1536, seed: 1))
-    }
+    static let training: AlignTrainingResult =
+        try! AlignClassifier.train(AlignTraining(steps: 900, batch: 64, lr: 1.2e-2, warmupSteps: 30, heldOutImages: 1536, seed: 1),
+                                   workspace: Workspace(threads: 1))
 
     static let annotators = AnnotatorSet(classifier: training.classifier)
 

@@ -11,24 +11,24 @@ final class ChannelConcatTests: XCTestCase {
             let rd = r.doubles, ad = a.doubles, bd = b.doubles
             let (na, nb) = Naive.channelSplit(r, n: n, c1: c1, c2: c2, h: h, w: w)
             for threads in [1, 2] {
-                withThreads(threads) {
+                withThreads(threads) { ws in
                     let what = "concat \(n),\(c1),\(c2),\(h),\(w)"
                     let mem = TestArena()
                     defer { mem.free() }
                     let out = mem.filled(so)
-                    ChannelConcat.forward(mem.copy(a), mem.copy(b), out, n: n, c1: c1, c2: c2, h: h, w: w)
+                    ChannelConcat.forward(mem.copy(a), mem.copy(b), out, n: n, c1: c1, c2: c2, h: h, w: w, ws)
                     XCTAssertEqual(array(out, so), Naive.channelConcat(a, b, n: n, c1: c1, c2: c2, h: h, w: w), "\(what) forward")
 
                     let pa = mem.filled(sa), pb = mem.filled(sb)
-                    ChannelConcat.split(out, pa, pb, n: n, c1: c1, c2: c2, h: h, w: w)
+                    ChannelConcat.split(out, pa, pb, n: n, c1: c1, c2: c2, h: h, w: w, ws)
                     XCTAssertEqual(array(pa, sa), a, "\(what) split a")
                     XCTAssertEqual(array(pb, sb), b, "\(what) split b")
-                    ChannelConcat.split(mem.copy(r), pa, pb, n: n, c1: c1, c2: c2, h: h, w: w)
+                    ChannelConcat.split(mem.copy(r), pa, pb, n: n, c1: c1, c2: c2, h: h, w: w, ws)
                     XCTAssertEqual(array(pa, sa), na, "\(what) split naive a")
                     XCTAssertEqual(array(pb, sb), nb, "\(what) split naive b")
 
                     let da = mem.copy(startA), db = mem.copy(startB)
-                    ChannelConcat.backward(dOut: mem.copy(r), da: da, db: db, n: n, c1: c1, c2: c2, h: h, w: w)
+                    ChannelConcat.backward(dOut: mem.copy(r), da: da, db: db, n: n, c1: c1, c2: c2, h: h, w: w, ws)
                     GradCheck.check("\(what) da", analytic: minus(array(da, sa), startA), at: ad) {
                         dotD(rd, Naive.channelConcat($0, bd, n: n, c1: c1, c2: c2, h: h, w: w))
                     }
@@ -38,7 +38,7 @@ final class ChannelConcatTests: XCTestCase {
 
                     // A nil gradient is skipped and the other still gets its part.
                     let onlyB = mem.filled(sb)
-                    ChannelConcat.backward(dOut: mem.copy(r), da: nil, db: onlyB, n: n, c1: c1, c2: c2, h: h, w: w)
+                    ChannelConcat.backward(dOut: mem.copy(r), da: nil, db: onlyB, n: n, c1: c1, c2: c2, h: h, w: w, ws)
                     XCTAssertEqual(array(onlyB, sb), nb, "\(what) db alone")
                 }
             }

@@ -27,10 +27,9 @@ final class Conv2dTests: XCTestCase {
 
     /// Which algorithm each shape above takes under each setting (the tests run them all).
     func testShapesTakeTheIntendedAlgorithm() {
-        defer { Conv2d.winograd = .f4x4 }
         func names(_ setting: Conv2d.WinogradSetting) -> [String] {
-            Conv2d.winograd = setting
-            return Self.shapes.map { sh in make(sh).1.winogradVariant(height: sh.h, width: sh.w).map { "\($0)" } ?? "im2col" }
+            let ws = Workspace(convolution: setting)
+            return Self.shapes.map { sh in make(sh).1.winogradVariant(height: sh.h, width: sh.w, ws).map { "\($0)" } ?? "im2col" }
         }
         let f4 = "WinogradF4x3", f2 = "WinogradF2x3"
         XCTAssertEqual(names(.f4x4), ["im2col", "im2col", "im2col", "im2col", "im2col", "im2col", f4, f4, f2, f4, f2, f4, f4])
@@ -41,16 +40,13 @@ final class Conv2dTests: XCTestCase {
     /// Both Winograd algorithms give im2col's forward and gradients on the Winograd shapes.
     func testWinogradMatchesIm2col() {
         var data = TestData(seed: 11)
-        Threads.configure(2)
-        defer { Threads.configure(1); Conv2d.winograd = .f4x4 }
         for sh in Self.shapes.suffix(7) {
             let (store, conv) = make(sh)
-            let ws = Workspace()
             let x = data.normal(sh.n * sh.c * sh.h * sh.w), r = data.normal(sh.n * sh.oc * sh.h * sh.w)
             load(store, conv.weight, data.normal(conv.weight.count)); load(store, conv.bias, data.normal(sh.oc))
             var results: [[[Float]]] = []
             for setting in [Conv2d.WinogradSetting.off, .f4x4, .f2x2] {
-                Conv2d.winograd = setting
+                let ws = Workspace(threads: 2, convolution: setting)
                 let out = runForward(conv, store, x, sh, ws)
                 let dx = FloatBuffer(count: x.count)
                 store.zeroGrads()
@@ -70,18 +66,15 @@ final class Conv2dTests: XCTestCase {
     /// (and a remainder), on one and on two threads.
     func testForwardMatchesNaiveTwin() {
         var data = TestData(seed: 7)
-        defer { Conv2d.winograd = .f4x4 }
         for setting in Conv2d.WinogradSetting.allCases {
-            Conv2d.winograd = setting
             for threads in [1, 2] {
-                Threads.configure(threads)
                 for sh in Self.shapes {
                     for budget in [1 << 22, 1] {
                         let (store, conv) = make(sh)
                         let x = data.normal(sh.n * sh.c * sh.h * sh.w)
                         let w = data.normal(conv.weight.count), b = data.normal(sh.oc)
                         load(store, conv.weight, w); load(store, conv.bias, b)
-                        let fast = runForward(conv, store, x, sh, Workspace(columnBudget: budget))
+                        let fast = runForward(conv, store, x, sh, Workspace(threads: threads, convolution: setting, columnBudget: budget))
                         let naive = Naive.conv2d(x, w, b, n: sh.n, channels: sh.c, height: sh.h, width: sh.w,
                                                  outChannels: sh.oc, kernel: sh.k, stride: sh.s, padding: sh.p)
                         assertClose(fast, naive, "conv forward \(sh) budget \(budget) threads \(threads) \(setting)")
@@ -89,20 +82,16 @@ final class Conv2dTests: XCTestCase {
                 }
             }
         }
-        Threads.configure(1)
     }
 
     func testGradientsMatchFiniteDifferences() {
         var data = TestData(seed: 8)
-        defer { Conv2d.winograd = .f4x4 }
         for setting in Conv2d.WinogradSetting.allCases {
-            Conv2d.winograd = setting
             for threads in [1, 2] {
-                Threads.configure(threads)
                 for sh in Self.shapes {
                     for budget in [1 << 22, 1] {
                         let (store, conv) = make(sh)
-                        let ws = Workspace(columnBudget: budget)
+                        let ws = Workspace(threads: threads, convolution: setting, columnBudget: budget)
                         let x = data.normal(sh.n * sh.c * sh.h * sh.w)
                         let w = data.normal(conv.weight.count), b = data.normal(sh.oc)
                         load(store, conv.weight, w); load(store, conv.bias, b)
@@ -136,24 +125,21 @@ final class Conv2dTests: XCTestCase {
                 }
             }
         }
-        Threads.configure(1)
     }
 
     /// Keeping the transformed input in the forward (training) gives the backward the same
     /// bits as transforming it again.
     func testKeptTransformedInputGivesTheSameGradients() {
         var data = TestData(seed: 12)
-        Threads.configure(2)
-        defer { Threads.configure(1); Conv2d.winograd = .f4x4 }
         for setting in [Conv2d.WinogradSetting.f4x4, .f2x2] {
-            Conv2d.winograd = setting
             for sh in Self.shapes.suffix(7) {
                 let (store, conv) = make(sh)
                 let x = data.normal(sh.n * sh.c * sh.h * sh.w), r = data.normal(sh.n * sh.oc * sh.h * sh.w)
                 load(store, conv.weight, data.normal(conv.weight.count)); load(store, conv.bias, data.normal(sh.oc))
                 var results: [[Float]] = []
                 for kept in [nil, FloatBuffer(count: 0)] {
-                    let out = FloatBuffer(count: r.count), dx = FloatBuffer(count: x.count), ws = Workspace()
+                    let out = FloatBuffer(count: r.count), dx = FloatBuffer(count: x.count)
+                    let ws = Workspace(threads: 2, convolution: setting)
                     store.zeroGrads()
                     x.withUnsafeBufferPointer { xp in r.withUnsafeBufferPointer { rp in
                         conv.forward(xp.baseAddress!, out.pointer, n: sh.n, height: sh.h, width: sh.w, store, ws, transformedInput: kept)
@@ -174,21 +160,19 @@ final class Conv2dTests: XCTestCase {
     /// outputs bit for bit, the second time as the first.
     func testFrozenStoreKeepsEachConvolutionsTransformedWeights() {
         var data = TestData(seed: 14)
-        defer { Conv2d.winograd = .f4x4 }
-        Conv2d.winograd = .f4x4
         let store = ParameterStore()
         let a = Conv2d(store, "a", inChannels: 16, outChannels: 24, kernel: 3)
         let b = Conv2d(store, "b", inChannels: 24, outChannels: 16, kernel: 3)
         store.seal()
         for slot in store.slots { load(store, slot, data.normal(slot.count)) }
-        let ws = Workspace()
+        let ws = Workspace(convolution: .f4x4)
         // 8x8 planes take F(4x4), 6x6 ones F(2x2): the kept forms must not be mixed up.
         let cases: [(Conv2d, Int, Int)] = [(a, 8, 16), (b, 8, 24), (a, 6, 16), (b, 6, 24)]
         let inputs = cases.map { data.normal(3 * $0.2 * $0.1 * $0.1) }
         func outputs() -> [[Float]] {
             zip(cases, inputs).map { c, x in
                 let (conv, size, _) = c
-                XCTAssertNotNil(conv.winogradVariant(height: size, width: size))
+                XCTAssertNotNil(conv.winogradVariant(height: size, width: size, ws))
                 let out = FloatBuffer(count: 3 * conv.outChannels * size * size)
                 x.withUnsafeBufferPointer { conv.forward($0.baseAddress!, out.pointer, n: 3, height: size, width: size, store, ws) }
                 return out.array(3 * conv.outChannels * size * size)

@@ -82,9 +82,9 @@ final class DataParallelTests: XCTestCase {
                 let pred = model.predictNoise(x.baseAddress! + images.lowerBound * d, steps: k.baseAddress! + images.lowerBound,
                                               prompts: Array(prompts[images]))
                 let yi = y.baseAddress! + images.lowerBound * d
-                PerImageMSE.forward(pred: pred, target: yi, e.pointer, n: m, c: 3, h: s, w: s)
+                PerImageMSE.forward(pred: pred, target: yi, e.pointer, n: m, c: 3, h: s, w: s, model.workspace)
                 dE.pointer.update(repeating: 1 / Float(n), count: m)
-                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: yi, dPred: dPred.pointer, dTarget: nil, n: m, c: 3, h: s, w: s)
+                PerImageMSE.backward(dE: dE.pointer, pred: pred, target: yi, dPred: dPred.pointer, dTarget: nil, n: m, c: 3, h: s, w: s, model.workspace)
                 model.backward(dPred.pointer)
             } } }
             return model.store.grads.array(model.store.count)

@@ -25,10 +25,8 @@ final class DeterminismTests: XCTestCase {
 
     func testSmokePretrainAndFineTuneAreBitIdentical() throws {
         let out = scratchFolder(), first = scratchFolder(), second = scratchFolder()
-        try withThreads(2) {
-            try run(out, movedTo: first)
-            try run(out, movedTo: second)
-        }
+        try run(out, movedTo: first)
+        try run(out, movedTo: second)
         let files = allFiles(first)
         XCTAssertEqual(files, allFiles(second))
         XCTAssertTrue(files.contains("pretrain/model.safetensors") && files.contains("train/model.safetensors")

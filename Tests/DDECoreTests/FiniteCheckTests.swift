@@ -3,18 +3,19 @@ import DDECore
 
 final class FiniteCheckTests: XCTestCase {
     func testCleanBuffersReportNothing() {
+        let ws = Workspace()
         var data = TestData(seed: 31)
         let store = makeLargeStore()
         fill(store.params.pointer, data.normal(store.count))
         // Extremes that are still finite: largest, smallest subnormal, -0.
         fill(store.grads.pointer, [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude, -0.0])
         for threads in [1, 2] {
-            withThreads(threads) {
-                XCTAssertNil(FiniteCheck.firstNonFiniteParameter(store))
-                XCTAssertNil(FiniteCheck.firstNonFiniteGradient(store))
+            withThreads(threads) { ws in
+                XCTAssertNil(FiniteCheck.firstNonFiniteParameter(store, ws))
+                XCTAssertNil(FiniteCheck.firstNonFiniteGradient(store, ws))
             }
         }
-        XCTAssertNil(FiniteCheck.firstNonFinite(store.params.pointer, count: 0))
+        XCTAssertNil(FiniteCheck.firstNonFinite(store.params.pointer, count: 0, ws))
     }
 
     /// The first bad index wins, also when a later one sits in the other thread's chunk or in
@@ -32,27 +33,28 @@ final class FiniteCheckTests: XCTestCase {
             ([(3_500, .infinity), (3_100, .nan)], 3_100, "conv.weight", 3_100),        // two in one block (3072..<4096)
         ]
         for threads in [1, 2] {
-            withThreads(threads) {
+            withThreads(threads) { ws in
                 for (bad, index, slot, inSlot) in cases {
                     store.zeroGrads()
                     for (i, x) in bad { store.grads.pointer[i] = x }
-                    let f = FiniteCheck.firstNonFiniteGradient(store)
+                    let f = FiniteCheck.firstNonFiniteGradient(store, ws)
                     XCTAssertEqual(f?.index, index, "threads \(threads) \(bad)")
                     XCTAssertEqual(f?.slot, slot)
                     XCTAssertEqual(f?.indexInSlot, inSlot)
                     XCTAssertEqual(f?.value.isFinite, false)
-                    XCTAssertEqual(FiniteCheck.firstNonFinite(store.grads.pointer, count: n), index)
-                    XCTAssertNil(FiniteCheck.firstNonFiniteParameter(store), "params are clean")
+                    XCTAssertEqual(FiniteCheck.firstNonFinite(store.grads.pointer, count: n, ws), index)
+                    XCTAssertNil(FiniteCheck.firstNonFiniteParameter(store, ws), "params are clean")
                 }
             }
         }
     }
 
     func testScansParallelBuffersAndDescribesTheFinding() {
+        let ws = Workspace()
         let store = makeStore([("fc.weight", [2, 3]), ("fc.bias", [2])])
         let moments = FloatBuffer(count: store.count)
         moments.pointer[7] = -.infinity
-        let f = FiniteCheck.firstNonFinite(moments, in: store)
+        let f = FiniteCheck.firstNonFinite(moments, in: store, ws)
         XCTAssertEqual(f?.index, 7)
         XCTAssertEqual(f?.value, -.infinity)
         XCTAssertEqual(f?.slot, "fc.bias")

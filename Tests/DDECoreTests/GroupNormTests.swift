@@ -17,8 +17,8 @@ final class GroupNormTests: XCTestCase {
                 let gamma = data.normal(c).map { 1 + 0.5 * $0 }, beta = data.normal(c, scale: 0.5)
                 let r = data.normal(size)
                 for threads in [1, 2] {
-                    withThreads(threads) {
-                        check(n, c, g, h, w, fused, x, gamma, beta, r, "threads \(threads)")
+                    withThreads(threads) { ws in
+                        check(n, c, g, h, w, fused, x, gamma, beta, r, "threads \(threads)", ws)
                     }
                 }
             }
@@ -26,7 +26,7 @@ final class GroupNormTests: XCTestCase {
     }
 
     private func check(_ n: Int, _ c: Int, _ g: Int, _ h: Int, _ w: Int, _ fused: Bool,
-                       _ x: [Float], _ gamma: [Float], _ beta: [Float], _ r: [Float], _ note: String) {
+                       _ x: [Float], _ gamma: [Float], _ beta: [Float], _ r: [Float], _ note: String, _ ws: Workspace) {
         let what = "groupnorm\(fused ? "+silu" : "") (\(n),\(c),\(h),\(w)) g\(g) \(note)"
         let size = n * c * h * w
         let store = ParameterStore()
@@ -38,14 +38,14 @@ final class GroupNormTests: XCTestCase {
         let mem = TestArena()
         defer { mem.free() }
         let xp = mem.copy(x), out = mem.filled(size)
-        layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: fused, store)
+        layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: fused, store, ws)
         assertClose(array(out, size), Naive.groupNorm(x, gamma: gamma, beta: beta, n: n, c: c, h: h, w: w,
                                                        groups: g, applySiLU: fused), tolerance: 2e-6, "\(what) forward")
 
         // Gradients start non-zero: backward must add.
         let dx = mem.filled(size, 0.25)
         store.grads.pointer.update(repeating: -0.5, count: store.count)
-        layer.backward(dOut: mem.copy(r), x: xp, dx: dx, n: n, h: h, w: w, cache: cache, applySiLU: fused, store)
+        layer.backward(dOut: mem.copy(r), x: xp, dx: dx, n: n, h: h, w: w, cache: cache, applySiLU: fused, store, ws)
         let rd = r.doubles, xd = x.doubles, gd = gamma.doubles, bd = beta.doubles
         func f(_ x: [Double], _ gamma: [Double], _ beta: [Double]) -> Double {
             dotD(rd, Naive.groupNorm(x, gamma: gamma, beta: beta, n: n, c: c, h: h, w: w, groups: g, applySiLU: fused))
@@ -60,7 +60,7 @@ final class GroupNormTests: XCTestCase {
         let (n, c, g, h, w) = (6, 32, 8, 16, 16)
         let size = n * c * h * w
         let x = data.normal(size), r = data.normal(size)
-        func run() -> [[Float]] {
+        func run(_ ws: Workspace) -> [[Float]] {
             let store = ParameterStore()
             let layer = GroupNorm(store, "norm", groups: g, channels: c)
             store.seal()
@@ -69,8 +69,8 @@ final class GroupNormTests: XCTestCase {
             let cache = GroupNormCache(), mem = TestArena()
             defer { mem.free() }
             let xp = mem.copy(x), out = mem.filled(size), dx = mem.filled(size)
-            layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: true, store)
-            layer.backward(dOut: mem.copy(r), x: xp, dx: dx, n: n, h: h, w: w, cache: cache, applySiLU: true, store)
+            layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: true, store, ws)
+            layer.backward(dOut: mem.copy(r), x: xp, dx: dx, n: n, h: h, w: w, cache: cache, applySiLU: true, store, ws)
             return [array(out, size), array(dx, size), readGrad(store, layer.weight), readGrad(store, layer.bias)]
         }
         let one = withThreads(1, run), two = withThreads(2, run)
@@ -80,6 +80,7 @@ final class GroupNormTests: XCTestCase {
     /// One cache through batch sizes 2, 5, 2, 5 (it grows once), fused and plain alternating;
     /// dx may be nil.
     func testCacheIsReusableAcrossCallsAndShapes() {
+        let ws = Workspace()
         var data = TestData(seed: 24)
         let (c, g, h, w) = (12, 4, 5, 5)
         let store = ParameterStore()
@@ -94,14 +95,14 @@ final class GroupNormTests: XCTestCase {
             defer { mem.free() }
             let size = n * c * h * w
             let x = data.normal(size), out = mem.filled(size), xp = mem.copy(x)
-            layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: fused, store)
+            layer.forward(xp, out, n: n, h: h, w: w, cache: cache, applySiLU: fused, store, ws)
             assertClose(array(out, size), Naive.groupNorm(x, gamma: gamma, beta: beta, n: n, c: c, h: h, w: w,
                                                            groups: g, applySiLU: fused), tolerance: 2e-6, "n \(n)")
             XCTAssertEqual(cache.batch, n)
             // Parameter gradients alone; dbias of the plain norm is Σ dOut per channel.
             store.zeroGrads()
             let r = data.normal(size)
-            layer.backward(dOut: mem.copy(r), x: xp, dx: nil, n: n, h: h, w: w, cache: cache, applySiLU: fused, store)
+            layer.backward(dOut: mem.copy(r), x: xp, dx: nil, n: n, h: h, w: w, cache: cache, applySiLU: fused, store, ws)
             if !fused {
                 let expected = (0..<c).map { ch in
                     Float((0..<n).reduce(0.0) { s, i in s + r[(i * c + ch) * h * w ..< (i * c + ch + 1) * h * w].reduce(0.0) { $0 + Double($1) } })
@@ -114,6 +115,7 @@ final class GroupNormTests: XCTestCase {
     }
 
     func testInitializeIsPyTorchsAndNormalizes() {
+        let ws = Workspace()
         let store = ParameterStore()
         let layer = GroupNorm(store, "norm", groups: 2, channels: 4)
         store.seal()
@@ -129,7 +131,7 @@ final class GroupNormTests: XCTestCase {
         let mem = TestArena()
         defer { mem.free() }
         let out = mem.filled(x.count)
-        layer.forward(mem.copy(x), out, n: 2, h: 3, w: 3, cache: GroupNormCache(), store)
+        layer.forward(mem.copy(x), out, n: 2, h: 3, w: 3, cache: GroupNormCache(), store, ws)
         let y = array(out, x.count)
         for group in 0..<4 {
             let slice = y[group * 18 ..< (group + 1) * 18].map(Double.init)

@@ -3,6 +3,7 @@ import DDECore
 
 final class LinearTests: XCTestCase {
     func testForwardMatchesNaiveAndGradientsMatchFiniteDifferences() {
+        let ws = Workspace()
         var data = TestData(seed: 1)
         for (n, fin, fout) in [(3, 5, 7), (1, 1, 1), (8, 33, 17)] {
             let store = ParameterStore()
@@ -12,14 +13,14 @@ final class LinearTests: XCTestCase {
             load(store, layer.weight, w)
             load(store, layer.bias!, b)
             let out = FloatBuffer(count: n * fout)
-            x.withUnsafeBufferPointer { layer.forward($0.baseAddress!, out.pointer, n: n, store) }
+            x.withUnsafeBufferPointer { layer.forward($0.baseAddress!, out.pointer, n: n, store, ws) }
             assertClose(out.array(n * fout), Naive.linear(x, w, b, n: n, inFeatures: fin, outFeatures: fout), "linear forward")
 
             let r = data.normal(n * fout)
             let dx = FloatBuffer(count: n * fin)
             store.zeroGrads()
             r.withUnsafeBufferPointer { rp in
-                x.withUnsafeBufferPointer { layer.backward(dOut: rp.baseAddress!, x: $0.baseAddress!, dx: dx.pointer, n: n, store) }
+                x.withUnsafeBufferPointer { layer.backward(dOut: rp.baseAddress!, x: $0.baseAddress!, dx: dx.pointer, n: n, store, ws) }
             }
             let rd = r.doubles, xd = x.doubles, wd = w.doubles, bd = b.doubles
             GradCheck.check("linear dx", analytic: dx.array(n * fin), at: xd) {

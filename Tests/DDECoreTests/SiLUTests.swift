@@ -8,15 +8,15 @@ final class SiLUTests: XCTestCase {
             let x = data.normal(count, scale: 4), r = data.normal(count), start = data.normal(count)
             let rd = r.doubles
             for threads in [1, 2] {
-                withThreads(threads) {
+                withThreads(threads) { ws in
                     let mem = TestArena()
                     defer { mem.free() }
                     let xp = mem.copy(x), out = mem.filled(count)
-                    SiLU.forward(xp, out, count: count)
+                    SiLU.forward(xp, out, count: count, ws)
                     assertClose(array(out, count), Naive.silu(x), tolerance: 2e-7, "silu forward \(count)")
 
                     let dx = mem.copy(start)
-                    SiLU.backward(dOut: mem.copy(r), x: xp, dx: dx, count: count)
+                    SiLU.backward(dOut: mem.copy(r), x: xp, dx: dx, count: count, ws)
                     GradCheck.check("silu dx \(count)", analytic: minus(array(dx, count), start), at: x.doubles) {
                         dotD(rd, Naive.silu($0))
                     }
@@ -26,14 +26,15 @@ final class SiLUTests: XCTestCase {
     }
 
     func testInPlaceEqualsOutOfPlaceAndExtremesAreFinite() {
+        let ws = Workspace()
         var data = TestData(seed: 12)
         var x = data.normal(1003, scale: 10)
         x[0] = -100; x[1] = 100; x[2] = -1e30; x[3] = 1e30; x[4] = 0
         let mem = TestArena()
         defer { mem.free() }
         let out = mem.filled(x.count), inPlace = mem.copy(x)
-        SiLU.forward(mem.copy(x), out, count: x.count)
-        SiLU.forward(inPlace, inPlace, count: x.count)
+        SiLU.forward(mem.copy(x), out, count: x.count, ws)
+        SiLU.forward(inPlace, inPlace, count: x.count, ws)
         assertIdentical(array(inPlace, x.count), array(out, x.count), "silu in place")
         let y = array(out, x.count)
         XCTAssertEqual(y[0], 0, accuracy: 1e-30)

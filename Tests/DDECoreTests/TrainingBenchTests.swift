@@ -11,8 +11,6 @@ final class TrainingBenchTests: XCTestCase {
             "pretrain.batch=12", "batch=6", "bench.warmup=1", "bench.repeats=3", "sample.steps=3",
             "bench.sample_images=5", "bench.sample_repeats=1",
         ])
-        Threads.configure(2)
-        defer { Threads.configure(1) }
         let figures = try TrainingBench(settings: try RunSettings(config)).run(TrainingBench.Part.allCases)
         for part in TrainingBench.Part.allCases {
             let timing = try XCTUnwrap(figures.timings[part], "\(part)")

@@ -5,7 +5,7 @@ final class UNetTests: XCTestCase {
     /// model.md: the reference size has 2,530,371 parameters under diffusers' names.
     func testReferenceSizeHasDiffusersParameterCountAndNames() {
         let store = ParameterStore()
-        _ = UNet2DModel(.reference, store: store)
+        _ = UNet2DModel(.reference, store: store, workspace: Workspace())
         XCTAssertEqual(store.count, 2_530_371)
         let names = Set(store.slots.map(\.name))
         for name in ["conv_in.weight", "time_embedding.linear_1.weight", "time_embedding.linear_2.bias",
@@ -74,7 +74,7 @@ final class UNetTests: XCTestCase {
             var data = TestData(seed: 33)
             let config = UNetConfig(blockOutChannels: channels, layersPerBlock: layers, normNumGroups: 4, sampleSize: 4)
             let store = ParameterStore()
-            let unet = UNet2DModel(config, store: store)
+            let unet = UNet2DModel(config, store: store, workspace: Workspace())
             store.seal()
             var rng = RandomStream(seed: 1)
             unet.initialize(&rng)

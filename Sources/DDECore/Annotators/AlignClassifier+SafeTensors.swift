@@ -21,7 +21,7 @@ extension AlignClassifier {
 
     /// Rebuilds a classifier from a file `write(to:metadata:)` made: the architecture from the
     /// metadata, then every tensor checked by name and shape. Returns the metadata too.
-    public static func load(from path: String) throws -> (classifier: AlignClassifier, metadata: [String: String]) {
+    public static func load(from path: String, workspace: Workspace) throws -> (classifier: AlignClassifier, metadata: [String: String]) {
         let file = try SafeTensorsReader(contentsOf: path)
         let meta = file.metadata
         guard meta["format"] == fileFormat else {
@@ -41,7 +41,8 @@ extension AlignClassifier {
         guard implied == held else {
             throw SafeTensorsError(path, "its metadata describes a classifier of \(String(format: "%.0f", implied)) parameters but the file holds \(String(format: "%.0f", held)) values (a damaged file?); rebuild it with the annotators stage")
         }
-        let classifier = AlignClassifier(channels: channels, strides: strides, featureCount: features, channelsPerGroup: perGroup)
+        let classifier = AlignClassifier(channels: channels, strides: strides, featureCount: features, channelsPerGroup: perGroup,
+                                         workspace: workspace)
         try classifier.store.load(from: file)
         return (classifier, meta)
     }

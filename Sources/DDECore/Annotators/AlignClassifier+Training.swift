@@ -82,11 +82,13 @@ public final class AlignTrainingStep: TrainingStep {
     let images: FloatBuffer
     var labels: [Int]
 
-    /// Step 0: freshly initialised weights, zero moments, the data stream at its start.
-    public init(_ settings: AlignTraining) {
+    /// Step 0: freshly initialised weights, zero moments, the data stream at its start; the
+    /// classifier computes in `workspace`.
+    public init(_ settings: AlignTraining, workspace: Workspace) {
         self.settings = settings
         classifier = AlignClassifier(channels: settings.channels, strides: settings.strides,
-                                     featureCount: settings.featureCount, channelsPerGroup: settings.channelsPerGroup)
+                                     featureCount: settings.featureCount, channelsPerGroup: settings.channelsPerGroup,
+                                     workspace: workspace)
         var initRNG = RandomStream(seed: settings.seed, stream: AlignTraining.initStream)
         classifier.initialize(&initRNG)
         dataRNG = RandomStream(seed: settings.seed, stream: AlignTraining.dataStream)
@@ -111,11 +113,11 @@ public final class AlignTrainingStep: TrainingStep {
         let loss = losses.reduce(0, +)
         let hint = "try a lower annotators.lr"
         try StepCheck.loss(loss, stage: "annotators", step: step + 1, hint: hint)
-        try StepCheck.gradients(classifier.store, stage: "annotators", step: step + 1, hint: hint)
-        let norm = Double(clipGradNorm(classifier.store, maxNorm: 1))
+        try StepCheck.gradients(classifier.store, stage: "annotators", step: step + 1, hint: hint, classifier.workspace)
+        let norm = Double(clipGradNorm(classifier.store, maxNorm: 1, classifier.workspace))
         let lr = schedule.learningRate(base: settings.lr, step: step)
-        optimizer.update(classifier.store, lr: lr)
-        try StepCheck.weights(classifier.store, stage: "annotators", step: step + 1, hint: hint)
+        optimizer.update(classifier.store, lr: lr, classifier.workspace)
+        try StepCheck.weights(classifier.store, stage: "annotators", step: step + 1, hint: hint, classifier.workspace)
         self.step = step + 1
         recentLosses.append(loss)
         if recentLosses.count > 50 { recentLosses.removeFirst() }
@@ -157,8 +159,9 @@ extension AlignClassifier {
     /// checkpoint (the `annotators` stage runs the same step in `TrainingRun`). Reports
     /// `stepDone("annotators", ...)` with the step's metrics. Throws at the step where the
     /// loss, a gradient or a weight is NaN or Inf.
-    public static func train(_ settings: AlignTraining, observer: StageObserver? = nil) throws -> AlignTrainingResult {
-        let step = AlignTrainingStep(settings)
+    public static func train(_ settings: AlignTraining, workspace: Workspace,
+                             observer: StageObserver? = nil) throws -> AlignTrainingResult {
+        let step = AlignTrainingStep(settings, workspace: workspace)
         observer?.stageBegan("annotators", total: settings.steps, completed: 0)
         let started = Stopwatch.now()
         for index in 0..<settings.steps {

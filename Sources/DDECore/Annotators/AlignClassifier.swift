@@ -40,7 +40,8 @@ public final class AlignClassifier: @unchecked Sendable {
     let norms: [GroupNorm]
     let penultimate: Linear
     let heads: [Linear]
-    let ws = Workspace()
+    /// The context its layers compute in.
+    public let workspace: Workspace
     // Backward scratch, each consumed before it is written again: d(features) and then each
     // conv's d(pre-activation); the heads' losses and logit gradients, then d(hidden); each
     // level's d(activation).
@@ -66,14 +67,16 @@ public final class AlignClassifier: @unchecked Sendable {
     ///   - strides: each convolution's stride, 1 or 2 (padding 1).
     ///   - featureCount: F, the width of the penultimate features.
     ///   - channelsPerGroup: channels of one GroupNorm group; divides every `channels` entry.
+    ///   - workspace: the context its layers compute in.
     public init(channels: [Int] = defaultChannels, strides: [Int] = defaultStrides, featureCount: Int = 64,
-                channelsPerGroup: Int = 4) {
+                channelsPerGroup: Int = 4, workspace: Workspace) {
         precondition(!channels.isEmpty && channels.allSatisfy { $0 > 0 && $0 % channelsPerGroup == 0 },
                      "AlignClassifier: channel counts, each a multiple of \(channelsPerGroup)")
         precondition(strides.count == channels.count && strides.allSatisfy { $0 == 1 || $0 == 2 },
                      "AlignClassifier: one stride (1 or 2) per convolution")
         self.channels = channels
         self.strides = strides
+        self.workspace = workspace
         preNorm = channels.map { _ in FloatBuffer(count: 0) }
         activated = channels.map { _ in FloatBuffer(count: 0) }
         caches = channels.map { _ in GroupNormCache() }
@@ -125,8 +128,8 @@ public final class AlignClassifier: @unchecked Sendable {
         for l in 0..<channels.count {
             let o = sides[l], count = n * channels[l] * o * o
             let pre = preNorm[l].reserve(count), act = activated[l].reserve(count)
-            convs[l].forward(current, pre, n: n, height: h, width: h, store, ws)
-            norms[l].forward(pre, act, n: n, h: o, w: o, cache: caches[l], applySiLU: true, store)
+            convs[l].forward(current, pre, n: n, height: h, width: h, store, workspace)
+            norms[l].forward(pre, act, n: n, h: o, w: o, cache: caches[l], applySiLU: true, store, workspace)
             current = UnsafePointer(act)
             h = o
         }
@@ -134,12 +137,12 @@ public final class AlignClassifier: @unchecked Sendable {
         let g = pooled.reserve(n * cLast)
         GlobalAveragePool.forward(current, g, n: n, c: cLast, h: h, w: h)
         let z = hidden.reserve(n * featureCount), f = features.reserve(n * featureCount)
-        penultimate.forward(g, z, n: n, store)
-        SiLU.forward(z, f, count: n * featureCount)
+        penultimate.forward(g, z, n: n, store, workspace)
+        SiLU.forward(z, f, count: n * featureCount, workspace)
         for (a, head) in heads.enumerated() {
             let k = Self.classCounts[a]
             let out = logits[a].reserve(n * k), p = probabilities[a].reserve(n * k)
-            head.forward(f, out, n: n, store)
+            head.forward(f, out, n: n, store, workspace)
             SoftmaxCrossEntropy.softmax(out, p, n: n, classes: k)
         }
     }
@@ -168,15 +171,15 @@ public final class AlignClassifier: @unchecked Sendable {
                 dLogits.update(repeating: 0, count: n * k)
                 SoftmaxCrossEntropy.backward(dLoss: loss, probabilities: probabilities[a].pointer, labels: y,
                                              dLogits: dLogits, n: n, classes: k)
-                head.backward(dOut: dLogits, x: features.pointer, dx: dFeatures, n: n, store)
+                head.backward(dOut: dLogits, x: features.pointer, dx: dFeatures, n: n, store, workspace)
             }
         }
         let top = channels.count - 1, cTop = channels[top], sTop = sides[top]
         let dHidden = headScratch.reserve(n * f + n * cTop)
         let dPooled = dHidden + n * f
         dHidden.update(repeating: 0, count: n * f + n * cTop)
-        SiLU.backward(dOut: dFeatures, x: hidden.pointer, dx: dHidden, count: n * f)
-        penultimate.backward(dOut: dHidden, x: pooled.pointer, dx: dPooled, n: n, store)
+        SiLU.backward(dOut: dFeatures, x: hidden.pointer, dx: dHidden, count: n * f, workspace)
+        penultimate.backward(dOut: dHidden, x: pooled.pointer, dx: dPooled, n: n, store, workspace)
         // dAct (the gradient of level l's activation) lives in activationGradient, dPre (of its
         // conv's output) in preActivationGradient; each is consumed before the next level
         // overwrites it.
@@ -188,15 +191,15 @@ public final class AlignClassifier: @unchecked Sendable {
             let dPre = preActivationGradient.reserve(count)
             dPre.update(repeating: 0, count: count)
             norms[l].backward(dOut: dAct, x: preNorm[l].pointer, dx: dPre, n: n, h: o, w: o, cache: caches[l],
-                              applySiLU: true, store)
+                              applySiLU: true, store, workspace)
             let inH = l == 0 ? s : sides[l - 1]
             if l == 0 {
-                convs[0].backward(dOut: dPre, x: input.pointer, dx: nil, n: n, height: inH, width: inH, store, ws)
+                convs[0].backward(dOut: dPre, x: input.pointer, dx: nil, n: n, height: inH, width: inH, store, workspace)
             } else {
                 let inCount = n * channels[l - 1] * inH * inH
                 dAct = activationGradient.reserve(inCount)
                 dAct.update(repeating: 0, count: inCount)
-                convs[l].backward(dOut: dPre, x: activated[l - 1].pointer, dx: dAct, n: n, height: inH, width: inH, store, ws)
+                convs[l].backward(dOut: dPre, x: activated[l - 1].pointer, dx: dAct, n: n, height: inH, width: inH, store, workspace)
             }
         }
         return losses

@@ -13,9 +13,10 @@ public struct AnnotatorSet: Sendable {
         pick = PickAnnotator(align: align, aesthetic: aesthetic)
     }
 
-    /// The set from the annotators stage's folder (`<folder>/align.safetensors`).
-    public static func load(folder: String) throws -> AnnotatorSet {
-        AnnotatorSet(classifier: try AlignClassifier.load(from: AnnotatorTrainer.classifierPath(folder)).classifier)
+    /// The set from the annotators stage's folder (`<folder>/align.safetensors`); the classifier
+    /// computes in `workspace`.
+    public static func load(folder: String, workspace: Workspace) throws -> AnnotatorSet {
+        AnnotatorSet(classifier: try AlignClassifier.load(from: AnnotatorTrainer.classifierPath(folder), workspace: workspace).classifier)
     }
 
     /// All three, in `names` order.

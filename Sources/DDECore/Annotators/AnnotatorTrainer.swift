@@ -12,12 +12,15 @@ import Foundation
 /// annotator that cannot read the prompts would label pairs at random.
 public final class AnnotatorTrainer {
     public let settings: RunSettings
+    /// The context its models compute in (threads, convolution algorithm, profiler, scratch).
+    public let workspace: Workspace
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+    public init(settings: RunSettings, workspace: Workspace, folder: String, build: BuildInfo, observer: StageObserver) {
         self.settings = settings
+        self.workspace = workspace
         self.folder = folder
         self.build = build
         self.observer = observer
@@ -63,7 +66,7 @@ public final class AnnotatorTrainer {
         let training = settings.annotators.training
         let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": settings.config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
-        let step = AlignTrainingStep(training)
+        let step = AlignTrainingStep(training, workspace: workspace)
         try run.resume(step, describing: "the align classifier's training")
         let started = Stopwatch.now()
         try run.loop(step, steps: training.steps, name: "annotators", log: try run.log(), metadata: stageMeta)

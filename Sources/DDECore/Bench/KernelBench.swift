@@ -37,12 +37,14 @@ public struct KernelBench {
 
     public let warmup: Int
     public let repeats: Int
-    public let columnBudget: Int
+    /// Where the convolutions compute (its threads and algorithm); the bare sgemm runs on as
+    /// many OpenBLAS threads.
+    public let workspace: Workspace
 
-    public init(warmup: Int, repeats: Int, columnBudget: Int = Workspace().columnBudget) {
+    public init(warmup: Int, repeats: Int, workspace: Workspace) {
         self.warmup = warmup
         self.repeats = repeats
-        self.columnBudget = columnBudget
+        self.workspace = workspace
     }
 
     public func run(_ c: Case, seed: UInt64 = 0) -> Row {
@@ -58,7 +60,7 @@ public struct KernelBench {
         let dx = FloatBuffer(count: x.capacity)
         rng.fillNormal(x.pointer, count: x.capacity)
         rng.fillNormal(out.pointer, count: out.capacity)
-        let ws = Workspace(columnBudget: columnBudget)
+        let ws = workspace
         let forward = Stopwatch.time(warmup: warmup, repeats: repeats) {
             conv.forward(x.pointer, out.pointer, n: c.batch, height: c.size, width: c.size, store, ws)
         }
@@ -67,7 +69,7 @@ public struct KernelBench {
         }
         // Bare sgemm with the same (m, n, k) over the whole batch: forward W·col,
         // backward gOut·col^T and W^T·gOut; OpenBLAS threads it itself on our thread count.
-        BLAS.setThreads(Threads.count)
+        BLAS.setThreads(ws.threads)
         defer { BLAS.setThreads(1) }
         let m = c.outChannels, n = c.batch * g.outPixels, k = g.rows
         let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), cm = FloatBuffer(count: m * n)

@@ -13,8 +13,11 @@ public struct StepBench {
     public let batch: Int
     public let warmup: Int
     public let repeats: Int
+    /// Where the model computes; its profiler is switched on for the profiled step.
+    public let workspace: Workspace
 
-    public init(config: UNetConfig, batch: Int, warmup: Int, repeats: Int) {
+    public init(config: UNetConfig, batch: Int, warmup: Int, repeats: Int, workspace: Workspace) {
+        self.workspace = workspace
         self.config = config
         self.batch = batch
         self.warmup = warmup
@@ -23,7 +26,7 @@ public struct StepBench {
 
     public func run() -> Result {
         let tokenizer = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: 8)
-        let model = TextToImageModel(config, tokenizer: tokenizer, encoderDimension: 32)
+        let model = TextToImageModel(config, tokenizer: tokenizer, encoderDimension: 32, workspace: workspace)
         var rng = RandomStream(seed: 1)
         model.initialize(&rng)
         let d = model.imageSize
@@ -47,13 +50,15 @@ public struct StepBench {
             forward.append(t1 - t0)
             backward.append(Stopwatch.now() - t1)
         }
-        Profiler.reset()
-        Profiler.enabled = true
+        let profiler = workspace.profiler
+        profiler.reset()
+        profiler.isEnabled = true
         model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
         model.store.zeroGrads()
         model.backward(dEps.pointer)
-        Profiler.enabled = false
-        return Result(forward: TimingSummary(forward), backward: TimingSummary(backward), profile: Profiler.report,
+        profiler.isEnabled = false
+        defer { profiler.reset() }
+        return Result(forward: TimingSummary(forward), backward: TimingSummary(backward), profile: profiler.report,
                       parameters: model.store.count)
     }
 }

@@ -56,11 +56,14 @@ public struct TrainingBench {
     }
 
     let settings: RunSettings
+    /// Where the models compute; its profiler is switched on for the profiled runs.
+    let workspace: Workspace
     let warmup: Int
     let repeats: Int
 
-    public init(settings: RunSettings) {
+    public init(settings: RunSettings, workspace: Workspace) {
         self.settings = settings
+        self.workspace = workspace
         warmup = settings.bench.warmup
         repeats = settings.bench.repeats
     }
@@ -113,14 +116,15 @@ public struct TrainingBench {
         return (TimingSummary(samples), 4 * store.count)
     }
 
-    /// One run of `body` with the profiler on.
+    /// One run of `body` with the workspace's profiler on.
     private func profile(_ body: () throws -> Void) throws -> (seconds: Double, sections: [(Profiler.Section, Double, Int)]) {
-        Profiler.reset()
-        Profiler.enabled = true
-        defer { Profiler.enabled = false; Profiler.reset() }
+        let profiler = workspace.profiler
+        profiler.reset()
+        profiler.isEnabled = true
+        defer { profiler.isEnabled = false; profiler.reset() }
         let t0 = Stopwatch.now()
         try body()
-        return (Stopwatch.now() - t0, Profiler.report)
+        return (Stopwatch.now() - t0, profiler.report)
     }
 
     /// Warm-up, then the timed repeats: their times, tensor allocations per repeat, and (MPI)
@@ -165,17 +169,18 @@ public struct TrainingBench {
     private func forwardFLOPs(_ model: TextToImageModel, batch: Int) -> Double {
         let x = FloatBuffer(count: batch * model.imageSize), steps = FloatBuffer(count: batch)
         let prompts = (0..<batch).map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
-        Profiler.reset()
-        Profiler.enabled = true
+        let profiler = workspace.profiler
+        profiler.reset()
+        profiler.isEnabled = true
         model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts, keepActivations: false)
-        Profiler.enabled = false
-        let flops = Profiler.flops
-        Profiler.reset()
+        profiler.isEnabled = false
+        let flops = profiler.flops
+        profiler.reset()
         return flops
     }
 
     private func makeModel(seed: UInt64) -> TextToImageModel {
-        let model = settings.model.makeModel(captions: ShapesWorld.prompts.map(\.text))
+        let model = settings.model.makeModel(captions: ShapesWorld.prompts.map(\.text), workspace: workspace)
         var rng = RandomStream(seed: seed)
         model.initialize(&rng)
         return model

@@ -11,13 +11,13 @@ extension Comparison {
         /// One image through `sample.steps` guided sampler steps.
         public var sampleImage: Double
 
-        /// Times a few steps of each (one warm-up, the median of three).
-        public static func measure(_ settings: RunSettings) throws -> Rates {
+        /// Times a few steps of each (one warm-up, the median of three) in `workspace`.
+        public static func measure(_ settings: RunSettings, workspace: Workspace) throws -> Rates {
             let quick = try settings.overriding(["bench.warmup": "1", "bench.repeats": "3", "bench.sample_repeats": "1",
                                                  "bench.sample_images": "8"])
-            let figures = try TrainingBench(settings: quick).run([.pretrain, .dpo, .sample])
+            let figures = try TrainingBench(settings: quick, workspace: workspace).run([.pretrain, .dpo, .sample])
             let pretrain = figures.timings[.pretrain]!.median
-            let step = AlignTrainingStep(settings.annotators.training)
+            let step = AlignTrainingStep(settings.annotators.training, workspace: workspace)
             _ = try step.run(step: 0)
             let t0 = Stopwatch.now()
             for i in 1...2 { _ = try step.run(step: i) }
@@ -32,15 +32,15 @@ extension Comparison {
     /// (measured with `Rates.measure` when not given). A stage's signature covers its inputs, so
     /// a stage counts as cached only when the stages it starts from are finished here.
     public func plan(rates given: Rates? = nil) throws -> [(stage: String, cached: Bool, seconds: Double)] {
-        let rates = try given ?? Rates.measure(settings)
+        let rates = try given ?? Rates.measure(settings, workspace: workspace)
         let config = settings.config
         var rows: [(String, Bool, Double)] = []
         let pre = pretrainFolder.state(for: try Pretrainer.signature(settings)) == .finished
         rows.append(("pretrain", pre, Double(settings.pretrain.steps) * rates.pretrainStep))
         let ann = annotatorsFolder.state(for: StageSignature(.annotators, config)) == .finished
         rows.append(("annotators", ann, Double(settings.annotators.training.steps) * rates.annotatorStep))
-        let base = pre ? (try? Checkpoint.loadModel(layout.baseModel))?.model.contentDigest : nil
-        let annotators = ann ? try? AnnotatorSet.load(folder: layout.annotators) : nil
+        let base = pre ? (try? Checkpoint.loadModel(layout.baseModel, workspace: workspace))?.model.contentDigest : nil
+        let annotators = ann ? try? AnnotatorSet.load(folder: layout.annotators, workspace: workspace) : nil
         var sampled = false  // the first pairs stage to run samples the images for all of them
         var pairsDone: Set<String> = []
         for a in pairAnnotators {

@@ -17,12 +17,15 @@ import Foundation
 /// (`Comparison+Plan`), the stages (here), the evaluation and report rows (`MainJobEvaluation`).
 public final class Comparison {
     public let settings: RunSettings
+    /// The context every model of the run computes in.
+    public let workspace: Workspace
     public let build: BuildInfo
     public let layout: RunLayout
     weak var observer: StageObserver?
 
-    public init(settings: RunSettings, build: BuildInfo, observer: StageObserver) {
+    public init(settings: RunSettings, workspace: Workspace, build: BuildInfo, observer: StageObserver) {
         self.settings = settings
+        self.workspace = workspace
         self.build = build
         self.observer = observer
         layout = RunLayout(out: settings.out)
@@ -125,7 +128,7 @@ public final class Comparison {
         let pairsFile = layout.pairsFile(r.annotator)
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: settings.data.skipBad)
         try adopt(folder, FineTuner.signature(settings, base: try baseDigest(base), pairs: pairs.contentDigest))
-        try FineTuner(settings: settings, folder: folder, build: build, observer: observer ?? SilentObserver())
+        try FineTuner(settings: settings, workspace: workspace, folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return folder
     }
@@ -134,7 +137,7 @@ public final class Comparison {
     /// signature names it).
     func baseDigest(_ path: String) throws -> ContentDigest {
         if let known = baseDigests[path] { return known }
-        let digest = try Checkpoint.loadModel(path).model.contentDigest
+        let digest = try Checkpoint.loadModel(path, workspace: workspace).model.contentDigest
         baseDigests[path] = digest
         return digest
     }
@@ -156,7 +159,7 @@ public final class Comparison {
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: settings.data.skipBad)
         if !pairs.skipped.isEmpty { observer?.note("pairs: skipped \(pairs.skipped.count) bad lines of \(pairsFile)") }
         let folder = layout.train("\(settings.fineTune.loss.kind.rawValue)-\(pairs.annotator ?? settings.pairs.annotator)")
-        try FineTuner(settings: settings, folder: folder, build: build, observer: observer ?? SilentObserver())
+        try FineTuner(settings: settings, workspace: workspace, folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return (folder, pairs)
     }
@@ -173,11 +176,11 @@ public final class Comparison {
         try settings.config.writeResolved(to: layout.out)
         let observer = self.observer ?? SilentObserver()
         try adopt(layout.pretrain, try Pretrainer.signature(settings))
-        let base = try Pretrainer(settings: settings, folder: layout.pretrain, build: build, observer: observer).run()
+        let base = try Pretrainer(settings: settings, workspace: workspace, folder: layout.pretrain, build: build, observer: observer).run()
         try adopt(layout.annotators, StageSignature(.annotators, settings.config))
-        try AnnotatorTrainer(settings: settings, folder: layout.annotators, build: build, observer: observer).run()
-        let annotators = try AnnotatorSet.load(folder: layout.annotators)
-        let baseModel = try Checkpoint.loadModel(base).model
+        try AnnotatorTrainer(settings: settings, workspace: workspace, folder: layout.annotators, build: build, observer: observer).run()
+        let annotators = try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
+        let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
         let evaluation = try MainJobEvaluation(base: baseModel, annotators: annotators, prompts: evalPrompts, settings: settings,
                                                observer: observer)
@@ -189,7 +192,7 @@ public final class Comparison {
             try Interruption.check(before: "train-\(r.name)")
             let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
             try Interruption.check(before: "eval-\(r.name)")
-            let tuned = try Checkpoint.loadModel(folder + "/model.safetensors").model
+            let tuned = try Checkpoint.loadModel(folder + "/model.safetensors", workspace: workspace).model
             tuned.store.freeze()
             try evaluation.add(r, model: tuned)
         }

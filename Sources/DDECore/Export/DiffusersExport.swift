@@ -85,7 +85,7 @@ public enum DiffusersExport {
         let words = model.encoder.tokenizer.words.dropFirst(2)
         let prompts = [words.prefix(8).joined(separator: " "), "", words.suffix(5).joined(separator: " "), words.prefix(3).joined(separator: " ")]
         let cond = FloatBuffer(count: n * e)
-        model.encoder.forward(prompts, cond.pointer)
+        model.encoder.forward(prompts, cond.pointer, model.workspace)
         let eps = x.withUnsafeBufferPointer { xp in
             steps.withUnsafeBufferPointer { sp in
                 Array(UnsafeBufferPointer(start: model.unet.forward(xp.baseAddress!, steps: sp.baseAddress!, cond: cond.pointer, n: n, keepActivations: false),

@@ -42,9 +42,9 @@ public enum Sampling {
         while start < jobs.count {
             let chunk = jobs[start..<min(jobs.count, start + batch)]
             noise += chunk.flatMap { Sampling.noise(seed: base, column: $0.1, count: d) }
-            model.encoder.forward(chunk.map { prompts[$0.0] }, condBuffer.pointer)
+            model.encoder.forward(chunk.map { prompts[$0.0] }, condBuffer.pointer, model.workspace)
             cond += condBuffer.array(chunk.count * e)
-            model.encoder.forward([String](repeating: "", count: chunk.count), condBuffer.pointer)
+            model.encoder.forward([String](repeating: "", count: chunk.count), condBuffer.pointer, model.workspace)
             uncond += condBuffer.array(chunk.count * e)
             start += chunk.count
         }

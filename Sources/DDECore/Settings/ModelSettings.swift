@@ -14,8 +14,9 @@ public struct ModelSettings: Sendable, Equatable {
         maxTokens = config.int("encoder.max_tokens")
     }
 
-    /// A fresh, uninitialised model with a tokenizer over `captions`.
-    public func makeModel(captions: [String]) -> TextToImageModel {
-        TextToImageModel(unet, tokenizer: Tokenizer(captions: captions, maxTokens: maxTokens), encoderDimension: encoderDimension)
+    /// A fresh, uninitialised model with a tokenizer over `captions`, computing in `workspace`.
+    public func makeModel(captions: [String], workspace: Workspace) -> TextToImageModel {
+        TextToImageModel(unet, tokenizer: Tokenizer(captions: captions, maxTokens: maxTokens), encoderDimension: encoderDimension,
+                         workspace: workspace)
     }
 }

@@ -22,7 +22,7 @@ public struct OptimizerSettings: Sendable, Equatable {
     }
 
     /// Clips the gradients (when `gradClip` > 0) and returns their norm before clipping.
-    public func clip(_ store: ParameterStore) -> Double {
-        gradClip > 0 ? Double(clipGradNorm(store, maxNorm: gradClip)) : gradientNorm(store)
+    public func clip(_ store: ParameterStore, _ ws: Workspace) -> Double {
+        gradClip > 0 ? Double(clipGradNorm(store, maxNorm: gradClip, ws)) : gradientNorm(store, ws)
     }
 }

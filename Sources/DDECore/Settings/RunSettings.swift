@@ -87,4 +87,10 @@ public struct RunSettings: Sendable {
 
     /// The base model a later stage starts from: the `base` key, or this run's pretrain stage.
     public var basePath: String { baseFile.isEmpty ? RunLayout(out: out).baseModel : baseFile }
+
+    /// A workspace computing as these settings say (`threads`, `conv.winograd`): a command makes
+    /// one per run and gives it to every stage and model.
+    public func makeWorkspace() -> Workspace {
+        Workspace(threads: threads, convolution: winograd)
+    }
 }

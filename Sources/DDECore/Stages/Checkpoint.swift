@@ -33,15 +33,16 @@ public enum Checkpoint {
 
     /// Rebuilds a model from a model file or checkpoint: architecture and tokenizer from the
     /// metadata, then every tensor checked by name and shape. Extra tensors are allowed only
-    /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`).
-    public static func loadModel(_ path: String) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
+    /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`). The model computes in
+    /// `workspace`.
+    public static func loadModel(_ path: String, workspace: Workspace) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
         let file = try SafeTensorsReader(contentsOf: path)
         let meta = file.metadata
         guard meta["format"] == format else {
             throw SafeTensorsError(path, "not a dde-train model (metadata 'format' is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
         }
         let (unet, tokenizer, dim) = try architecture(of: file)
-        let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim)
+        let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim, workspace: workspace)
         try model.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
         return (model, file)
     }

@@ -8,16 +8,17 @@ enum StepCheck {
         guard loss.isFinite else { throw stopped(stage, step, "the loss is \(loss)", hint) }
     }
 
-    static func gradients(_ store: ParameterStore, stage: String, step: Int, hint: String) throws {
-        if let bad = FiniteCheck.firstNonFiniteGradient(store) { throw stopped(stage, step, "non-finite gradient: \(bad)", hint) }
+    static func gradients(_ store: ParameterStore, stage: String, step: Int, hint: String, _ ws: Workspace) throws {
+        if let bad = FiniteCheck.firstNonFiniteGradient(store, ws) { throw stopped(stage, step, "non-finite gradient: \(bad)", hint) }
     }
 
     /// After the optimizer's update: the weights, and the EMA weights when there are any.
-    static func weights(_ store: ParameterStore, ema: EMA? = nil, stage: String, step: Int, hint: String) throws {
-        if let bad = FiniteCheck.firstNonFiniteParameter(store) {
+    static func weights(_ store: ParameterStore, ema: EMA? = nil, stage: String, step: Int, hint: String,
+                        _ ws: Workspace) throws {
+        if let bad = FiniteCheck.firstNonFiniteParameter(store, ws) {
             throw stopped(stage, step, "non-finite weight after the update: \(bad)", hint)
         }
-        if let ema, let bad = FiniteCheck.firstNonFinite(ema.weights, in: store) {
+        if let ema, let bad = FiniteCheck.firstNonFinite(ema.weights, in: store, ws) {
             throw stopped(stage, step, "non-finite EMA weight after the update: \(bad)", hint)
         }
     }

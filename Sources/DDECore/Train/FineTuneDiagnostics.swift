@@ -120,7 +120,7 @@ final class FineTuneDiagnostics {
                 : [Double](repeating: 1 / Double(p), count: p) + [Double](repeating: 0, count: p)
             store.zeroGrads()
             batch.backward(policy, prediction: prediction, dLde: dLde, scratch: scratch)
-            let norm = gradientNorm(store)
+            let norm = gradientNorm(store, policy.workspace)
             store.zeroGrads()
             let density = (low...high).map(loss.drawProbability).reduce(0, +) * Double(T) / Double(high - low + 1)
             rows.append([("step", Double(step)), ("bucket", Double(b)), ("t_low", Double(low)), ("t_high", Double(high)),

@@ -86,11 +86,11 @@ public final class FineTuneStep: TrainingStep {
         store.zeroGrads()
         pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
         Cluster.current.sum(store.grads.pointer, count: store.count)
-        try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
-        let norm = settings.clip(store)
+        try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint, policy.workspace)
+        let norm = settings.clip(store, policy.workspace)
         let lr = lrSchedule.learningRate(base: baseLR, step: step)
-        optimizer.update(store, lr: lr)
-        try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
+        optimizer.update(store, lr: lr, policy.workspace)
+        try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint, policy.workspace)
         if kind.isPreference { loss.updateRecord(D: D, t: t) }
         return metrics + [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch))]
     }

@@ -16,12 +16,15 @@ import Foundation
 /// `FineTuneDiagnostics` (`heldout.csv`, `record-history.csv`, `credit.csv`).
 public final class FineTuner {
     public let settings: RunSettings
+    /// The context its models compute in (threads, convolution algorithm, profiler, scratch).
+    public let workspace: Workspace
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+    public init(settings: RunSettings, workspace: Workspace, folder: String, build: BuildInfo, observer: StageObserver) {
         self.settings = settings
+        self.workspace = workspace
         self.folder = folder
         self.build = build
         self.observer = observer
@@ -40,7 +43,7 @@ public final class FineTuner {
     public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
         let settings = try self.settings.forMethod(self.settings.fineTune.loss.kind.rawValue)
         let fineTune = settings.fineTune, kind = fineTune.loss.kind
-        let policy = try Checkpoint.loadModel(base).model
+        let policy = try Checkpoint.loadModel(base, workspace: workspace).model
         let signature = Self.signature(settings, base: policy.contentDigest, pairs: pairs.contentDigest)
         let frame = StageFrame("train \(kind.rawValue)", folder: StageFolder(folder, primary: "model.safetensors"),
                                signature: signature, resume: settings.resume, mayGrow: ["steps"])
@@ -52,7 +55,7 @@ public final class FineTuner {
         let heldoutPairs = heldout?.pairs ?? []
         let logEvery = fineTune.logEvery, creditEvery = fineTune.creditEvery
         let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
-        let reference = needsReference ? try Checkpoint.loadModel(base).model : nil
+        let reference = needsReference ? try Checkpoint.loadModel(base, workspace: workspace).model : nil
         reference?.store.freeze()
         let loss = PreferenceLoss(fineTune.loss, schedule: settings.schedule)
         let step = try FineTuneStep(policy: policy, reference: kind.isPreference ? reference : nil, loss: loss, pairs: pairs,

@@ -67,7 +67,7 @@ public final class PreferenceBatch {
     public func errors(of model: TextToImageModel, forBackward: Bool) -> (prediction: UnsafeMutablePointer<Float>, e: [Double]) {
         let s = sampleSize
         let pred = model.predictNoise(xt.pointer, steps: networkSteps.pointer, prompts: prompts, keepActivations: forBackward)
-        PerImageMSE.forward(pred: pred, target: eps.pointer, errors.pointer, n: images, c: 3, h: s, w: s)
+        PerImageMSE.forward(pred: pred, target: eps.pointer, errors.pointer, n: images, c: 3, h: s, w: s, model.workspace)
         return (pred, (0..<images).map { Double(errors.pointer[$0]) })
     }
 
@@ -97,7 +97,7 @@ public final class PreferenceBatch {
         for i in 0..<n { errors.pointer[i] = Float(dLde[i]) }
         scratch.zero(n * imageSize)
         PerImageMSE.backward(dE: errors.pointer, pred: prediction, target: eps.pointer, dPred: scratch.pointer, dTarget: nil,
-                             n: n, c: 3, h: s, w: s)
+                             n: n, c: 3, h: s, w: s, model.workspace)
         model.backward(scratch.pointer)
     }
 }

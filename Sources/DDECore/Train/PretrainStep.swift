@@ -80,10 +80,10 @@ public final class PretrainStep: TrainingStep {
                 for j in 0..<d { ti[j] = a * xi[j] + sigma * ni[j] }
             }
             let pred = model.predictNoise(xt.pointer, steps: km, prompts: Array(prompts[done..<(done + m)]))
-            PerImageMSE.forward(pred: pred, target: noisem, e.pointer, n: m, c: 3, h: s, w: s)
+            PerImageMSE.forward(pred: pred, target: noisem, e.pointer, n: m, c: 3, h: s, w: s, model.workspace)
             for i in 0..<m { lossSum += Double(e.pointer[i]); dE.pointer[i] = 1 / Float(batch) }
             dPred.zero(m * d)
-            PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noisem, dPred: dPred.pointer, dTarget: nil, n: m, c: 3, h: s, w: s)
+            PerImageMSE.backward(dE: dE.pointer, pred: pred, target: noisem, dPred: dPred.pointer, dTarget: nil, n: m, c: 3, h: s, w: s, model.workspace)
             model.backward(dPred.pointer)
             done += m
         }
@@ -94,15 +94,15 @@ public final class PretrainStep: TrainingStep {
         let loss = lossSum / Double(batch)
         let hint = "try a lower pretrain.lr"
         try StepCheck.loss(loss, stage: "pretrain", step: step + 1, hint: hint)
-        try StepCheck.gradients(store, stage: "pretrain", step: step + 1, hint: hint)
-        let norm = settings.clip(store)
+        try StepCheck.gradients(store, stage: "pretrain", step: step + 1, hint: hint, model.workspace)
+        let norm = settings.clip(store, model.workspace)
         let lr = lrSchedule.learningRate(base: baseLR, step: step)
-        optimizer.update(store, lr: lr)
+        optimizer.update(store, lr: lr, model.workspace)
         // diffusers' EMAModel warm-up: decay min(d, (1 + t)/(10 + t)), so the random initial
         // weights do not linger in the average (0.999^2500 would still be 8% of them).
         let t = Double(step + 1)
-        ema?.update(store, decay: min(emaDecay, (1 + t) / (10 + t)))
-        try StepCheck.weights(store, ema: ema, stage: "pretrain", step: step + 1, hint: hint)
+        ema?.update(store, decay: min(emaDecay, (1 + t) / (10 + t)), model.workspace)
+        try StepCheck.weights(store, ema: ema, stage: "pretrain", step: step + 1, hint: hint, model.workspace)
         return [("loss", loss), ("grad_norm", norm), ("lr", lr)]
     }
 

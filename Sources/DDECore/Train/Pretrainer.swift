@@ -9,12 +9,15 @@ import Foundation
 /// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`/`.jsonl`, `samples/step-N.png`.
 public final class Pretrainer {
     public let settings: RunSettings
+    /// The context its models compute in (threads, convolution algorithm, profiler, scratch).
+    public let workspace: Workspace
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
 
-    public init(settings: RunSettings, folder: String, build: BuildInfo, observer: StageObserver) {
+    public init(settings: RunSettings, workspace: Workspace, folder: String, build: BuildInfo, observer: StageObserver) {
         self.settings = settings
+        self.workspace = workspace
         self.folder = folder
         self.build = build
         self.observer = observer
@@ -40,7 +43,7 @@ public final class Pretrainer {
         try run.prepare(config: settings.config, folders: ["samples"])
 
         let images = try settings.data.images(sampleSize: settings.model.unet.sampleSize)
-        let model = settings.model.makeModel(captions: images.vocabularyCaptions)
+        let model = settings.model.makeModel(captions: images.vocabularyCaptions, workspace: workspace)
         var initRNG = RandomStream(seed: settings.seed, stream: 1)
         model.initialize(&initRNG)
         let step = try PretrainStep(model: model, images: images, settings: settings)
@@ -108,7 +111,7 @@ public final class Pretrainer {
                 }
                 let pred = model.predictNoise(xt.pointer, steps: k.pointer, prompts: Array(set.prompts[i0..<(i0 + m)]), keepActivations: false)
                 PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: m, c: 3, h: model.config.sampleSize,
-                                    w: model.config.sampleSize)
+                                    w: model.config.sampleSize, model.workspace)
                 for i in 0..<m { total += Double(e.pointer[i]) }
                 i0 += m
             }

@@ -22,8 +22,8 @@ public final class GuidedSampler: @unchecked Sendable {
         let rows = guided ? 2 * n : n
         // The conditioning is the same at every step: encode once.
         let c = cond2.reserve(rows * e)
-        model.encoder.forward(prompts, c)
-        if guided { model.encoder.forward([String](repeating: "", count: n), c + n * e) }
+        model.encoder.forward(prompts, c, model.workspace)
+        if guided { model.encoder.forward([String](repeating: "", count: n), c + n * e, model.workspace) }
         let xin = x2.reserve(rows * d), st = steps2.reserve(rows), out = eps.reserve(n * d)
         let z = noise.reserve(n * d)
         for k in scheduler.timesteps {

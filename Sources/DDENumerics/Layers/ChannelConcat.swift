@@ -6,12 +6,12 @@
 public enum ChannelConcat {
     /// a: (N, C1, H, W)  b: (N, C2, H, W)  out: (N, C1+C2, H, W)
     public static func forward(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                               n: Int, c1: Int, c2: Int, h: Int, w: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+                               n: Int, c1: Int, c2: Int, h: Int, w: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let sa = c1 * h * w, sb = c2 * h * w
         let a = SendablePointer(a), b = SendablePointer(b), out = SendablePointer(out)
-        parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
+        parallelChunks(n, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
             for i in images {
                 let o = out.pointer + i * (sa + sb)
                 o.update(from: a.pointer + i * sa, count: sa)
@@ -22,12 +22,12 @@ public enum ChannelConcat {
 
     /// dOut: (N, C1+C2, H, W)  da: (N, C1, H, W)  db: (N, C2, H, W), added into (nil: skipped).
     public static func backward(dOut: UnsafePointer<Float>, da: UnsafeMutablePointer<Float>?,
-                                db: UnsafeMutablePointer<Float>?, n: Int, c1: Int, c2: Int, h: Int, w: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+                                db: UnsafeMutablePointer<Float>?, n: Int, c1: Int, c2: Int, h: Int, w: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let sa = c1 * h * w, sb = c2 * h * w
         let d = SendablePointer(dOut), da = da.map { SendablePointer($0) }, db = db.map { SendablePointer($0) }
-        parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
+        parallelChunks(n, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
             for i in images {
                 let src = UnsafePointer(d.pointer + i * (sa + sb))
                 if let da { accumulate(src, da.pointer + i * sa, count: sa) }
@@ -39,10 +39,10 @@ public enum ChannelConcat {
     /// x: (N, C1+C2, H, W)  a: (N, C1, H, W)  b: (N, C2, H, W), overwritten — the inverse of
     /// `forward`.
     public static func split(_ x: UnsafePointer<Float>, _ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                             n: Int, c1: Int, c2: Int, h: Int, w: Int) {
+                             n: Int, c1: Int, c2: Int, h: Int, w: Int, _ ws: Workspace) {
         let sa = c1 * h * w, sb = c2 * h * w
         let x = SendablePointer(x), a = SendablePointer(a), b = SendablePointer(b)
-        parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
+        parallelChunks(n, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(sa + sb, 1))) { images in
             for i in images {
                 let src = UnsafePointer(x.pointer + i * (sa + sb))
                 (a.pointer + i * sa).update(from: src, count: sa)

@@ -18,13 +18,10 @@ extension Conv2d {
         case f4x4, f2x2, off
     }
 
-    /// Process-wide (set from `conv.winograd`; benchmarks compare the settings).
-    nonisolated(unsafe) public static var winograd = WinogradSetting.f4x4
-
     /// The Winograd algorithm this convolution uses on planes of this size, if any.
-    public func winogradVariant(height: Int, width: Int) -> (any WinogradVariant.Type)? {
+    public func winogradVariant(height: Int, width: Int, _ ws: Workspace) -> (any WinogradVariant.Type)? {
         guard kernel == 3 && stride == 1 && padding == 1 && inChannels >= 16 && outChannels >= 16 else { return nil }
-        switch Conv2d.winograd {
+        switch ws.convolution {
         case .f4x4 where WinogradF4x3.applies(height: height, width: width): return WinogradF4x3.self
         case .f4x4, .f2x2: return WinogradF2x3.applies(height: height, width: width) ? WinogradF2x3.self : nil
         case .off: return nil
@@ -34,10 +31,10 @@ extension Conv2d {
     /// U = the weights transformed by `variant`: into `buffer`, or, for a frozen store, the copy
     /// it keeps (transformed on first use).
     func transformedWeights(_ variant: any WinogradVariant.Type, _ store: ParameterStore,
-                            into buffer: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+                            into buffer: UnsafeMutablePointer<Float>, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
         let filters = outChannels * inChannels
         let transform = { (u: UnsafeMutablePointer<Float>) in
-            Profiler.measure(.convWeightTransforms) { variant.transformWeights(store.parameters(weight), u, filters: filters) }
+            ws.profiler.measure(.convWeightTransforms) { variant.transformWeights(store.parameters(weight), u, filters: filters, threads: ws.threads) }
         }
         if store.isFrozen { return store.derived(weight, kind: variant.points, count: variant.points * filters, compute: transform) }
         transform(buffer)
@@ -61,8 +58,8 @@ extension Conv2d {
         // The kept buffer holds V of the n images, then U (the backward's weights are the same).
         let keptBuffer = transformedInput?.reserve(n * perImage + points * filters)
         let kept = keptBuffer.map { SendablePointer($0) }
-        let u = transformedWeights(variant, store, into: keptBuffer.map { $0 + n * perImage } ?? ws.transformedWeights.reserve(points * filters))
-        let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
+        let u = transformedWeights(variant, store, into: keptBuffer.map { $0 + n * perImage } ?? ws.transformedWeights.reserve(points * filters), ws)
+        let threads = threads(n, geometry(height: height, width: width), ws), share = (n + threads - 1) / threads
         let xs = SendablePointer(x), outs = SendablePointer(out), us = SendablePointer(u)
         let b = SendablePointer(store.parameters(bias))
         parallelFor(threads) { t in
@@ -87,20 +84,20 @@ extension Conv2d {
             let count = min(nb, images.upperBound - n0), p = count * tiles
             // The chunk's V: in the kept buffer at the chunk's first image, or in scratch.
             let v = kept.map { $0 + n0 * points * inChannels * tiles } ?? column!
-            Profiler.measure(.convTransforms, thread: thread) {
+            ws.profiler.measure(.convTransforms, thread: thread) {
                 for c in 0..<inChannels {
                     variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
                                            height: h, width: w, v + c * p, xiStride: inChannels * p, scratch: scratch)
                 }
             }
-            Profiler.measure(.convGEMM, thread: thread) {
+            ws.profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
                     // M[ξ] (OC, P) = U[ξ] (OC, C) · V[ξ] (C, P)
                     BLAS.sgemm(m: outChannels, n: p, k: inChannels, a: u + xi * outChannels * inChannels, lda: inChannels,
                                b: v + xi * inChannels * p, ldb: p, c: m + xi * outChannels * p, ldc: p)
                 }
             }
-            Profiler.measure(.convTransforms, thread: thread) {
+            ws.profiler.measure(.convTransforms, thread: thread) {
                 for oc in 0..<outChannels {
                     variant.transformOutput(m + oc * p, xiStride: outChannels * p, bias: b[oc], out + (n0 * outChannels + oc) * hw,
                                             planes: count, planeStride: outChannels * hw, height: h, width: w, scratch: scratch)
@@ -118,8 +115,8 @@ extension Conv2d {
         let filters = outChannels * inChannels, points = variant.points
         let perImage = points * inChannels * variant.tiles(height: height, width: width)
         let u = (store.isFrozen ? nil : transformedInput.map { $0.pointer + n * perImage })
-            ?? transformedWeights(variant, store, into: ws.transformedWeights.reserve(points * filters))
-        let threads = threads(n, geometry(height: height, width: width)), share = (n + threads - 1) / threads
+            ?? transformedWeights(variant, store, into: ws.transformedWeights.reserve(points * filters), ws)
+        let threads = threads(n, geometry(height: height, width: width), ws), share = (n + threads - 1) / threads
         // Every thread sums dU (points x OC x C) and db (OC) into its own partial, zeroed by itself.
         let partialCount = points * filters + outChannels
         for t in 0..<threads { ws.partial[t].reserve(partialCount) }
@@ -135,7 +132,7 @@ extension Conv2d {
         }
         // Thread 0's partial takes the others' (in thread order), split over the threads by range.
         let partials = (0..<threads).map { SendablePointer(ws.partial[$0].pointer) }
-        parallelChunks(partialCount, minimumPerThread: 1 << 14) { range in
+        parallelChunks(partialCount, threads: ws.threads, minimumPerThread: 1 << 14) { range in
             let sum = partials[0].pointer
             for t in 1..<partials.count {
                 let p = partials[t].pointer
@@ -145,7 +142,7 @@ extension Conv2d {
             }
         }
         let sum = ws.partial[0].pointer
-        Profiler.measure(.convWeightTransforms) { variant.addWeightGradient(sum, store.gradient(weight), filters: filters) }
+        ws.profiler.measure(.convWeightTransforms) { variant.addWeightGradient(sum, store.gradient(weight), filters: filters, threads: ws.threads) }
         let db = store.gradient(bias)
         for oc in 0..<outChannels { db[oc] += sum[points * filters + oc] }
     }
@@ -165,7 +162,7 @@ extension Conv2d {
             let count = min(nb, images.upperBound - n0), p = count * tiles
             // V as the forward kept it, or transformed again into scratch; dV always goes to scratch.
             let vForward = kept.map { $0 + n0 * points * inChannels * tiles } ?? v
-            Profiler.measure(.convTransforms, thread: thread) {
+            ws.profiler.measure(.convTransforms, thread: thread) {
                 for oc in 0..<outChannels {
                     db[oc] += variant.transformOutputGradient(dOut + (n0 * outChannels + oc) * hw, planes: count,
                                                               planeStride: outChannels * hw, height: h, width: w,
@@ -178,7 +175,7 @@ extension Conv2d {
                     }
                 }
             }
-            Profiler.measure(.convGEMM, thread: thread) {
+            ws.profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
                     // dU[ξ] (OC, C) += dM[ξ] (OC, P) · V[ξ]^T
                     BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: p, a: dm + xi * outChannels * p, lda: p,
@@ -186,14 +183,14 @@ extension Conv2d {
                 }
             }
             if let dx {
-                Profiler.measure(.convGEMM, thread: thread) {
+                ws.profiler.measure(.convGEMM, thread: thread) {
                     for xi in 0..<points {
                         // dV[ξ] (C, P) = U[ξ]^T · dM[ξ], into the scratch V (done with, or unused).
                         BLAS.sgemm(transA: true, m: inChannels, n: p, k: outChannels, a: u + xi * filters, lda: inChannels,
                                    b: dm + xi * outChannels * p, ldb: p, c: v + xi * inChannels * p, ldc: p)
                     }
                 }
-                Profiler.measure(.convTransforms, thread: thread) {
+                ws.profiler.measure(.convTransforms, thread: thread) {
                     for c in 0..<inChannels {
                         variant.addInputGradient(v + c * p, xiStride: inChannels * p, dx + (n0 * inChannels + c) * hw,
                                                  planes: count, planeStride: inChannels * hw, height: h, width: w, scratch: scratch)

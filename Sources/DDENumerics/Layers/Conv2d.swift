@@ -11,7 +11,7 @@
 ///
 /// Threading: the batch is split into one contiguous share of images per thread; each thread
 /// builds the column matrix of a chunk of its images and calls single-threaded sgemm on it
-/// (see `Threads`). Weight gradients go to per-thread partials, summed in thread order, so the
+/// (see `Parallel.swift`; the workspace gives the thread count). Weight gradients go to per-thread partials, summed in thread order, so the
 /// result depends on the thread count but not on timing.
 public struct Conv2d: Sendable {
     public let inChannels: Int
@@ -52,9 +52,9 @@ public struct Conv2d: Sendable {
     }
 
     /// Threads to use for `n` images: all of them unless the work is too small to pay for it.
-    func threads(_ n: Int, _ g: ConvGeometry) -> Int {
+    func threads(_ n: Int, _ g: ConvGeometry, _ ws: Workspace) -> Int {
         let work = Double(outChannels) * Double(g.rows) * Double(n * g.outPixels)
-        return work < 1e6 ? 1 : min(Threads.count, n)
+        return work < 1e6 ? 1 : min(ws.threads, n)
     }
 
     /// Images per GEMM: as many as fit in one thread's column budget.
@@ -68,14 +68,14 @@ public struct Conv2d: Sendable {
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                         n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                         transformedInput: FloatBuffer? = nil) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.convForward, profile) }
-        Profiler.count(flops: forwardFLOPs(n: n, height: height, width: width))
-        if let variant = winogradVariant(height: height, width: width) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.convForward, profile) }
+        ws.profiler.count(flops: forwardFLOPs(n: n, height: height, width: width))
+        if let variant = winogradVariant(height: height, width: width, ws) {
             return winogradForward(variant, x, out, n: n, height: height, width: width, store, ws, transformedInput: transformedInput)
         }
         let g = geometry(height: height, width: width)
-        let threads = threads(n, g), share = (n + threads - 1) / threads
+        let threads = threads(n, g, ws), share = (n + threads - 1) / threads
         let xs = SendablePointer(x), outs = SendablePointer(out)
         let w = SendablePointer(store.parameters(weight)), b = SendablePointer(store.parameters(bias))
         parallelFor(threads) { t in
@@ -95,9 +95,9 @@ public struct Conv2d: Sendable {
             let m = min(nb, images.upperBound - n0)
             let xChunk = x + n0 * inChannels * g.inPixels
             if let col {
-                Profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
+                ws.profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
                 // tmp (OC, m*HW) = W (OC, rows) · col (rows, m*HW)
-                Profiler.measure(.convGEMM, thread: thread) {
+                ws.profiler.measure(.convGEMM, thread: thread) {
                     BLAS.sgemm(m: outChannels, n: m * hw, k: g.rows, a: w, lda: g.rows, b: col, ldb: m * hw, c: tmp, ldc: m * hw)
                 }
                 // out[i, oc, :] = tmp[oc, i*HW ..< (i+1)*HW] + b[oc]
@@ -126,14 +126,14 @@ public struct Conv2d: Sendable {
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                          transformedInput: FloatBuffer? = nil) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.convBackward, profile) }
-        if let variant = winogradVariant(height: height, width: width) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.convBackward, profile) }
+        if let variant = winogradVariant(height: height, width: width, ws) {
             return winogradBackward(variant, dOut: dOut, x: x, dx: dx, n: n, height: height, width: width, store, ws,
                                     transformedInput: transformedInput)
         }
         let g = geometry(height: height, width: width)
-        let threads = threads(n, g), share = (n + threads - 1) / threads
+        let threads = threads(n, g, ws), share = (n + threads - 1) / threads
         let paramCount = weight.count + bias.count
         // Thread 0 adds into the store; the others into zeroed partials, added after the join.
         for t in 1..<max(threads, 1) { ws.partial[t].reserve(paramCount); ws.partial[t].zero(paramCount) }
@@ -183,8 +183,8 @@ public struct Conv2d: Sendable {
                                b: xChunk + i * inChannels * hw, ldb: hw, beta: 1, c: dw, ldc: inChannels)
                 }
             } else {
-                Profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
-                Profiler.measure(.convGEMM, thread: thread) {
+                ws.profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
+                ws.profiler.measure(.convGEMM, thread: thread) {
                     BLAS.sgemm(transB: true, m: outChannels, n: g.rows, k: m * hw,
                                a: gathered, lda: m * hw, b: col, ldb: m * hw, beta: 1, c: dw, ldc: g.rows)
                 }
@@ -200,11 +200,11 @@ public struct Conv2d: Sendable {
                     }
                 } else {
                     // dcol (rows, m*HW) = W^T · gathered, then fold back into dx.
-                    Profiler.measure(.convGEMM, thread: thread) {
+                    ws.profiler.measure(.convGEMM, thread: thread) {
                         BLAS.sgemm(transA: true, m: g.rows, n: m * hw, k: outChannels,
                                    a: w, lda: g.rows, b: gathered, ldb: m * hw, c: col, ldc: m * hw)
                     }
-                    Profiler.measure(.convTransforms, thread: thread) { Im2col.backwardSerial(col, dxChunk, images: m, g) }
+                    ws.profiler.measure(.convTransforms, thread: thread) { Im2col.backwardSerial(col, dxChunk, images: m, g) }
                 }
             }
             n0 += m

@@ -67,9 +67,9 @@ public struct GroupNorm: Sendable {
     /// `out = groupnorm(x)`, or `silu(groupnorm(x))` with `applySiLU`. `out` must not alias `x`
     /// (backward reads x).
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, h: Int, w: Int,
-                        cache: GroupNormCache, applySiLU: Bool = false, _ store: ParameterStore) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.groupNorm, profile) }
+                        cache: GroupNormCache, applySiLU: Bool = false, _ store: ParameterStore, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.groupNorm, profile) }
         let groups = groups, cpg = channels / groups, hw = h * w, m = cpg * hw
         let eps = Double(eps)
         cache.batch = n; cache.height = h; cache.width = w; cache.appliedSiLU = applySiLU
@@ -78,7 +78,7 @@ public struct GroupNorm: Sendable {
         let gamma = SendablePointer(store.parameters(weight)), beta = SendablePointer(store.parameters(bias))
         let xs = SendablePointer(x), outs = SendablePointer(out)
         // Item (n, g) covers channels g*cpg..<(g+1)*cpg of image n: offset (n*C + g*cpg)*H*W = item*m.
-        parallelChunks(n * groups, minimumPerThread: max(1, GroupNorm.grain / max(m, 1))) { items in
+        parallelChunks(n * groups, threads: ws.threads, minimumPerThread: max(1, GroupNorm.grain / max(m, 1))) { items in
             for item in items {
                 let g = item % groups
                 let xg = UnsafePointer(xs.pointer + item * m), og = outs.pointer + item * m
@@ -109,16 +109,16 @@ public struct GroupNorm: Sendable {
     /// `dx += rstd (w[c] dy - Σ(w dy)/M - x̂ Σ(w dy x̂)/M)`.
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, h: Int, w: Int, cache: GroupNormCache, applySiLU: Bool = false,
-                         _ store: ParameterStore) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.groupNorm, profile) }
+                         _ store: ParameterStore, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.groupNorm, profile) }
         // A hard check (it survives -Ounchecked): a larger n would read past the statistics.
         if cache.batch != n || cache.height != h || cache.width != w || cache.appliedSiLU != applySiLU {
             fatalError("GroupNorm.backward: the cache describes a different forward call")
         }
         let groups = groups, channels = channels, cpg = channels / groups, hw = h * w, m = cpg * hw
         let items = n * groups
-        let workers = max(1, min(Threads.count, items, items * m / GroupNorm.grain))
+        let workers = max(1, min(ws.threads, items, items * m / GroupNorm.grain))
         let scratch = SendablePointer(applySiLU ? cache.scratch.reserve(workers * m) : cache.scratch.pointer)
         let partials = SendablePointer(cache.partials.reserve(n * channels * 2))
         let mean = SendablePointer(cache.mean.pointer), rstd = SendablePointer(cache.rstd.pointer)
@@ -126,7 +126,7 @@ public struct GroupNorm: Sendable {
         let ds = SendablePointer(dOut), xs = SendablePointer(x)
         let dxs = dx.map { SendablePointer($0) }
         let invM = 1 / Double(m)
-        parallelChunks(workers, minimumPerThread: 1) { workerRange in
+        parallelChunks(workers, threads: ws.threads, minimumPerThread: 1) { workerRange in
             for worker in workerRange {
                 let buffer = scratch.pointer + worker * m
                 for item in (worker * items / workers)..<((worker + 1) * items / workers) {

@@ -21,10 +21,10 @@ public struct Linear: Sendable {
 
     /// x: (N, IN)  w: (OUT, IN)  out: (N, OUT)  — out = x w^T + b
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int,
-                        _ store: ParameterStore) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.linear, profile) }
-        Profiler.count(flops: 2 * Double(n) * Double(self.inFeatures) * Double(self.outFeatures))
+                        _ store: ParameterStore, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.linear, profile) }
+        ws.profiler.count(flops: 2 * Double(n) * Double(self.inFeatures) * Double(self.outFeatures))
         let w = store.parameters(weight)
         if let bias {
             let b = store.parameters(bias)
@@ -37,9 +37,9 @@ public struct Linear: Sendable {
 
     /// dOut: (N, OUT)  x: (N, IN)  dx: (N, IN), all added into.
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                         n: Int, _ store: ParameterStore) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.linear, profile) }
+                         n: Int, _ store: ParameterStore, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.linear, profile) }
         // dW (OUT, IN) += dOut^T x
         BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n,
                    a: dOut, lda: outFeatures, b: x, ldb: inFeatures,

@@ -7,10 +7,10 @@
 public enum PerImageMSE {
     /// pred, target: (N, C, H, W)  e: (N), overwritten
     public static func forward(pred: UnsafePointer<Float>, target: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>,
-                               n: Int, c: Int, h: Int, w: Int) {
+                               n: Int, c: Int, h: Int, w: Int, _ ws: Workspace) {
         let size = c * h * w
         let p = SendablePointer(pred), t = SendablePointer(target), es = SendablePointer(e)
-        parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(size, 1))) { images in
+        parallelChunks(n, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(size, 1))) { images in
             for i in images {
                 let s = Reduce.sumOfSquaredDifferences(p.pointer + i * size, t.pointer + i * size, count: size)
                 es.pointer[i] = Float(s / Double(size))
@@ -22,11 +22,11 @@ public enum PerImageMSE {
     /// `dPred += 2 (pred - target) dE[n] / (C*H*W)`, `dTarget -=` the same.
     public static func backward(dE: UnsafePointer<Float>, pred: UnsafePointer<Float>, target: UnsafePointer<Float>,
                                 dPred: UnsafeMutablePointer<Float>?, dTarget: UnsafeMutablePointer<Float>?,
-                                n: Int, c: Int, h: Int, w: Int) {
+                                n: Int, c: Int, h: Int, w: Int, _ ws: Workspace) {
         let size = c * h * w
         let de = SendablePointer(dE), p = SendablePointer(pred), t = SendablePointer(target)
         let dp = dPred.map { SendablePointer($0) }, dt = dTarget.map { SendablePointer($0) }
-        parallelChunks(n, minimumPerThread: max(1, (1 << 14) / max(size, 1))) { images in
+        parallelChunks(n, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(size, 1))) { images in
             for i in images {
                 let k = 2 * de.pointer[i] / Float(size)
                 let pi = p.pointer + i * size, ti = t.pointer + i * size

@@ -26,11 +26,11 @@ public enum SiLU {
     }
 
     /// x: (count)  out: (count) — out = silu(x)
-    public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+    public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let x = SendablePointer(x), out = SendablePointer(out)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let x = x.pointer, o = out.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { o.store8(value(x.load8(i)), i); i += 8 }
@@ -41,11 +41,11 @@ public enum SiLU {
     /// dOut: (count)  x: (count), the forward's input  dx: (count), added into —
     /// dx += dOut * silu'(x)
     public static func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                                dx: UnsafeMutablePointer<Float>, count: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+                                dx: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let d = SendablePointer(dOut), x = SendablePointer(x), dx = SendablePointer(dx)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let d = d.pointer, x = x.pointer, g = dx.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { g.store8(g.load8(i) + d.load8(i) * derivative(x.load8(i)), i); i += 8 }

@@ -8,12 +8,12 @@
 public enum Upsample2x {
     /// x: (N, C, H, W)  out: (N, C, 2H, 2W)
     public static func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                               n: Int, c: Int, h: Int, w: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+                               n: Int, c: Int, h: Int, w: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let xs = SendablePointer(x), outs = SendablePointer(out)
         let plane = h * w, ow = 2 * w
-        parallelChunks(n * c, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in
+        parallelChunks(n * c, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in
             for p in planes {
                 let src = UnsafePointer(xs.pointer + p * plane), dst = outs.pointer + p * 4 * plane
                 for i in 0..<h {
@@ -30,12 +30,12 @@ public enum Upsample2x {
 
     /// dOut: (N, C, 2H, 2W)  dx: (N, C, H, W), added into — each x gets the sum of its 2x2 block.
     public static func backward(dOut: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                n: Int, c: Int, h: Int, w: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+                                n: Int, c: Int, h: Int, w: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let ds = SendablePointer(dOut), dxs = SendablePointer(dx)
         let plane = h * w, ow = 2 * w
-        parallelChunks(n * c, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in
+        parallelChunks(n * c, threads: ws.threads, minimumPerThread: max(1, (1 << 14) / max(4 * plane, 1))) { planes in
             for p in planes {
                 let src = UnsafePointer(ds.pointer + p * 4 * plane), dst = dxs.pointer + p * plane
                 for i in 0..<h {

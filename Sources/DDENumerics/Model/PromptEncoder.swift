@@ -55,7 +55,7 @@ public final class PromptEncoder: @unchecked Sendable {
     }
 
     /// prompts: N strings ("" is the empty prompt)  out: (N, E)
-    public func forward(_ prompts: [String], _ out: UnsafeMutablePointer<Float>) {
+    public func forward(_ prompts: [String], _ out: UnsafeMutablePointer<Float>, _ ws: Workspace) {
         let n = prompts.count, l = tokenizer.maxTokens, d = dimension, e = outputDimension
         batch = n
         isEmpty = prompts.map { Tokenizer.split($0).isEmpty }
@@ -66,15 +66,15 @@ public final class PromptEncoder: @unchecked Sendable {
         }
         let tok = tokens.reserve(n * l * d), hid = hidden.reserve(n * e), a = act.reserve(n * e)
         tokenEmbedding.forward(idp, tok, n: n * l, store)
-        linear1.forward(tok, hid, n: n, store)
-        SiLU.forward(hid, a, count: n * e)
-        linear2.forward(a, out, n: n, store)
+        linear1.forward(tok, hid, n: n, store, ws)
+        SiLU.forward(hid, a, count: n * e, ws)
+        linear2.forward(a, out, n: n, store, ws)
         let null = store.parameters(nullEmbedding)
         for i in 0..<n where isEmpty[i] { (out + i * e).update(from: null, count: e) }
     }
 
     /// dOut: (N, E), the gradient w.r.t. the last forward's output. Adds into the store.
-    public func backward(_ dOut: UnsafePointer<Float>) {
+    public func backward(_ dOut: UnsafePointer<Float>, _ ws: Workspace) {
         let n = batch, l = tokenizer.maxTokens, d = dimension, e = outputDimension
         let dNull = store.gradient(nullEmbedding)
         // Rows of empty prompts came from the null embedding only.
@@ -90,11 +90,11 @@ public final class PromptEncoder: @unchecked Sendable {
             }
         }
         da.update(repeating: 0, count: n * e)
-        linear2.backward(dOut: masked, x: act.pointer, dx: da, n: n, store)
+        linear2.backward(dOut: masked, x: act.pointer, dx: da, n: n, store, ws)
         dh.update(repeating: 0, count: n * e)
-        SiLU.backward(dOut: da, x: hidden.pointer, dx: dh, count: n * e)
+        SiLU.backward(dOut: da, x: hidden.pointer, dx: dh, count: n * e, ws)
         dt.update(repeating: 0, count: n * l * d)
-        linear1.backward(dOut: dh, x: tokens.pointer, dx: dt, n: n, store)
+        linear1.backward(dOut: dh, x: tokens.pointer, dx: dt, n: n, store, ws)
         tokenEmbedding.backward(dOut: dt, ids: ids.pointer, n: n * l, store)
     }
 }

@@ -65,25 +65,25 @@ public final class ResnetBlock: @unchecked Sendable {
         let hid = (keepActivations ? hidden : ws.resnetHidden).reserve(outSize)
         let a2 = (keepActivations ? act2 : ws.normalisedHidden).reserve(outSize)
         let t = time.reserve(n * outChannels), out = (into ?? output).reserve(outSize)
-        norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
+        norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store, ws)
         conv1.forward(a1, hid, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv1Input : nil)
-        timeProjection.forward(embSiLU, t, n: n, store)
+        timeProjection.forward(embSiLU, t, n: n, store, ws)
         for i in 0..<n {
             for c in 0..<outChannels {
                 let plane = hid + (i * outChannels + c) * hw, v = t[i * outChannels + c]
                 for p in 0..<hw { plane[p] += v }
             }
         }
-        norm2.forward(hid, a2, n: n, h: h, w: w, cache: cache2, applySiLU: true, store)
+        norm2.forward(hid, a2, n: n, h: h, w: w, cache: cache2, applySiLU: true, store, ws)
         if let shortcut {
             shortcut.forward(x, out, n: n, height: h, width: w, store, ws)
             // out = shortcut(x) + conv2(a2): conv2 writes into scratch, then adds.
             let tmp = ws.resnetScratch.reserve(outSize)
             conv2.forward(a2, tmp, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv2Input : nil)
-            Elementwise.accumulate(tmp, into: out, count: outSize)
+            Elementwise.accumulate(tmp, into: out, count: outSize, ws)
         } else {
             conv2.forward(a2, out, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv2Input : nil)
-            Elementwise.accumulate(x, into: out, count: outSize)
+            Elementwise.accumulate(x, into: out, count: outSize, ws)
         }
         return out
     }
@@ -98,7 +98,7 @@ public final class ResnetBlock: @unchecked Sendable {
         if let shortcut {
             shortcut.backward(dOut: dOut, x: x, dx: dx, n: n, height: h, width: w, store, ws)
         } else {
-            Elementwise.accumulate(dOut, into: dx, count: inSize)
+            Elementwise.accumulate(dOut, into: dx, count: inSize, ws)
         }
         // Main branch, from the top.
         let dAct2 = ws.resnetScratch.reserve(outSize)
@@ -107,7 +107,7 @@ public final class ResnetBlock: @unchecked Sendable {
         let dHidden = ws.resnetHiddenGradient.reserve(outSize)
         dHidden.update(repeating: 0, count: outSize)
         norm2.backward(dOut: dAct2, x: hidden.pointer, dx: dHidden, n: n, h: h, w: w, cache: cache2,
-                       applySiLU: true, store)
+                       applySiLU: true, store, ws)
         // The time projection was broadcast over H*W: its gradient is the spatial sum.
         let dTime = ws.resnetScratch.reserve(max(outSize, n * outChannels))
         for i in 0..<n {
@@ -118,10 +118,10 @@ public final class ResnetBlock: @unchecked Sendable {
                 dTime[i * outChannels + c] = s
             }
         }
-        timeProjection.backward(dOut: dTime, x: embSiLU, dx: dEmbSiLU, n: n, store)
+        timeProjection.backward(dOut: dTime, x: embSiLU, dx: dEmbSiLU, n: n, store, ws)
         let dAct1 = ws.resnetInputGradient.reserve(inSize)
         dAct1.update(repeating: 0, count: inSize)
         conv1.backward(dOut: dHidden, x: act1.pointer, dx: dAct1, n: n, height: h, width: w, store, ws, transformedInput: conv1Input)
-        norm1.backward(dOut: dAct1, x: x, dx: dx, n: n, h: h, w: w, cache: cache1, applySiLU: true, store)
+        norm1.backward(dOut: dAct1, x: x, dx: dx, n: n, h: h, w: w, cache: cache1, applySiLU: true, store, ws)
     }
 }

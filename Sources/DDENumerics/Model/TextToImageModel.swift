@@ -6,15 +6,18 @@ public final class TextToImageModel: @unchecked Sendable {
     public let store: ParameterStore
     let cond = FloatBuffer(count: 0)
 
-    public init(_ config: UNetConfig, tokenizer: Tokenizer, encoderDimension: Int) {
+    /// `workspace`: the context both networks compute in (threads, convolution algorithm,
+    /// profiler, scratch memory).
+    public init(_ config: UNetConfig, tokenizer: Tokenizer, encoderDimension: Int, workspace: Workspace) {
         store = ParameterStore()
-        unet = UNet2DModel(config, store: store)
+        unet = UNet2DModel(config, store: store, workspace: workspace)
         encoder = PromptEncoder(store, tokenizer: tokenizer, dimension: encoderDimension,
                                 outputDimension: config.embeddingDimension)
         store.seal()
     }
 
     public var config: UNetConfig { unet.config }
+    public var workspace: Workspace { unet.workspace }
     /// Floats per image: 3 * S * S.
     public var imageSize: Int { config.inChannels * config.sampleSize * config.sampleSize }
 
@@ -31,13 +34,13 @@ public final class TextToImageModel: @unchecked Sendable {
                              keepActivations: Bool = true) -> UnsafeMutablePointer<Float> {
         let n = prompts.count
         let c = cond.reserve(n * config.embeddingDimension)
-        encoder.forward(prompts, c)
+        encoder.forward(prompts, c, workspace)
         return unet.forward(xt, steps: steps, cond: c, n: n, keepActivations: keepActivations)
     }
 
     /// Back-propagates d loss / d eps of the last `predictNoise` into both networks' gradients.
     public func backward(_ dEps: UnsafePointer<Float>) {
         unet.backward(dEps)
-        encoder.backward(unet.condGradient.pointer)
+        encoder.backward(unet.condGradient.pointer, workspace)
     }
 }

@@ -39,7 +39,7 @@ public final class UNet2DModel: @unchecked Sendable {
 
     /// Registers the U-Net's tensors into `store` (which the caller seals, possibly after
     /// adding more, e.g. the prompt encoder).
-    public init(_ config: UNetConfig, store: ParameterStore, workspace: Workspace = .shared) {
+    public init(_ config: UNetConfig, store: ParameterStore, workspace: Workspace) {
         self.config = config
         self.store = store
         self.workspace = workspace
@@ -174,11 +174,11 @@ extension UNet2DModel {
         TimestepEmbedding.forward(steps, sin, n: n, dimension: ch[0])
         let th = timeHidden.reserve(n * e), ta = timeAct.reserve(n * e)
         let em = emb.reserve(n * e), es = embSiLU.reserve(n * e)
-        timeLinear1.forward(sin, th, n: n, store)
-        SiLU.forward(th, ta, count: n * e)
-        timeLinear2.forward(ta, em, n: n, store)
-        Elementwise.accumulate(cond, into: em, count: n * e)
-        SiLU.forward(em, es, count: n * e)
+        timeLinear1.forward(sin, th, n: n, store, ws)
+        SiLU.forward(th, ta, count: n * e, ws)
+        timeLinear2.forward(ta, em, n: n, store, ws)
+        Elementwise.accumulate(cond, into: em, count: n * e, ws)
+        SiLU.forward(em, es, count: n * e, ws)
 
         let inSize = n * config.inChannels * size * size
         let xin = input.reserve(inSize)
@@ -217,13 +217,13 @@ extension UNet2DModel {
             for (j, r) in upResnets[level].enumerated() {
                 let skip = skips[skipIndex(level: level, resnet: j)]
                 let cat = (keep ? concat[level][j] : ws.concatenation).reserve(n * (curChannels + skip.channels) * size * size)
-                ChannelConcat.forward(cur, skip.pointer, cat, n: n, c1: curChannels, c2: skip.channels, h: size, w: size)
+                ChannelConcat.forward(cur, skip.pointer, cat, n: n, c1: curChannels, c2: skip.channels, h: size, w: size, ws)
                 cur = r.forward(cat, embSiLU: es, n: n, h: size, w: size, store, ws, keepActivations: keep, into: nextOutput())
                 curChannels = r.outChannels
             }
             if let us = upsamplers[level] {
                 let up = (keep ? upsampled[level] : ws.upsampled).reserve(n * curChannels * 4 * size * size)
-                Upsample2x.forward(cur, up, n: n, c: curChannels, h: size, w: size)
+                Upsample2x.forward(cur, up, n: n, c: curChannels, h: size, w: size, ws)
                 size *= 2
                 let out = (nextOutput() ?? upConvOut[level]).reserve(n * curChannels * size * size)
                 us.forward(up, out, n: n, height: size, width: size, store, ws, transformedInput: keep ? upConvInput[level] : nil)
@@ -232,7 +232,7 @@ extension UNet2DModel {
         }
         lastUpOutput = cur
         let act = (keep ? normOutAct : ws.normalisedInput).reserve(n * ch[0] * size * size)
-        normOut.forward(cur, act, n: n, h: size, w: size, cache: normOutCache, applySiLU: true, store)
+        normOut.forward(cur, act, n: n, h: size, w: size, cache: normOutCache, applySiLU: true, store, ws)
         let pred = prediction.reserve(n * config.outChannels * size * size)
         convOut.forward(act, pred, n: n, height: size, width: size, store, ws)
         return pred
@@ -259,7 +259,7 @@ extension UNet2DModel {
         convOut.backward(dOut: dPred, x: normOutAct.pointer, dx: gA, n: n, height: size, width: size, store, ws)
         gB.update(repeating: 0, count: top)
         normOut.backward(dOut: gA, x: lastUpOutput!, dx: gB, n: n, h: size, w: size, cache: normOutCache,
-                         applySiLU: true, store)
+                         applySiLU: true, store, ws)
         // Up path, backwards; gB holds the gradient of the current tensor.
         for level in stride(from: upResnets.count - 1, through: 0, by: -1) {
             let levelChannels = upResnets[level].last!.outChannels
@@ -270,7 +270,7 @@ extension UNet2DModel {
                             transformedInput: upConvInput[level])
                 size /= 2
                 gB.update(repeating: 0, count: big / 4)
-                Upsample2x.backward(dOut: gA, dx: gB, n: n, c: levelChannels, h: size, w: size)
+                Upsample2x.backward(dOut: gA, dx: gB, n: n, c: levelChannels, h: size, w: size, ws)
             }
             for j in stride(from: upResnets[level].count - 1, through: 0, by: -1) {
                 let r = upResnets[level][j]
@@ -284,7 +284,7 @@ extension UNet2DModel {
                            n: n, h: size, w: size, store, ws)
                 gB.update(repeating: 0, count: n * c1 * size * size)
                 ChannelConcat.backward(dOut: dCat, da: gB, db: skipGrads[k].pointer,
-                                       n: n, c1: c1, c2: skip.channels, h: size, w: size)
+                                       n: n, c1: c1, c2: skip.channels, h: size, w: size, ws)
             }
         }
         // Mid block: its input is the last skip.
@@ -317,13 +317,13 @@ extension UNet2DModel {
         // Embedding: emb = linear_2(silu(linear_1(sinusoid))) + cond; es = silu(emb).
         let de = dEmb.reserve(n * e)
         de.update(repeating: 0, count: n * e)
-        SiLU.backward(dOut: des, x: emb.pointer, dx: de, count: n * e)
+        SiLU.backward(dOut: des, x: emb.pointer, dx: de, count: n * e, ws)
         condGradient.reserve(n * e).update(from: de, count: n * e)
         gA.update(repeating: 0, count: n * e)
-        timeLinear2.backward(dOut: de, x: timeAct.pointer, dx: gA, n: n, store)
+        timeLinear2.backward(dOut: de, x: timeAct.pointer, dx: gA, n: n, store, ws)
         gB.update(repeating: 0, count: n * e)
-        SiLU.backward(dOut: gA, x: timeHidden.pointer, dx: gB, count: n * e)
-        timeLinear1.backward(dOut: gB, x: sinusoid.pointer, dx: nil, n: n, store)
+        SiLU.backward(dOut: gA, x: timeHidden.pointer, dx: gB, count: n * e, ws)
+        timeLinear1.backward(dOut: gB, x: sinusoid.pointer, dx: nil, n: n, store, ws)
     }
 
     /// Which skip the j-th resnet of up level `level` consumes: the up path pops the down

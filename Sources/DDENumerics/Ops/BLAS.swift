@@ -1,6 +1,6 @@
 // Ops: the kernels below the layers. `BLAS` is the one file that calls OpenBLAS (sgemm, the thread
-// count) and LAPACKE (`symmetricEigen`); `Threads`, `parallelFor` and `parallelChunks` are
-// dde-train's own threading, with OpenBLAS kept single-threaded; `Elementwise`, `Reduce`
+// count) and LAPACKE (`symmetricEigen`); `parallelFor` and `parallelChunks` are dde-train's own
+// threading over a workspace's thread count, with OpenBLAS kept single-threaded; `Elementwise`, `Reduce`
 // (bounded-error sums) and `FastMath` (a vectorisable exp) are hand-vectorised SIMD8 loops;
 // `Im2col`, `WinogradF2x3` and `WinogradF4x3` are the transforms `Conv2d` runs around its GEMMs.
 // Builds on Profile only.
@@ -28,10 +28,17 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets OpenBLAS's thread count.
+    /// Sets OpenBLAS's thread count (a benchmark that times OpenBLAS's own threading sets it and
+    /// puts it back to one).
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(n))
     }
+
+    /// Makes OpenBLAS single-threaded, once per process (every `Workspace` asks for it): dde-train
+    /// does its own threading, and OpenBLAS's spinning workers would fight ours for the cores.
+    public static func useOneThread() { _ = oneThread }
+
+    private static let oneThread: Void = openblas_set_num_threads(1)
 
     /// OpenBLAS's own description of its build and the kernel it chose (e.g. "Haswell").
     public static var coreName: String {

@@ -8,9 +8,9 @@ public enum Elementwise {
     /// out = a + b
     @inlinable
     public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                           _ out: UnsafeMutablePointer<Float>, count: Int) {
+                           _ out: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
         let a = SendablePointer(a), b = SendablePointer(b), out = SendablePointer(out)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let a = a.pointer, b = b.pointer, o = out.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { o.store8(a.load8(i) + b.load8(i), i); i += 8 }
@@ -20,11 +20,11 @@ public enum Elementwise {
 
     /// y += x
     @inlinable
-    public static func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.elementwise, profile) }
+    public static func accumulate(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.elementwise, profile) }
         let x = SendablePointer(x), y = SendablePointer(y)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let x = x.pointer, y = y.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { y.store8(y.load8(i) + x.load8(i), i); i += 8 }
@@ -34,9 +34,9 @@ public enum Elementwise {
 
     /// y += alpha * x
     @inlinable
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
         let x = SendablePointer(x), y = SendablePointer(y)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let x = x.pointer, y = y.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { y.store8(y.load8(i) + alpha * x.load8(i), i); i += 8 }
@@ -46,9 +46,9 @@ public enum Elementwise {
 
     /// x *= alpha
     @inlinable
-    public static func scale(_ x: UnsafeMutablePointer<Float>, by alpha: Float, count: Int) {
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by alpha: Float, count: Int, _ ws: Workspace) {
         let x = SendablePointer(x)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let x = x.pointer
             var i = range.lowerBound
             while i + 8 <= range.upperBound { x.store8(alpha * x.load8(i), i); i += 8 }
@@ -58,18 +58,18 @@ public enum Elementwise {
 
     /// x = value
     @inlinable
-    public static func fill(_ x: UnsafeMutablePointer<Float>, with value: Float, count: Int) {
+    public static func fill(_ x: UnsafeMutablePointer<Float>, with value: Float, count: Int, _ ws: Workspace) {
         let x = SendablePointer(x)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             (x.pointer + range.lowerBound).update(repeating: value, count: range.count)
         }
     }
 
     /// y = x (the buffers must not overlap)
     @inlinable
-    public static func copy(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func copy(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int, _ ws: Workspace) {
         let x = SendablePointer(x), y = SendablePointer(y)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             (y.pointer + range.lowerBound).update(from: x.pointer + range.lowerBound, count: range.count)
         }
     }

@@ -42,10 +42,10 @@ public enum Im2col {
     /// Fills `col` (rows x nb*HWo) from `nb` images `x` (nb, C, H, W).
     /// Rows are split across threads; each writes its own rows only.
     public static func forward(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
-                               images nb: Int, _ g: ConvGeometry) {
+                               images nb: Int, _ g: ConvGeometry, _ ws: Workspace) {
         let xs = SendablePointer(x), cs = SendablePointer(col)
         let work = g.rows * nb * g.outPixels
-        parallelChunks(g.rows, minimumPerThread: work >= 1 << 16 ? 1 : Int.max) { rows in
+        parallelChunks(g.rows, threads: ws.threads, minimumPerThread: work >= 1 << 16 ? 1 : Int.max) { rows in
             for r in rows { fillRow(xs.pointer, cs.pointer, row: r, images: nb, g) }
         }
     }
@@ -87,10 +87,10 @@ public enum Im2col {
     /// Adds the column-matrix gradient `dcol` back into `dx` (nb, C, H, W): the adjoint of
     /// `forward`. Split across threads by channel, so no two threads add into one element.
     public static func backward(_ dcol: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                                images nb: Int, _ g: ConvGeometry) {
+                                images nb: Int, _ g: ConvGeometry, _ ws: Workspace) {
         let ds = SendablePointer(dcol), xs = SendablePointer(dx)
         let work = g.rows * nb * g.outPixels
-        parallelChunks(g.channels, minimumPerThread: work >= 1 << 16 ? 1 : Int.max) { channels in
+        parallelChunks(g.channels, threads: ws.threads, minimumPerThread: work >= 1 << 16 ? 1 : Int.max) { channels in
             let kk = g.kernel * g.kernel
             for c in channels {
                 for r in (c * kk)..<((c + 1) * kk) { addRow(ds.pointer, xs.pointer, row: r, images: nb, g) }

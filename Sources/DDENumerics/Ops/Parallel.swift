@@ -1,21 +1,11 @@
 import Dispatch
 
-/// How many threads dde-train uses. Set once from the `threads` config key by the executable.
-///
-/// dde-train does its own threading and keeps OpenBLAS single-threaded: a convolution splits
-/// its images across our threads and each calls sgemm on its share. Letting OpenBLAS thread
-/// the GEMMs while GCD threads the loops between them made the two pools fight for two cores
-/// (OpenBLAS's workers spin after each call): a [32,64] U-Net forward at batch 128 took 274 ms
-/// that way against 166 ms with our loops serial (steptime, same machine, same run).
-public enum Threads {
-    nonisolated(unsafe) public private(set) static var count = 1
-
-    /// Sets our thread count; OpenBLAS stays at one thread.
-    public static func configure(_ n: Int) {
-        count = max(1, n)
-        BLAS.setThreads(1)
-    }
-}
+// dde-train does its own threading and keeps OpenBLAS single-threaded: a convolution splits its
+// images across our threads and each calls sgemm on its share. Letting OpenBLAS thread the GEMMs
+// while GCD threads the loops between them made the two pools fight for two cores (OpenBLAS's
+// workers spin after each call): a [32,64] U-Net forward at batch 128 took 274 ms that way
+// against 166 ms with our loops serial (steptime, same machine, same run). The thread count is
+// the workspace's (`Workspace.threads`, from the `threads` key); nothing here is process-wide.
 
 /// Runs `body(i)` for i in 0..<count concurrently (inline when count is 1).
 @inlinable
@@ -34,14 +24,14 @@ public struct SendablePointer<T>: @unchecked Sendable {
     public init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
 }
 
-/// Splits `0..<count` into contiguous chunks over the configured threads.
+/// Splits `0..<count` into contiguous chunks over at most `threads` threads.
 ///
-/// Runs inline when the work is small (`count < minimumPerThread * 2`) or one thread is
-/// configured, so the dispatch cost (a few microseconds) is only paid where it pays.
+/// Runs inline when the work is small (`count < minimumPerThread * 2`) or `threads` is one, so
+/// the dispatch cost (a few microseconds) is only paid where it pays.
 @inlinable
-public func parallelChunks(_ count: Int, minimumPerThread: Int = 1 << 14,
+public func parallelChunks(_ count: Int, threads: Int, minimumPerThread: Int = 1 << 14,
                            _ body: @Sendable (Range<Int>) -> Void) {
-    let threads = min(Threads.count, count / max(minimumPerThread, 1))
+    let threads = min(threads, count / max(minimumPerThread, 1))
     if threads <= 1 {
         if count > 0 { body(0..<count) }
         return

@@ -34,9 +34,9 @@ public enum WinogradF4x3: WinogradVariant {
 
     /// U[ξ, oc, c] = (G g G^T)[ξ] for every filter g of w (OC, C, 3, 3), eight filters at a
     /// time (lanes = filters), the filters split over the threads.
-    public static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int) {
+    public static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int, threads: Int) {
         let ws = SendablePointer(w), us = SendablePointer(u)
-        forFilters(filters) { q, lanes in
+        forFilters(filters, threads: threads) { q, lanes in
             if lanes == 8 {
                 weights(SIMD8<Float>.self, ws.pointer, us.pointer, q, filters)
             } else {
@@ -46,9 +46,9 @@ public enum WinogradF4x3: WinogradVariant {
     }
 
     /// dW[oc, c] += G^T dU[·, oc, c] G: the adjoint of `transformWeights`.
-    public static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int) {
+    public static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int, threads: Int) {
         let dus = SendablePointer(du), dws = SendablePointer(dw)
-        forFilters(filters) { q, lanes in
+        forFilters(filters, threads: threads) { q, lanes in
             if lanes == 8 {
                 weightGradient(SIMD8<Float>.self, dus.pointer, dws.pointer, q, filters)
             } else {

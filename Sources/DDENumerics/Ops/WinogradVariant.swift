@@ -12,8 +12,8 @@ public protocol WinogradVariant {
     /// Per-thread scratch floats of the plane transforms for `planes` planes at a time.
     static func scratchFloats(height: Int, width: Int, planes: Int) -> Int
 
-    static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int)
-    static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int)
+    static func transformWeights(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>, filters: Int, threads: Int)
+    static func addWeightGradient(_ du: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, filters: Int, threads: Int)
     static func transformInput(_ x: UnsafePointer<Float>, planes: Int, planeStride: Int, height: Int, width: Int,
                                _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>)
     static func addInputGradient(_ dv: UnsafePointer<Float>, xiStride: Int, _ dx: UnsafeMutablePointer<Float>,
@@ -27,9 +27,9 @@ public protocol WinogradVariant {
 extension WinogradVariant {
     /// Runs `body(q, 8)` for the groups of eight filters q..<q+8 (split over the threads), then
     /// `body(q, 1)` for the filters left: the weight transforms' lanes are filters.
-    static func forFilters(_ filters: Int, _ body: @Sendable (Int, Int) -> Void) {
+    static func forFilters(_ filters: Int, threads: Int, _ body: @Sendable (Int, Int) -> Void) {
         let groups = filters / 8
-        parallelChunks(groups, minimumPerThread: 64) { range in
+        parallelChunks(groups, threads: threads, minimumPerThread: 64) { range in
             for group in range { body(group * 8, 8) }
         }
         for q in (groups * 8)..<filters { body(q, 1) }

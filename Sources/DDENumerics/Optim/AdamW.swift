@@ -26,7 +26,7 @@ import Foundation
 /// tensor, as PyTorch does for a single parameter group. The closure is asked once per slot at
 /// init; `update` never looks at names.
 ///
-/// `update` is one fused pass over the flat buffer, split across `Threads.count` threads with
+/// `update` is one fused pass over the flat buffer, split across the workspace's threads with
 /// `parallelChunks`, and allocates nothing. The loop is written to vectorise (8 lanes of
 /// `vsqrtps`/`vdivps`), but on Linux `Float.squareRoot()` reaches LLVM as a libm `sqrtf` call
 /// that may set `errno`, which blocks vectorisation unless the Swift targets are built with
@@ -102,9 +102,9 @@ public final class AdamW: @unchecked Sendable {
     /// One AdamW update of `store.params` from `store.grads` at learning rate `lr`.
     ///
     /// The gradient is read, not cleared; clip or scale it before, zero it after.
-    public func update(_ store: ParameterStore, lr: Double) {
-        let profile = Profiler.start()
-        defer { Profiler.stop(.optimizer, profile) }
+    public func update(_ store: ParameterStore, lr: Double, _ ws: Workspace) {
+        let profile = ws.profiler.start()
+        defer { ws.profiler.stop(.optimizer, profile) }
         precondition(store.count == count, "AdamW: built for \(count) floats, store has \(store.count)")
         precondition(!store.isFrozen, "AdamW: the store is frozen (a reference model)")
         step += 1
@@ -117,7 +117,7 @@ public final class AdamW: @unchecked Sendable {
         let p = SendablePointer(store.params.pointer), g = SendablePointer(store.grads.pointer)
         let mp = SendablePointer(m.pointer), vp = SendablePointer(v.pointer)
         let runs = self.runs
-        parallelChunks(count) { chunk in
+        parallelChunks(count, threads: ws.threads) { chunk in
             for run in runs {
                 let lo = max(run.range.lowerBound, chunk.lowerBound)
                 let hi = min(run.range.upperBound, chunk.upperBound)

@@ -31,15 +31,15 @@ public final class EMA: @unchecked Sendable {
     }
 
     /// Moves the average towards the current parameters with the fixed `decay`.
-    public func update(_ store: ParameterStore) { update(store, decay: decay) }
+    public func update(_ store: ParameterStore, _ ws: Workspace) { update(store, decay: decay, ws) }
 
     /// Moves the average towards the current parameters with this step's `decay`.
-    public func update(_ store: ParameterStore, decay: Double) {
+    public func update(_ store: ParameterStore, decay: Double, _ ws: Workspace) {
         precondition((0...1).contains(decay), "EMA: decay must be in [0, 1], got \(decay)")
         precondition(store.count == count, "EMA: built for \(count) floats, store has \(store.count)")
         let oneMinusDecay = Float(1 - decay)  // in Double first, as diffusers' Python float
         let e = SendablePointer(weights.pointer), p = SendablePointer(store.params.pointer)
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: ws.threads) { range in
             let e = e.pointer, p = p.pointer
             for i in range { e[i] -= oneMinusDecay * (e[i] - p[i]) }
         }

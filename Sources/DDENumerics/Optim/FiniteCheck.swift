@@ -22,14 +22,14 @@ public enum FiniteCheck {
     }
 
     /// The first index in `0..<count` whose value is NaN or ±Inf, or nil if all are finite.
-    public static func firstNonFinite(_ p: UnsafePointer<Float>, count: Int) -> Int? {
+    public static func firstNonFinite(_ p: UnsafePointer<Float>, count: Int, _ ws: Workspace) -> Int? {
         let minimumPerThread = 1 << 15
-        let threads = max(1, min(Threads.count, count / minimumPerThread))
+        let threads = max(1, min(ws.threads, count / minimumPerThread))
         let chunk = (count + threads - 1) / threads
         let src = SendablePointer(p)
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: threads) { found in
             let out = SendablePointer(found.baseAddress!)
-            parallelChunks(threads, minimumPerThread: 1) { ts in
+            parallelChunks(threads, threads: ws.threads, minimumPerThread: 1) { ts in
                 for t in ts {
                     let lo = min(count, t * chunk), hi = min(count, lo + chunk)
                     out.pointer[t] = firstNonFiniteSerial(src.pointer, lo..<hi)
@@ -42,24 +42,24 @@ public enum FiniteCheck {
     }
 
     /// The first non-finite gradient, named by its tensor, or nil.
-    public static func firstNonFiniteGradient(_ store: ParameterStore) -> Finding? {
-        Profiler.measure(.gradientChecks) { scan(store, store.grads.pointer) }
+    public static func firstNonFiniteGradient(_ store: ParameterStore, _ ws: Workspace) -> Finding? {
+        ws.profiler.measure(.gradientChecks) { scan(store, store.grads.pointer, ws) }
     }
 
     /// The first non-finite parameter, named by its tensor, or nil.
-    public static func firstNonFiniteParameter(_ store: ParameterStore) -> Finding? {
-        scan(store, store.params.pointer)
+    public static func firstNonFiniteParameter(_ store: ParameterStore, _ ws: Workspace) -> Finding? {
+        scan(store, store.params.pointer, ws)
     }
 
     /// The first non-finite value of any buffer parallel to the store's parameters (AdamW
     /// moments, EMA weights), named by its tensor, or nil.
-    public static func firstNonFinite(_ buffer: FloatBuffer, in store: ParameterStore) -> Finding? {
+    public static func firstNonFinite(_ buffer: FloatBuffer, in store: ParameterStore, _ ws: Workspace) -> Finding? {
         precondition(buffer.capacity >= store.count, "FiniteCheck: buffer smaller than the store")
-        return scan(store, buffer.pointer)
+        return scan(store, buffer.pointer, ws)
     }
 
-    private static func scan(_ store: ParameterStore, _ p: UnsafeMutablePointer<Float>) -> Finding? {
-        guard let i = firstNonFinite(p, count: store.count) else { return nil }
+    private static func scan(_ store: ParameterStore, _ p: UnsafeMutablePointer<Float>, _ ws: Workspace) -> Finding? {
+        guard let i = firstNonFinite(p, count: store.count, ws) else { return nil }
         let slot = store.slot(containing: i)
         return Finding(index: i, value: p[i], slot: slot?.name, indexInSlot: slot.map { i - $0.offset })
     }

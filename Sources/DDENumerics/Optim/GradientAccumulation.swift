@@ -11,12 +11,12 @@
 ///
 ///     store.zeroGrads()
 ///     for _ in 0..<k { forward(micro); backward(micro) }     // grads += d loss_micro / d theta
-///     scaleGradients(store, 1 / Float(k))
-///     clipGradNorm(store, maxNorm: 1)
-///     adamW.update(store, lr: schedule.learningRate(base: lr, step: adamW.step))
-public func scaleGradients(_ store: ParameterStore, _ factor: Float) {
+///     scaleGradients(store, 1 / Float(k), ws)
+///     clipGradNorm(store, maxNorm: 1, ws)
+///     adamW.update(store, lr: schedule.learningRate(base: lr, step: adamW.step), ws)
+public func scaleGradients(_ store: ParameterStore, _ factor: Float, _ ws: Workspace) {
     let g = SendablePointer(store.grads.pointer)
-    parallelChunks(store.count) { range in
+    parallelChunks(store.count, threads: ws.threads) { range in
         let p = g.pointer
         for i in range { p[i] *= factor }
     }

@@ -3,8 +3,8 @@
 /// Same value as PyTorch's `total_norm` in `clip_grad_norm_` (the 2-norm of the per-tensor
 /// 2-norms is the 2-norm of the concatenation), but summed in `Double`, so it neither
 /// overflows nor loses the small tensors next to large ones.
-public func gradientNorm(_ store: ParameterStore) -> Double {
-    Profiler.measure(.gradientChecks) { sumOfSquares(store.grads.pointer, count: store.count).squareRoot() }
+public func gradientNorm(_ store: ParameterStore, _ ws: Workspace) -> Double {
+    ws.profiler.measure(.gradientChecks) { sumOfSquares(store.grads.pointer, count: store.count, ws).squareRoot() }
 }
 
 /// Clips the gradients to a global L2 norm of at most `maxNorm`, like PyTorch's
@@ -18,27 +18,27 @@ public func gradientNorm(_ store: ParameterStore) -> Double {
 ///
 /// - Returns: the norm *before* clipping, as PyTorch does; log it.
 @discardableResult
-public func clipGradNorm(_ store: ParameterStore, maxNorm: Double) -> Float {
+public func clipGradNorm(_ store: ParameterStore, maxNorm: Double, _ ws: Workspace) -> Float {
     precondition(maxNorm > 0, "clipGradNorm: maxNorm must be > 0, got \(maxNorm)")
-    let norm = gradientNorm(store)
+    let norm = gradientNorm(store, ws)
     let coefficient = maxNorm / (norm + 1e-6)
-    if norm.isFinite && coefficient < 1 { scaleGradients(store, Float(coefficient)) }
+    if norm.isFinite && coefficient < 1 { scaleGradients(store, Float(coefficient), ws) }
     return Float(norm)
 }
 
-/// `sum(p[i]^2)` over `0..<count`, accumulated in `Double`, parallel over `Threads.count`.
+/// `sum(p[i]^2)` over `0..<count`, accumulated in `Double`, parallel over the workspace's threads.
 ///
 /// Each thread sums a contiguous chunk into eight `Double` lanes (so the loop vectorises
 /// without reassociating anything the compiler may not); the per-thread partials are added in
 /// thread order, so the result does not depend on timing. Partials live on the stack.
-public func sumOfSquares(_ p: UnsafePointer<Float>, count: Int) -> Double {
+public func sumOfSquares(_ p: UnsafePointer<Float>, count: Int, _ ws: Workspace) -> Double {
     let minimumPerThread = 1 << 15
-    let threads = max(1, min(Threads.count, count / minimumPerThread))
+    let threads = max(1, min(ws.threads, count / minimumPerThread))
     let chunk = (count + threads - 1) / threads
     let src = SendablePointer(p)
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: threads) { partials in
         let out = SendablePointer(partials.baseAddress!)
-        parallelChunks(threads, minimumPerThread: 1) { ts in
+        parallelChunks(threads, threads: ws.threads, minimumPerThread: 1) { ts in
             for t in ts {
                 let lo = min(count, t * chunk), hi = min(count, lo + chunk)
                 out.pointer[t] = sumOfSquaresSerial(src.pointer + lo, count: hi - lo)

@@ -1,7 +1,7 @@
 // Tensor: the memory every kernel works in. `FloatBuffer` is a grow-only, 64-byte aligned buffer
 // of Float with a stable pointer (activations, parameters, gradients and optimizer moments all live
 // in one), and it counts allocations for the bench; `Workspace` is the scratch memory a model's
-// layers share (`Workspace.shared` by default); `ContentDigest` is the FNV-1a fingerprint stages
+// layers share, with the thread count, convolution algorithm and profiler they run with; `ContentDigest` is the FNV-1a fingerprint stages
 // use to notice damaged files and changed inputs. The bottom of the numeric core: it uses no other
 // folder.
 

@@ -1,20 +1,31 @@
-/// Scratch memory shared by the layers of one model: per thread, the column matrix, GEMM output
-/// and weight-gradient partial of whichever convolution runs now. Layers run one at a time, so
-/// one set of grow-only buffers serves them all, and after the first step nothing is allocated.
+/// The context every kernel runs in: how many threads it may use, which convolution algorithm,
+/// the profiler that times it, and the scratch memory of the layers of one model (per thread,
+/// the column matrix, GEMM output and weight-gradient partial of whichever convolution runs
+/// now). Layers run one at a time, so one set of grow-only buffers serves them all, and after
+/// the first step nothing is allocated.
 ///
-/// Models share `Workspace.shared` by default: a fine-tune's policy and frozen reference, and
-/// the sampler, run one after the other, so one set of scratch buffers serves them all.
+/// A command makes one workspace from its settings (`threads`, `conv.winograd`) and gives it to
+/// every model and optimizer it builds: a fine-tune's policy and frozen reference, and the
+/// sampler, run one after the other, so one set of scratch buffers serves them all. Nothing of
+/// this is process-wide; two workspaces with other settings may live side by side (tests do).
 public final class Workspace: @unchecked Sendable {
-    /// The process's workspace, for models that run one at a time (all of dde-train's).
-    public static let shared = Workspace()
+    /// Threads the kernels split their work over (the `threads` key).
+    public let threads: Int
+    /// Which Winograd algorithms convolutions may use (the `conv.winograd` key).
+    public let convolution: Conv2d.WinogradSetting
+    /// Times the kernels for `dde-train bench`; disabled unless a benchmark asks.
+    public let profiler: Profiler
+
+    /// The most threads a workspace has scratch for (the `threads` key's upper bound).
+    public static let maxThreads = 64
 
     /// Per thread (index = the thread's share of the images).
-    public let col = (0..<64).map { _ in FloatBuffer(count: 0) }
-    public let gemm = (0..<64).map { _ in FloatBuffer(count: 0) }
+    public let col = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
+    public let gemm = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
     /// Per thread but the first, which adds into the store directly: dW and db partials.
-    public let partial = (0..<64).map { _ in FloatBuffer(count: 0) }
+    public let partial = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
     /// Per thread: the zero-bordered copy of one plane (Winograd's tile transforms).
-    public let plane = (0..<64).map { _ in FloatBuffer(count: 0) }
+    public let plane = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
     /// The Winograd-transformed weights of the convolution running now (16 x OC x C).
     public let transformedWeights = FloatBuffer(count: 0)
     /// A resnet block's scratch, used only inside one call, so every block of a model shares
@@ -39,7 +50,13 @@ public final class Workspace: @unchecked Sendable {
     /// columns at 16x16.
     public var columnBudget: Int
 
-    public init(columnBudget: Int = 1 << 22) {
+    public init(threads: Int = 1, convolution: Conv2d.WinogradSetting = .f4x4,
+                profiler: Profiler = Profiler(), columnBudget: Int = 1 << 22) {
+        precondition((1...Self.maxThreads).contains(threads), "Workspace: threads must be in 1...\(Self.maxThreads), got \(threads)")
+        BLAS.useOneThread()
+        self.threads = threads
+        self.convolution = convolution
+        self.profiler = profiler
         self.columnBudget = columnBudget
     }
 }

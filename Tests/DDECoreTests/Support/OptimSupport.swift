@@ -1,14 +1,6 @@
 import XCTest
 import DDECore
 
-/// Runs `body` with `Threads.count == n`, then restores the previous count.
-func withThreads(_ n: Int, _ body: () throws -> Void) rethrows {
-    let saved = Threads.count
-    Threads.configure(n)
-    defer { Threads.configure(saved) }
-    try body()
-}
-
 /// A sealed store with the given (name, shape) tensors.
 func makeStore(_ tensors: [(String, [Int])]) -> ParameterStore {
     let store = ParameterStore()

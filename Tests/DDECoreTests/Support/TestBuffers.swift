@@ -40,13 +40,10 @@ func array(_ p: UnsafePointer<Float>, _ count: Int) -> [Float] {
     Array(UnsafeBufferPointer(start: p, count: count))
 }
 
-/// Runs `body` with dde-train's loops (and OpenBLAS) on `n` threads, then restores the count.
-/// Tests of parallel kernels run each case at 1 and 2 threads.
-func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
-    let saved = Threads.count
-    Threads.configure(n)
-    defer { Threads.configure(saved) }
-    return try body()
+/// Runs `body` with a workspace of `n` threads. Tests of parallel kernels run each case at 1
+/// and 2 threads.
+func withThreads<R>(_ n: Int, _ body: (Workspace) throws -> R) rethrows -> R {
+    try body(Workspace(threads: n))
 }
 
 /// `a - b`, elementwise.
