@@ -3,10 +3,17 @@ import Foundation
 /// What losses.md asks a fine-tune to log besides its per-step metrics, each in its own file of
 /// the stage folder (rows keyed by `step`, so a resumed run's files equal an uninterrupted run's):
 ///
-/// - `heldout.csv` (`step,loss,implicit_acc,z`): the loss, the share of pairs with z > 0 and the
-///   mean z on held-out pairs (the validation prompts' pairs), each pair at a fixed t and noise,
-///   at step 0, every `train.log_every` steps and at the end. SFT has no z of its own; its row
+/// - `heldout.csv` (`step,loss,implicit_acc,z,d`): the loss, the implicit accuracy (the share of
+///   pairs the policy prefers more than the reference does, D < 0, ties counting half: the sign
+///   of z without DDE's record term, so the same measure for every loss), the mean z and the mean
+///   D on held-out pairs (the
+///   validation prompts' pairs), each pair at a fixed t (drawn as the loss draws) and noise, at
+///   step 0, every `train.log_every` steps and at the end. SFT has no z of its own; its row
 ///   reads the Uniform z, `-(beta/2) D`.
+/// - `heldout-by-t.csv` (`step,t_low,t_high,pairs,accuracy,mean_z`): the same per tenth of 1..T,
+///   every held-out pair at a t drawn uniformly inside the tenth (fixed per pair and tenth, the
+///   same for every loss), at step 0, every `train.credit_every` steps and at the end: which
+///   steps a fine-tune has learned, as recent work charts it.
 /// - `record-history.csv` (`step,bucket,first_step,value,updates`): the whole DDE record at the
 ///   same steps (dde and dde-step).
 /// - `credit.csv` (`step,bucket,t_low,t_high,density,mean_abs_dLdD,grad_norm`): the credit
@@ -31,9 +38,14 @@ final class FineTuneDiagnostics {
     let sharedNoise: Bool
     let seed: UInt64
     let heldoutLog: MetricsLog?
+    let byTLog: MetricsLog?
+    /// Per tenth of 1..T, each held-out pair's t inside it.
+    let byTSteps: [[Int]]
     let recordLog: MetricsLog?
     let creditLog: MetricsLog?
     private var heldoutReference: [[Double]]?
+    /// Per tenth, the reference's errors per chunk (computed once).
+    private var byTReference: [[[Double]]?]
 
     init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], settings: FineTuneSettings, seed: UInt64, sampleSize: Int,
          folder: String, resumeAfterStep: Int?) throws {
@@ -49,6 +61,15 @@ final class FineTuneDiagnostics {
         scratch = FloatBuffer(count: 2 * capacity * 3 * sampleSize * sampleSize)
         let logHeldout = settings.logEvery > 0 && !heldout.isEmpty
         heldoutLog = logHeldout ? try MetricsLog(folder: folder, name: "heldout", resumeAfterStep: resumeAfterStep) : nil
+        let T = loss.schedule.T
+        var byTRNG = RandomStream(seed: seed, stream: 10)
+        byTSteps = (0..<Self.creditBuckets).map { b in
+            let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
+            return heldout.map { _ in low + byTRNG.int(below: high - low + 1) }
+        }
+        byTReference = byTSteps.map { _ in nil }
+        byTLog = settings.creditEvery > 0 && !heldout.isEmpty
+            ? try MetricsLog(folder: folder, name: "heldout-by-t", resumeAfterStep: resumeAfterStep) : nil
         recordLog = settings.logEvery > 0 && loss.record != nil
             ? try MetricsLog(folder: folder, name: "record-history", resumeAfterStep: resumeAfterStep) : nil
         creditLog = settings.creditEvery > 0 && !probe.isEmpty
@@ -72,25 +93,50 @@ final class FineTuneDiagnostics {
         return batch.errors(of: model, forBackward: false).e
     }
 
-    /// `D` of every held-out pair, in chunks of the batch's capacity (the reference's errors
-    /// per chunk are computed once: the reference never changes).
-    private func heldoutDifferences(policy: TextToImageModel, reference: TextToImageModel) -> [Double] {
+    /// `D` of every held-out pair at `t` (one per pair), in chunks of the batch's capacity with
+    /// noise streams from `firstStream` on; the reference's errors per chunk are computed once
+    /// (`cache`): the reference never changes.
+    private func heldoutDifferences(policy: TextToImageModel, reference: TextToImageModel, t: [Int], firstStream: UInt64,
+                                    cache: inout [[Double]]?) -> [Double] {
         let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
         func chunkErrors(_ c: Int, _ model: TextToImageModel) -> [Double] {
-            errors(Array(heldout[chunks[c]]), t: Array(heldoutSteps[chunks[c]]), stream: 100 + UInt64(c), model: model)
+            errors(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c), model: model)
         }
-        if heldoutReference == nil { heldoutReference = chunks.indices.map { chunkErrors($0, reference) } }
-        return chunks.indices.flatMap { c in batch.differences(policy: chunkErrors(c, policy), reference: heldoutReference![c]) }
+        if cache == nil { cache = chunks.indices.map { chunkErrors($0, reference) } }
+        let referenceErrors = cache!
+        return chunks.indices.flatMap { c in batch.differences(policy: chunkErrors(c, policy), reference: referenceErrors[c]) }
+    }
+
+    /// The share of pairs with D < 0 (the policy moved towards the winner more than the
+    /// reference), ties counting half.
+    static func implicitAccuracy(_ D: [Double]) -> Double {
+        D.map { $0 < 0 ? 1 : $0 == 0 ? 0.5 : 0 }.reduce(0, +) / Double(D.count)
     }
 
     func logHeldout(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
         guard let heldoutLog else { return }
-        let D = heldoutDifferences(policy: policy, reference: reference)
+        let D = heldoutDifferences(policy: policy, reference: reference, t: heldoutSteps, firstStream: 100, cache: &heldoutReference)
         let z = credit(D: D, t: heldoutSteps).z
         let n = Double(z.count)
         let lossValue = z.map(PreferenceLoss.negativeLogSigmoid).reduce(0, +) / n
-        try heldoutLog.append([("step", Double(step)), ("loss", lossValue), ("implicit_acc", Double(z.filter { $0 > 0 }.count) / n),
-                               ("z", z.reduce(0, +) / n)])
+        try heldoutLog.append([("step", Double(step)), ("loss", lossValue), ("implicit_acc", Self.implicitAccuracy(D)),
+                               ("z", z.reduce(0, +) / n), ("d", D.reduce(0, +) / n)])
+    }
+
+    /// `heldout-by-t.csv`: per tenth of 1..T, every held-out pair at its t inside the tenth.
+    func logHeldoutByT(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
+        guard let byTLog else { return }
+        let T = loss.schedule.T
+        var rows: [[(String, Double)]] = []
+        for (b, t) in byTSteps.enumerated() {
+            let D = heldoutDifferences(policy: policy, reference: reference, t: t, firstStream: 1000 * UInt64(b + 1),
+                                       cache: &byTReference[b])
+            let z = credit(D: D, t: t).z
+            rows.append([("step", Double(step)), ("t_low", Double(b * T / Self.creditBuckets + 1)),
+                         ("t_high", Double((b + 1) * T / Self.creditBuckets)), ("pairs", Double(z.count)),
+                         ("accuracy", Self.implicitAccuracy(D)), ("mean_z", z.reduce(0, +) / Double(z.count))])
+        }
+        try byTLog.append(rows: rows)
     }
 
     func logRecord(step: Int) throws {

@@ -73,7 +73,7 @@ public final class FineTuneStep: TrainingStep {
             let dLdD = Array(ev.dLdD[shard])
             dLde = dLdD + dLdD.map { -$0 }
             let p = Double(batch)
-            metrics += [("loss", ev.loss), ("implicit_acc", Double(ev.z.filter { $0 > 0 }.count) / p),
+            metrics += [("loss", ev.loss), ("implicit_acc", FineTuneDiagnostics.implicitAccuracy(D)),
                         ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
                         ("e_policy_w", eTheta[..<batch].reduce(0, +) / p), ("e_policy_l", eTheta[batch...].reduce(0, +) / p),
                         ("e_ref_w", eRef[..<batch].reduce(0, +) / p), ("e_ref_l", eRef[batch...].reduce(0, +) / p)]

@@ -13,7 +13,7 @@ import Foundation
 ///
 /// Writes into `folder`: `metrics.jsonl`/`.csv` (per step), `checkpoints/`, `record.csv` (the DDE
 /// record at the end with update counts and C_t), `model.safetensors`, and the diagnostics of
-/// `FineTuneDiagnostics` (`heldout.csv`, `record-history.csv`, `credit.csv`).
+/// `FineTuneDiagnostics` (`heldout.csv`, `heldout-by-t.csv`, `record-history.csv`, `credit.csv`).
 public final class FineTuner {
     public let settings: RunSettings
     /// The context its models compute in (threads, convolution algorithm, profiler, scratch).
@@ -79,6 +79,7 @@ public final class FineTuner {
             }
             if creditEvery > 0 && (done % creditEvery == 0 || done == steps) {
                 try diagnostics.logCredit(step: done, policy: policy, reference: reference, store: policy.store)
+                try diagnostics.logHeldoutByT(step: done, policy: policy, reference: reference)
             }
         }
         if start == 0 { try logDiagnostics(0) }

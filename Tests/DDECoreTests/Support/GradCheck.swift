@@ -20,6 +20,17 @@ enum GradCheck {
                       _ f: ([Double]) -> Double) {
         XCTAssertEqual(analytic.count, point.count, "\(name): gradient size", file: file, line: line)
         guard analytic.count == point.count, !point.isEmpty else { return }
+        let worst = worstError(analytic: analytic, at: point, h: h, maxCoordinates: maxCoordinates, f)
+        XCTAssertLessThanOrEqual(worst.error, tolerance,
+            "\(name): coordinate \(worst.index) analytic \(worst.analytic) vs numeric \(worst.numeric)",
+            file: file, line: line)
+    }
+
+    /// The largest relative error over the probed coordinates, and where. A non-finite analytic
+    /// or numeric value is an infinite error (NaN compares false with everything, so a plain
+    /// maximum would let it pass).
+    static func worstError(analytic: [Float], at point: [Double], h: Double = 1e-6, maxCoordinates: Int = 96,
+                           _ f: ([Double]) -> Double) -> (error: Double, index: Int, analytic: Float, numeric: Double) {
         // Probe a deterministic spread of coordinates (all of them for small tensors).
         let stride = max(1, point.count / maxCoordinates)
         var indices = Array(Swift.stride(from: 0, to: point.count, by: stride))
@@ -36,16 +47,14 @@ enum GradCheck {
             numeric.append((up - down) / (2 * h))
         }
         let scale = numeric.map { abs($0) }.max() ?? 0
-        let floor = max(0.01 * scale, 1e-6)
-        var worst = 0.0
-        var worstIndex = 0
+        let floor = max(0.01 * (scale.isFinite ? scale : 0), 1e-6)
+        var worst = (error: 0.0, index: indices[0], analytic: analytic[indices[0]], numeric: numeric[0])
         for (j, i) in indices.enumerated() {
-            let err = abs(Double(analytic[i]) - numeric[j]) / max(abs(numeric[j]), floor)
-            if err > worst { worst = err; worstIndex = j }
+            let a = Double(analytic[i])
+            let err = a.isFinite && numeric[j].isFinite ? abs(a - numeric[j]) / max(abs(numeric[j]), floor) : .infinity
+            if err > worst.error { worst = (err, i, analytic[i], numeric[j]) }
         }
-        XCTAssertLessThanOrEqual(worst, tolerance,
-            "\(name): coordinate \(indices[worstIndex]) analytic \(analytic[indices[worstIndex]]) vs numeric \(numeric[worstIndex])",
-            file: file, line: line)
+        return worst
     }
 }
 
