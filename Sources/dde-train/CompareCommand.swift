@@ -51,9 +51,21 @@ struct CompareCommand: ParsableCommand {
             try FileIO.writeAtomically(Array(dist.utf8), to: layout.file("report-dist.csv"))
             print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
             print(dist, terminator: "")
-            try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n").utf8), to: layout.file("report.md"))
+            if let scores = comparison.scores {
+                try FileIO.writeAtomically(Array(scores.allCSV.utf8), to: layout.file("scores-all.csv"))
+            }
+            let versus = comparison.versus
+            try FileIO.writeAtomically(Array(VersusRow.csv(versus).utf8), to: layout.file("report-versus.csv"))
+            let claims = comparison.claims
+            try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
+            let matrix = VersusMatrix.markdown(versus, methods: settings.compare.methods), claimsText = Claim.markdown(claims)
+            if !matrix.isEmpty { print("\n" + matrix) }
+            if !claimsText.isEmpty { print("\n" + claimsText) }
+            try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n"
+                                              + [matrix, claimsText].filter { !$0.isEmpty }.map { "\n" + $0 }.joined()).utf8),
+                                       to: layout.file("report.md"))
             let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
-            print("report: \(out)/report.md, \(out)/report.csv, \(page)")
+            print("report: \(out)/report.md, \(out)/report.csv, \(out)/report-versus.csv, \(out)/claims.csv, \(out)/scores-all.csv, \(page)")
         }
     }
 }

@@ -43,7 +43,9 @@ final class ComparisonTests: XCTestCase {
             "pretrain.batch=8", "pretrain.steps=3", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=2",
             "annotators.steps=5", "annotators.batch=8", "annotators.eval_images=16", "annotators.min_accuracy=0",
             "pairs.samples_per_prompt=2", "steps=2", "batch=2", "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
+            "compare.seeds=0",
         ])
+        XCTAssertEqual(try RunSettings(try ConfigLoader.load(file: file, overrides: [])).compare.seeds, [0, 1, 2], "sd15.conf's seeds")
         let rows = try Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         XCTAssertEqual(Set(rows.map(\.method)), ["base", "uniform", "discounted", "dde"])
         XCTAssertEqual(rows.count, 3 + 3 * 3 * 3, "base x 3 eval annotators, 3 methods x 3 train annotators x 3")

@@ -168,6 +168,19 @@ public final class Comparison {
     public private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
     /// Per model (base first): the first test prompts' first images, for the report's grids.
     public private(set) var samples = ReportSamples()
+    /// Every model's scores, after `run()`.
+    public private(set) var scores: ScoreTable?
+
+    /// The paper's claims as this run tests them (`claims.csv`), after `run()`.
+    public var claims: [Claim] {
+        MainJobClaims.all(versus: versus, methods: settings.compare.methods, runs: runs.map { ReportCharts.TrainedRun($0, layout: layout) },
+                          steps: settings.fineTune.steps)
+    }
+
+    /// Every method against every other (`report-versus.csv`), after `run()`.
+    public var versus: [VersusRow] {
+        scores.map { VersusRow.all($0, methods: settings.compare.methods, trainAnnotators: pairAnnotators) } ?? []
+    }
 
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
@@ -182,8 +195,8 @@ public final class Comparison {
         let annotators = try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
         let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
-        let evaluation = try MainJobEvaluation(base: baseModel, annotators: annotators, prompts: evalPrompts, settings: settings,
-                                               observer: observer)
+        let evaluation = try MainJobEvaluation(base: baseModel, baseFolder: layout.pretrain, annotators: annotators, prompts: evalPrompts,
+                                               settings: settings, observer: observer)
         for a in pairAnnotators {
             try Interruption.check(before: "pairs-\(a)")
             try pairs(annotator: a, base: baseModel, annotators: annotators)
@@ -194,10 +207,11 @@ public final class Comparison {
             try Interruption.check(before: "eval-\(r.name)")
             let tuned = try Checkpoint.loadModel(folder + "/model.safetensors", workspace: workspace).model
             tuned.store.freeze()
-            try evaluation.add(r, model: tuned)
+            try evaluation.add(r, model: tuned, folder: folder)
         }
         distribution = evaluation.distribution
         samples = evaluation.samples
+        scores = evaluation.scores
         return evaluation.rows
     }
 }

@@ -1,6 +1,7 @@
 /// The main job's evaluation: every model on the same prompts and noise (`ModelEvaluation`),
-/// the base first; per model and annotator a report row (a fine-tune's paired against the
-/// base, image by image), the distribution metrics against clean renders, and the images the
+/// the base first; per model its scores (`scores.csv` in its stage folder, and the run's
+/// `ScoreTable`), per model and annotator a report row (a fine-tune's paired against the base,
+/// image by image), the distribution metrics against clean renders, and the images the
 /// report's grids show.
 final class MainJobEvaluation {
     let annotators: AnnotatorSet
@@ -12,9 +13,10 @@ final class MainJobEvaluation {
     private(set) var rows: [ReportRow] = []
     private(set) var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)] = []
     private(set) var samples = ReportSamples()
+    private(set) var scores: ScoreTable
 
-    /// Evaluates the base model.
-    init(base: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt], settings: RunSettings,
+    /// Evaluates the base model; its scores go to `baseFolder/scores.csv`.
+    init(base: TextToImageModel, baseFolder: String, annotators: AnnotatorSet, prompts: [ShapesPrompt], settings: RunSettings,
          observer: StageObserver) throws {
         self.annotators = annotators
         self.prompts = prompts
@@ -22,10 +24,12 @@ final class MainJobEvaluation {
         self.observer = observer
         observer.note("evaluating the base model on \(prompts.count) \(settings.eval.prompts.rawValue) prompts")
         baseEval = ModelEvaluation.run(base, annotators: annotators, prompts: prompts, settings: settings)
+        scores = ScoreTable(prompts: prompts.count, perPrompt: baseEval.perPrompt, base: baseEval.scores)
         reference = DistributionMetrics.reference(prompts: prompts, size: base.config.sampleSize, classifier: annotators.align.classifier,
                                                   seed: settings.eval.seed)
         distribution = [("base", "", nil, try distributionReport(baseEval, size: base.config.sampleSize))]
         samples.add("base", baseEval)
+        try FileIO.writeAtomically(Array(scores.csv(baseEval.scores).utf8), to: baseFolder + "/scores.csv")
         for name in AnnotatorSet.names {
             let s = baseEval.summary(name, resamples: settings.eval.bootstrap, seed: settings.eval.seed)
             rows.append(ReportRow(method: "base", trainAnnotator: "", evalAnnotator: name, seed: nil, setting: "", mean: s.mean,
@@ -33,12 +37,14 @@ final class MainJobEvaluation {
         }
     }
 
-    /// Evaluates the fine-tune of `run`.
-    func add(_ run: Comparison.Run, model: TextToImageModel) throws {
+    /// Evaluates the fine-tune of `run`; its scores go to `folder/scores.csv`.
+    func add(_ run: Comparison.Run, model: TextToImageModel, folder: String) throws {
         observer.note("eval-\(run.name): \(prompts.count) \(settings.eval.prompts.rawValue) prompts x \(settings.eval.imagesPerPrompt) images")
         let e = ModelEvaluation.run(model, annotators: annotators, prompts: prompts, settings: settings)
         distribution.append((run.methodLabel, run.annotator, run.seed, try distributionReport(e, size: model.config.sampleSize)))
         samples.add(run.name, e)
+        scores.add(ScoreTable.Model(method: run.method, trainAnnotator: run.annotator, seed: run.seed, setting: run.setting, scores: e.scores))
+        try FileIO.writeAtomically(Array(scores.csv(e.scores).utf8), to: folder + "/scores.csv")
         for name in AnnotatorSet.names {
             let cmp = PairedComparison(tuned: e.scores[name]!, base: baseEval.scores[name]!, perPrompt: e.perPrompt,
                                        resamples: settings.eval.bootstrap, seed: settings.eval.seed)

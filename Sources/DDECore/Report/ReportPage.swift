@@ -26,6 +26,10 @@ public enum ReportPage {
         public var rows: [ReportRow]
         public var distribution: [(method: String, trainAnnotator: String, seed: Int?, report: DistributionReport)]
         public var samples: ReportSamples
+        /// Every method against every other (`report-versus.csv`).
+        public var versus: [VersusRow]
+        /// The paper's claims as the run tests them (`claims.csv`).
+        public var claims: [Claim]
         /// How many prompts each model was scored on.
         public var evalPrompts: Int
 
@@ -37,6 +41,8 @@ public enum ReportPage {
             self.rows = rows
             distribution = comparison.distribution
             samples = comparison.samples
+            versus = comparison.versus
+            claims = comparison.claims
             evalPrompts = comparison.evalPrompts.count
         }
     }
@@ -72,7 +78,7 @@ public enum ReportPage {
 
             """
         if let b = c.build { page += "<p class=\"meta\">dde-train \(esc(b.version)), commit \(esc(b.commit))</p>\n" }
-        page += "<nav>" + [("run", "The run"), ("table", "Table"), ("matrix", "Full matrix"), ("dist", "Distribution metrics"),
+        page += "<nav>" + [("run", "The run"), ("table", "Table"), ("versus", "Method against method"), ("claims", "Claims"), ("matrix", "Full matrix"), ("dist", "Distribution metrics"),
                            ("grids", "Samples"), ("curves", "Training curves"), ("record", "DDE record"), ("credit", "Credit profile")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined(separator: " · ") + "</nav>\n"
 
@@ -82,6 +88,17 @@ public enum ReportPage {
 
         page += "<h2 id=\"table\">Table</h2>\n<p class=\"caption\">" + esc(tableCaption(settings)) + "</p>\n" + mainTable(c.rows)
 
+        if !c.versus.isEmpty {
+            page += "<h2 id=\"versus\">Method against method (report-versus.csv)</h2>\n<p class=\"caption\">Row method against column "
+                + "method, both fine-tuned on the annotator's pairs and scored by it: the verdict, the difference in % of the base "
+                + "mean and its 95% interval over the seeds and the test prompts (README, Intervals). Green: row better (the "
+                + "interval above 0); red: row worse.</p>\n" + VersusMatrix.html(c.versus, methods: settings.compare.methods)
+        }
+        if !c.claims.isEmpty {
+            page += "<h2 id=\"claims\">Claims (claims.csv)</h2>\n<p class=\"caption\">Each claim of the paper as this run tests it: "
+                + "the statistic, its value and 95% interval, and the verdict (inconclusive: the interval holds the threshold).</p>\n"
+                + csvTable(CSVTable(text: Claim.csv(c.claims)))
+        }
         // A sweep's matrix needs the grid point: sweep.csv's columns then.
         let sweep = c.rows.contains { !$0.setting.isEmpty }
         page += "<h2 id=\"matrix\">Full matrix (\(sweep ? "sweep.csv" : "report.csv"))</h2>\n<p class=\"caption\">Every method x "

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Every score of the main job's evaluation: the base model's and each fine-tune's, per eval
+/// annotator, prompt-major (prompt i, image j at i * perPrompt + j). Image j of prompt i starts
+/// from the same noise in every model, so any two models are paired image by image.
+///
+/// Written as `scores.csv` into each model's stage folder (`prompt,image,eval_annotator,score`)
+/// and gathered into `scores-all.csv` at the top of the run folder
+/// (`method,train_annotator,seed,prompt,image,eval_annotator,score`; base rows: method `base`,
+/// empty train annotator and seed).
+public struct ScoreTable: Sendable {
+    /// One evaluated fine-tune.
+    public struct Model: Sendable {
+        public let method: String
+        public let trainAnnotator: String
+        public let seed: Int
+        /// The sweep's grid point, or "".
+        public let setting: String
+        public let scores: [String: [Double]]
+
+        public init(method: String, trainAnnotator: String, seed: Int, setting: String, scores: [String: [Double]]) {
+            self.method = method
+            self.trainAnnotator = trainAnnotator
+            self.seed = seed
+            self.setting = setting
+            self.scores = scores
+        }
+    }
+
+    public let prompts: Int
+    public let perPrompt: Int
+    public let base: [String: [Double]]
+    public private(set) var models: [Model] = []
+
+    public init(prompts: Int, perPrompt: Int, base: [String: [Double]]) {
+        self.prompts = prompts
+        self.perPrompt = perPrompt
+        self.base = base
+    }
+
+    public mutating func add(_ model: Model) { models.append(model) }
+
+    public static let modelHeader = "prompt,image,eval_annotator,score"
+    public static let allHeader = "method,train_annotator,seed,prompt,image,eval_annotator,score"
+
+    /// One model's `scores.csv`.
+    public func csv(_ scores: [String: [Double]]) -> String {
+        var text = Self.modelHeader + "\n"
+        for line in lines(scores) { text += line + "\n" }
+        return text
+    }
+
+    /// `scores-all.csv`: the base, then every fine-tune in evaluation order.
+    public var allCSV: String {
+        var text = Self.allHeader + "\n"
+        for line in lines(base) { text += "base,,," + line + "\n" }
+        for m in models {
+            let method = m.setting.isEmpty ? m.method : m.method + " " + m.setting
+            for line in lines(m.scores) { text += "\(method),\(m.trainAnnotator),\(m.seed)," + line + "\n" }
+        }
+        return text
+    }
+
+    /// `prompt,image,eval_annotator,score` for every annotator (in `AnnotatorSet.names` order),
+    /// prompt and image; scores in full precision.
+    private func lines(_ scores: [String: [Double]]) -> [String] {
+        AnnotatorSet.names.compactMap { a in scores[a].map { (a, $0) } }.flatMap { a, s in
+            s.indices.map { k in "\(k / perPrompt),\(k % perPrompt),\(a),\(MetricsLog.format(s[k]))" }
+        }
+    }
+
+    /// The fine-tunes of `method` on `trainAnnotator`'s pairs at the plan's own values (no grid
+    /// point), by seed.
+    public func runs(_ method: String, trainAnnotator: String) -> [Int: Model] {
+        var bySeed: [Int: Model] = [:]
+        for m in models where m.method == method && m.trainAnnotator == trainAnnotator && m.setting.isEmpty { bySeed[m.seed] = m }
+        return bySeed
+    }
+
+    /// Per seed (rows) and prompt (columns), the mean over the prompt's images of `cell(a, b)`
+    /// for image twins a (of `first`) and b (of `second`, one list or one per seed).
+    public func cells(_ first: [[Double]], _ second: [[Double]], _ cell: (Double, Double) -> Double) -> [[Double]] {
+        zip(first, second).map { a, b in
+            (0..<prompts).map { p in
+                (0..<perPrompt).map { j in cell(a[p * perPrompt + j], b[p * perPrompt + j]) }.reduce(0, +) / Double(perPrompt)
+            }
+        }
+    }
+
+    /// The base's mean score under `annotator`.
+    public func baseMean(_ annotator: String) -> Double { Statistics.mean(base[annotator] ?? []) }
+}

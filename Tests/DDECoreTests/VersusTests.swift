@@ -1,0 +1,59 @@
+import XCTest
+import DDECore
+
+/// Method against method and the claims (issue 13), on a score table built by hand.
+final class VersusTests: XCTestCase {
+    /// Two prompts x two images, two seeds. Base scores 1 everywhere (mean 1). Method "a" scores
+    /// 1.2 on every image of seed 0 and 1.4 on seed 1; "b" 1.0 and 1.1. Per seed and prompt the
+    /// paired difference is 0.2 (seed 0) and 0.3 (seed 1), in % of the base mean 20 and 30: mean
+    /// 25; "a" wins every twin.
+    func table() -> ScoreTable {
+        var t = ScoreTable(prompts: 2, perPrompt: 2, base: ["align": [1, 1, 1, 1]])
+        for (method, values) in [("a", [1.2, 1.4]), ("b", [1.0, 1.1])] {
+            for (seed, v) in values.enumerated() {
+                t.add(ScoreTable.Model(method: method, trainAnnotator: "align", seed: seed, setting: "", scores: ["align": [v, v, v, v]]))
+            }
+        }
+        return t
+    }
+
+    func testVersusRowByHand() throws {
+        let rows = VersusRow.all(table(), methods: ["b", "a"], trainAnnotators: ["align"])
+        XCTAssertEqual(rows.count, 1, "one pair, one eval annotator with scores")
+        let r = try XCTUnwrap(rows.first)
+        XCTAssertEqual(r.method, "a", "the method listed later")
+        XCTAssertEqual(r.versus, "b")
+        XCTAssertEqual(r.difference.mean, 25, accuracy: 1e-9)
+        XCTAssertEqual(r.winRate.mean, 1)
+        XCTAssertEqual(r.seeds, 2)
+        // The seed effect (20 vs 30) is all the variance: se = 5, df = 1, t = 12.706.
+        XCTAssertEqual(r.difference.standardError, 5, accuracy: 1e-9)
+        XCTAssertEqual(r.difference.low, 25 - 12.706204736174694 * 5, accuracy: 1e-6)
+        XCTAssertEqual(r.verdict, "tie", "two seeds this far apart decide nothing")
+        XCTAssertTrue(VersusRow.csv(rows).hasPrefix(VersusRow.header + "\n"))
+        XCTAssertEqual(VersusRow.header,
+                       "method,versus,train_annotator,eval_annotator,diff_pct,diff_ci_low,diff_ci_high,win_rate,win_ci_low,win_ci_high,verdict")
+    }
+
+    func testScoresCSVs() {
+        let t = table()
+        XCTAssertEqual(t.csv(["align": [0.5, 0.25, 1, 2]]), "prompt,image,eval_annotator,score\n0,0,align,0.5\n0,1,align,0.25\n1,0,align,1\n1,1,align,2\n")
+        let all = t.allCSV.split(separator: "\n")
+        XCTAssertEqual(all.first, "method,train_annotator,seed,prompt,image,eval_annotator,score")
+        XCTAssertEqual(all[1], "base,,,0,0,align,1")
+        XCTAssertEqual(all[5], "a,align,0,0,0,align,1.2")
+        XCTAssertEqual(all.count, 1 + 4 + 4 * 4)
+    }
+
+    func testClaimVerdicts() {
+        let above = TwoWayInterval([[1, 1.1, 0.9], [1.05, 0.95, 1.0]]), straddle = TwoWayInterval([[1, -1], [-1, 1]])
+        XCTAssertEqual(Claim("x", statistic: "s", above, above: true).verdict, "holds")
+        XCTAssertEqual(Claim("x", statistic: "s", above, above: false).verdict, "does not hold")
+        XCTAssertEqual(Claim("x", statistic: "s", straddle, above: true).verdict, "inconclusive")
+        XCTAssertEqual(Claim("x", statistic: "s", above, above: false, threshold: 2).verdict, "holds")
+        XCTAssertEqual(Claim.header, "claim,statistic,value,ci_low,ci_high,verdict")
+        let flipped = TwoWayInterval(negating: above)
+        XCTAssertEqual(flipped.low, -above.high)
+        XCTAssertEqual(Claim("x", statistic: "s", flipped, above: true).verdict, "does not hold")
+    }
+}
