@@ -47,7 +47,7 @@ final class ConfigTests: XCTestCase {
         let names = ConfigKeys.all.map(\.name)
         XCTAssertEqual(Set(names).count, names.count, "key names are unique")
         for key in ConfigKeys.all {
-            XCTAssertNotNil(key.name.range(of: "^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$", options: .regularExpression), key.name)
+            XCTAssertNotNil(key.name.range(of: "^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)*$", options: .regularExpression), key.name)
             XCTAssertFalse(key.doc.isEmpty, key.name)
             XCTAssertFalse(key.doc.contains("\n"), key.name)
             XCTAssertFalse(key.section.isEmpty, key.name)
@@ -340,7 +340,7 @@ final class ConfigTests: XCTestCase {
 
     // MARK: - The repository
 
-    /// Fair tuning: each method's own beta and lr (DDE's ablations share DDE's), the global
+    /// Fair tuning: each method's own beta and lr (DDE's ablations their own, then DDE's), the global
     /// keys otherwise; resolving twice changes nothing, and a grid point wins over both.
     func testMethodSettingsResolve() throws {
         let config = try ConfigLoader.load(file: nil, overrides: ["beta=5000", "lr=2e-5", "dde.beta=300", "uniform.lr=1e-5", "sft.lr=3e-5"])
@@ -359,6 +359,16 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(point.double("beta"), 50)
         XCTAssertEqual(try point.forMethod("dde").double("beta"), 50, "a grid point stays")
         XCTAssertEqual(try point.forMethod("dde").double("lr"), 1e-4)
+        // The ablations' own keys win over DDE's (issue 13: each at its own tuned beta).
+        let own = try config.overriding(["dde-step.beta": "2e6", "dde-single.lr": "7e-5"])
+        XCTAssertEqual(own.methodSettings("dde-step").beta, 2e6)
+        XCTAssertEqual(own.methodSettings("dde-step").lr, 2e-5, "dde.lr unset: lr")
+        XCTAssertEqual(own.methodSettings("dde-single").beta, 300, "dde-single.beta unset: dde.beta")
+        XCTAssertEqual(own.methodSettings("dde-single").lr, 7e-5)
+        XCTAssertEqual(own.methodSettings("dde").beta, 300, "DDE keeps its own")
+        let step = try own.forMethod("dde-step")
+        XCTAssertEqual(step.double("beta"), 2e6)
+        XCTAssertEqual(try step.forMethod("dde-step").double("beta"), 2e6, "idempotent")
     }
 
     func testShippedConfigsResolve() throws {

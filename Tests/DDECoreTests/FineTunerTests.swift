@@ -238,3 +238,45 @@ extension FineTunerTests {
         }
     }
 }
+
+extension FineTunerTests {
+    /// `train.grad_accum` (issue 13): a step's pairs in two or four micro-batches give the same
+    /// weights, loss and DDE record as one batch, up to Float rounding (the micro-batches' sums
+    /// are added in another order); the record is updated once per step from all the pairs.
+    /// (`adam_eps = 1` makes AdamW's update proportional to the gradient: with the default eps
+    /// AdamW divides a near-zero gradient by its own size, so rounding flips whole lr-sized
+    /// steps, which would hide a real difference as well as show a false one.)
+    func testMicroBatchesGiveTheBatchsStep() throws {
+        let (base, model, pairs) = try fixture()
+        let common = base.settings.filter { $0.origin == .commandLine }.map { "\($0.key.name)=\($0.value.text)" }
+            + ["loss=dde", "batch=8", "steps=3", "lr=0.5", "adam_eps=1", "beta=100", "dde.record_buckets=10", "train.log_every=0",
+               "train.credit_every=0"]
+        var results: [(weights: [Float], record: [Double], updates: [Int], loss: [Double])] = []
+        for accum in [1, 2, 4] {
+            let folder = temporaryFolder()
+            try FineTuner(settings: try RunSettings(try ConfigLoader.load(file: nil, overrides: common + ["train.grad_accum=\(accum)"])),
+                          folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs)
+            let file = try SafeTensorsReader(contentsOf: folder + "/model.safetensors")
+            let weights = try file.names.sorted().flatMap { try file.floats($0) }
+            let record = try XCTUnwrap(CSVTable.load(folder + "/record.csv"))
+            let metrics = try XCTUnwrap(CSVTable.load(folder + "/metrics.csv"))
+            results.append((weights, record.numbers("value").map { $0! }, record.numbers("updates").map { Int($0!) },
+                            metrics.numbers("loss").map { $0! }))
+        }
+        let one = results[0]
+        let scale = one.weights.map { abs($0) }.max()!
+        for (i, r) in results.enumerated().dropFirst() {
+            let worst = zip(r.weights, one.weights).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 1e-5 * scale, "grad_accum \([1, 2, 4][i]): weights")
+            XCTAssertGreaterThan(zip(r.weights, one.weights).map { abs($0 - $1) }.reduce(0, +), 0, "rounding differs: the micro-batches ran")
+            XCTAssertEqual(r.updates, one.updates, "one record update per step")
+            // D is a small difference of per-image errors (~1e-5 of errors ~0.5), so the weights'
+            // rounding reaches it and the record (lambda D) at about 1e-4 of the largest entry,
+            // and the loss (through beta b2_t, up to 1e4 here) at about 1e-4.
+            let recordScale = one.record.map(abs).max()!
+            for (a, b) in zip(r.record, one.record) { XCTAssertEqual(a, b, accuracy: 1e-4 * recordScale) }
+            XCTAssertEqual(r.loss[0], log(2), accuracy: 1e-12, "step 1: policy = reference")
+            for (a, b) in zip(r.loss, one.loss) { XCTAssertEqual(a, b, accuracy: 1e-3) }
+        }
+    }
+}

@@ -195,7 +195,7 @@ public final class Comparison {
         let annotators = try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
         let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
-        let evaluation = try MainJobEvaluation(base: baseModel, baseFolder: layout.pretrain, annotators: annotators, prompts: evalPrompts,
+        let evaluation = try MainJobEvaluation(base: baseModel, baseFolder: layout.baseEvaluation, annotators: annotators, prompts: evalPrompts,
                                                settings: settings, observer: observer)
         for a in pairAnnotators {
             try Interruption.check(before: "pairs-\(a)")

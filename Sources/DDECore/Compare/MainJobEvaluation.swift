@@ -29,6 +29,7 @@ final class MainJobEvaluation {
                                                   seed: settings.eval.seed)
         distribution = [("base", "", nil, try distributionReport(baseEval, size: base.config.sampleSize))]
         samples.add("base", baseEval)
+        try FileIO.createFolder(baseFolder)
         try FileIO.writeAtomically(Array(scores.csv(baseEval.scores).utf8), to: baseFolder + "/scores.csv")
         for name in AnnotatorSet.names {
             let s = baseEval.summary(name, resamples: settings.eval.bootstrap, seed: settings.eval.seed)

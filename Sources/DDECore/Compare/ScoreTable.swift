@@ -4,7 +4,8 @@ import Foundation
 /// annotator, prompt-major (prompt i, image j at i * perPrompt + j). Image j of prompt i starts
 /// from the same noise in every model, so any two models are paired image by image.
 ///
-/// Written as `scores.csv` into each model's stage folder (`prompt,image,eval_annotator,score`)
+/// Written as `scores.csv` into each fine-tune's stage folder and the base's `eval-base/`
+/// (`prompt,image,eval_annotator,score`)
 /// and gathered into `scores-all.csv` at the top of the run folder
 /// (`method,train_annotator,seed,prompt,image,eval_annotator,score`; base rows: method `base`,
 /// empty train annotator and seed).

@@ -3,7 +3,8 @@
 ///
 /// Checks that involve two keys run in `ConfigLoader` after every key is resolved:
 /// `norm_num_groups` divides every `block_out_channels` entry, `sample_size` is a multiple of
-/// `2^(levels-1)`, `beta_start < beta_end`, and `pretrain.grad_accum` divides `pretrain.batch`.
+/// `2^(levels-1)`, `beta_start < beta_end`, and `pretrain.grad_accum` divides `pretrain.batch`
+/// (`train.grad_accum` divides `batch`).
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
     public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + compare + bench
@@ -77,6 +78,7 @@ public enum ConfigKeys {
         ConfigKey("lr", .float, "2e-5", affects: [.train], "AdamW peak learning rate", .positive),
         ConfigKey("batch", .int, "32", unit: "pairs", affects: [.train], "pairs per step", .atLeast(1)),
         ConfigKey("steps", .int, "200", unit: "steps", affects: [.train], "optimizer steps", .atLeast(1)),
+        ConfigKey("train.grad_accum", .int, "1", affects: [.train], "micro-batches a fine-tune step's pairs are split into (the same gradient up to rounding, less memory; the DDE record is updated once per step from all its pairs); divides batch", .atLeast(1)),
         ConfigKey("warmup_steps", .int, "0", unit: "steps", affects: [.train], "linear learning-rate warmup from 0; 0 = none", .atLeast(0)),
         ConfigKey("weight_decay", .float, "0.01", affects: [.pretrain, .train], "AdamW decoupled weight decay", .atLeast(0.0)),
         ConfigKey("adam_beta1", .float, "0.9", affects: [.pretrain, .train], "AdamW first-moment decay", .range(0.0..<1.0)),
@@ -106,8 +108,12 @@ public enum ConfigKeys {
         ConfigKey("uniform.lr", .float, "0", affects: [.train], "Uniform's learning rate; 0 = lr", .atLeast(0.0)),
         ConfigKey("discounted.beta", .float, "0", affects: [.train], "Discounted's beta; 0 = beta", .atLeast(0.0)),
         ConfigKey("discounted.lr", .float, "0", affects: [.train], "Discounted's learning rate; 0 = lr", .atLeast(0.0)),
-        ConfigKey("dde.beta", .float, "0", affects: [.train], "beta of DDE and its ablations (dde-single, dde-step); 0 = beta", .atLeast(0.0)),
-        ConfigKey("dde.lr", .float, "0", affects: [.train], "learning rate of DDE and its ablations; 0 = lr", .atLeast(0.0)),
+        ConfigKey("dde.beta", .float, "0", affects: [.train], "beta of DDE (and of its ablations where theirs is 0); 0 = beta", .atLeast(0.0)),
+        ConfigKey("dde.lr", .float, "0", affects: [.train], "learning rate of DDE (and of its ablations where theirs is 0); 0 = lr", .atLeast(0.0)),
+        ConfigKey("dde-single.beta", .float, "0", affects: [.train], "DDE-Single's beta; 0 = dde.beta, then beta", .atLeast(0.0)),
+        ConfigKey("dde-single.lr", .float, "0", affects: [.train], "DDE-Single's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
+        ConfigKey("dde-step.beta", .float, "0", affects: [.train], "DDE-Step's beta (its slope lambda_t is about a thousandth of DDE's b2_t / 2); 0 = dde.beta, then beta", .atLeast(0.0)),
+        ConfigKey("dde-step.lr", .float, "0", affects: [.train], "DDE-Step's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
         ConfigKey("t_range", .string, "", affects: [.train], "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
         ConfigKey("dpo.shared_noise", .bool, "true", affects: [.train], "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
         ConfigKey("disc.gamma", .float, "0.9", affects: [.train], "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),

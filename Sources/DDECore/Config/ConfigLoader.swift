@@ -202,6 +202,11 @@ public enum ConfigLoader {
             throw crossKey(config, "pretrain.grad_accum", "pretrain.batch",
                            "\(accum) does not divide \(batch); the batch is split into pretrain.grad_accum equal micro-batches")
         }
+        let pairs = config.int("batch"), microBatches = config.int("train.grad_accum")
+        if pairs % microBatches != 0 {
+            throw crossKey(config, "train.grad_accum", "batch",
+                           "\(microBatches) does not divide \(pairs); a step's pairs are split into train.grad_accum equal micro-batches")
+        }
         let buckets = config.int("dde.record_buckets"), T = config.int("timesteps")
         if buckets > T {
             throw crossKey(config, "dde.record_buckets", "timesteps",

@@ -1,10 +1,12 @@
 /// The fine-tune: the loss (`loss`, its beta and constants, `t_range`), the optimisation keys
-/// (`lr`, `batch`, `steps`, `warmup_steps`) and the fine-tune's logging. Decoded from a config
+/// (`lr`, `batch`, `train.grad_accum`, `steps`, `warmup_steps`) and the fine-tune's logging. Decoded from a config
 /// already resolved for its method (`Config.forMethod`), so `beta` and `lr` are the method's.
 public struct FineTuneSettings: Sendable {
     public var loss: PreferenceLoss.Settings
     public var lr: Double
     public var batch: Int
+    /// Micro-batches a step's pairs are split into.
+    public var gradAccum: Int
     public var steps: Int
     public var warmupSteps: Int
     /// Winner and loser of a pair share eps.
@@ -32,6 +34,7 @@ public struct FineTuneSettings: Sendable {
         loss.discMode = config.choice("disc.mode")
         lr = config.double("lr")
         batch = config.int("batch")
+        gradAccum = config.int("train.grad_accum")
         steps = config.int("steps")
         warmupSteps = config.int("warmup_steps")
         sharedNoise = config.bool("dpo.shared_noise")

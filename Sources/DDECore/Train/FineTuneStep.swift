@@ -1,4 +1,6 @@
 /// One fine-tune step (the `train` stage's `TrainingStep`): `batch` pairs drawn from the set,
+/// run in `train.grad_accum` micro-batches whose gradients add up to the batch's (the DDE record
+/// is updated once, after the optimizer, from all the step's pairs: losses.md's delay update),
 /// one t per pair (both images share it) and one eps per pair (or one per image when
 /// `dpo.shared_noise = false`); the frozen reference and the policy each predict the noise of
 /// all 2P noised images; `e` is the per-image mean squared error;
@@ -17,6 +19,8 @@ public final class FineTuneStep: TrainingStep {
     public let pairs: PreferencePairs
     public let optimizer: AdamW
     let batch: Int
+    /// `train.grad_accum` micro-batches of `microBatch` pairs make a step.
+    let microBatches: Int, microBatch: Int
     let baseLR: Double
     let settings: OptimizerSettings
     let lrSchedule: LearningRateSchedule
@@ -43,56 +47,74 @@ public final class FineTuneStep: TrainingStep {
         noiseRNG = RandomStream(seed: settings.seed, stream: 5)
         let fineTune = settings.fineTune
         batch = fineTune.batch
+        microBatches = fineTune.gradAccum
+        microBatch = fineTune.batch / fineTune.gradAccum
         lrSchedule = LearningRateSchedule.constantWithWarmup(warmupSteps: fineTune.warmupSteps)
         baseLR = fineTune.lr
         sharedNoise = fineTune.sharedNoise
-        try Cluster.current.requireShards(batch, key: "batch", item: "a pair")
+        try Cluster.current.requireShards(microBatch, key: microBatches > 1 ? "batch / train.grad_accum" : "batch", item: "a pair")
         pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
-        dPred = FloatBuffer(count: 2 * batch * policy.imageSize)
+        dPred = FloatBuffer(count: 2 * microBatch * policy.imageSize)
     }
 
     public func run(step: Int) throws -> [(String, Double)] {
-        let kind = loss.settings.kind, store = policy.store
+        let kind = loss.settings.kind, store = policy.store, cluster = Cluster.current
         let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
-        // Draw the batch: pairs, one t per pair, noise.
+        // Draw the batch: pairs, one t per pair, the whole batch's noise.
         let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
         let t = (0..<batch).map { _ in loss.drawTimestep(&noiseRNG) }
-        let shard = Cluster.current.shard(batch)
-        pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: sharedNoise, schedule: loss.schedule,
-                       rng: &noiseRNG, shard: shard)
-        // Reference errors (no gradient), then the policy's.
-        let eRef = kind.isPreference ? pairBatch.gathered(pairBatch.errors(of: reference!, forBackward: false).e, pairs: batch) : []
-        let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
-        let eTheta = pairBatch.gathered(eThetaShard, pairs: batch)
-        var metrics: [(String, Double)] = []
-        var D: [Double] = []
-        var dLde: [Double]
-        if kind.isPreference {
-            D = pairBatch.differences(policy: eTheta, reference: eRef)
-            let ev = loss.evaluate(D: D, t: t)
-            let dLdD = Array(ev.dLdD[shard])
-            dLde = dLdD + dLdD.map { -$0 }
-            let p = Double(batch)
-            metrics += [("loss", ev.loss), ("implicit_acc", FineTuneDiagnostics.implicitAccuracy(D)),
-                        ("z", ev.z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
-                        ("e_policy_w", eTheta[..<batch].reduce(0, +) / p), ("e_policy_l", eTheta[batch...].reduce(0, +) / p),
-                        ("e_ref_w", eRef[..<batch].reduce(0, +) / p), ("e_ref_l", eRef[batch...].reduce(0, +) / p)]
-            if kind.usesRecord { metrics.append(("C", ev.correction.reduce(0, +) / p)) }
-            try StepCheck.loss(ev.loss, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
-        } else {
-            dLde = [Double](repeating: 1 / Double(batch), count: shard.count)
-            metrics.append(("loss", eTheta.reduce(0, +) / Double(batch)))
-        }
+        pairBatch.drawNoise(pairs: batch, preference: kind.isPreference, rng: &noiseRNG)
+        // Micro-batch by micro-batch (this rank's shard of each): the reference's errors (no
+        // gradient), the policy's, D and dL/dD; the gradients add up over the micro-batches.
         store.zeroGrads()
-        pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
-        Cluster.current.sum(store.grads.pointer, count: store.count)
+        // The loss is the batch's mean: each micro-batch's mean times its share.
+        var D: [Double] = [], z: [Double] = [], correction: [Double] = [], lossSum = 0.0
+        var sums = (policyWinner: 0.0, policyLoser: 0.0, referenceWinner: 0.0, referenceLoser: 0.0)
+        for m in 0..<microBatches {
+            let first = m * microBatch, local = cluster.shard(microBatch)
+            pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: sharedNoise, schedule: loss.schedule,
+                           range: (first + local.lowerBound)..<(first + local.upperBound))
+            let eRef = kind.isPreference ? pairBatch.gathered(pairBatch.errors(of: reference!, forBackward: false).e, pairs: microBatch) : []
+            let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
+            let eTheta = pairBatch.gathered(eThetaShard, pairs: microBatch)
+            sums.policyWinner += eTheta[..<microBatch].reduce(0, +)
+            let dLde: [Double]
+            if kind.isPreference {
+                let d = pairBatch.differences(policy: eTheta, reference: eRef)
+                let ev = loss.evaluate(D: d, t: Array(t[first..<(first + microBatch)]))
+                // dL/dD of the whole batch's mean: the micro-batch's mean scaled by its share.
+                let share = Double(microBatch) / Double(batch)
+                let dLdD = ev.dLdD[local].map { $0 * share }
+                dLde = dLdD + dLdD.map { -$0 }
+                D += d; z += ev.z; correction += ev.correction
+                lossSum += ev.loss * share
+                sums.policyLoser += eTheta[microBatch...].reduce(0, +)
+                sums.referenceWinner += eRef[..<microBatch].reduce(0, +)
+                sums.referenceLoser += eRef[microBatch...].reduce(0, +)
+            } else {
+                dLde = [Double](repeating: 1 / Double(batch), count: local.count)
+                lossSum += eTheta.reduce(0, +) / Double(batch)
+            }
+            pairBatch.backward(policy, prediction: prediction, dLde: dLde, scratch: dPred)
+        }
+        let p = Double(batch)
+        var metrics: [(String, Double)] = [("loss", lossSum)]
+        if kind.isPreference {
+            metrics += [("implicit_acc", FineTuneDiagnostics.implicitAccuracy(D)), ("z", z.reduce(0, +) / p), ("D", D.reduce(0, +) / p),
+                        ("e_policy_w", sums.policyWinner / p), ("e_policy_l", sums.policyLoser / p),
+                        ("e_ref_w", sums.referenceWinner / p), ("e_ref_l", sums.referenceLoser / p)]
+            if kind.usesRecord { metrics.append(("C", correction.reduce(0, +) / p)) }
+        }
+        try StepCheck.loss(lossSum, stage: "train \(kind.rawValue)", step: step + 1, hint: hint)
+        cluster.sum(store.grads.pointer, count: store.count)
         try StepCheck.gradients(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint, policy.workspace)
         let norm = settings.clip(store, policy.workspace)
         let lr = lrSchedule.learningRate(base: baseLR, step: step)
         optimizer.update(store, lr: lr, policy.workspace)
         try StepCheck.weights(store, stage: "train \(kind.rawValue)", step: step + 1, hint: hint, policy.workspace)
+        // The record (dde, dde-step): once per optimizer step, from all the step's pairs.
         if kind.isPreference { loss.updateRecord(D: D, t: t) }
-        return metrics + [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / Double(batch))]
+        return metrics + [("grad_norm", norm), ("lr", lr), ("t_mean", Double(t.reduce(0, +)) / p)]
     }
 
     /// Weights, AdamW's moments, the DDE record (entries and update counts) and the order and

@@ -12,8 +12,9 @@ public final class PreferenceBatch {
     public let imageSize: Int
     public let sampleSize: Int
     public let x0: FloatBuffer, eps: FloatBuffer, xt: FloatBuffer
-    /// The whole batch's noise as drawn, before the shard's part is taken.
+    /// The whole batch's noise as drawn, before the shard's part is taken, and its pair count.
     private let drawn: FloatBuffer
+    private var drawnPairs = 0
     public let networkSteps: FloatBuffer, errors: FloatBuffer
     public private(set) var prompts: [String] = []
     public private(set) var pairCount = 0
@@ -40,15 +41,29 @@ public final class PreferenceBatch {
     /// (winners' noise first, then the losers'). The shard's winners come first, then its losers.
     public func fill(_ pairs: [PreferencePairs.Pair], t: [Int], preference: Bool, sharedNoise: Bool, schedule: NoiseSchedule,
                      rng: inout RandomStream, shard: Range<Int>? = nil) {
-        let shard = shard ?? 0..<pairs.count
-        precondition(pairs.count == t.count && pairs.count <= capacity && shard.upperBound <= pairs.count)
-        pairCount = shard.count
+        drawNoise(pairs: pairs.count, preference: preference, rng: &rng)
+        fill(pairs, t: t, preference: preference, sharedNoise: sharedNoise, schedule: schedule, range: shard ?? 0..<pairs.count)
+    }
+
+    /// Draws the noise of a whole batch of `pairs` pairs from `rng`: the winners' first, then
+    /// (preference) the losers', whether or not they will be used.
+    public func drawNoise(pairs: Int, preference: Bool, rng: inout RandomStream) {
+        precondition(pairs <= capacity)
+        drawnPairs = pairs
+        rng.fillNormal(drawn.pointer, count: (preference ? 2 * pairs : pairs) * imageSize)
+    }
+
+    /// Noises pairs `range` of the batch `pairs` (a micro-batch, a rank's shard, or both) with
+    /// the noise `drawNoise` drew for the whole batch. The range's winners come first, then its losers.
+    public func fill(_ pairs: [PreferencePairs.Pair], t: [Int], preference: Bool, sharedNoise: Bool, schedule: NoiseSchedule,
+                     range: Range<Int>) {
+        precondition(pairs.count == t.count && pairs.count == drawnPairs && range.upperBound <= pairs.count)
+        pairCount = range.count
         self.preference = preference
         let d = imageSize, all = pairs.count, p = pairCount, n = images
-        rng.fillNormal(drawn.pointer, count: (preference ? 2 * all : all) * d)
         prompts = []
         for i in 0..<n {
-            let pair = shard.lowerBound + i % p, winner = i < p
+            let pair = range.lowerBound + i % p, winner = i < p
             let source = winner ? pairs[pair].winner : pairs[pair].loser
             source.withUnsafeBufferPointer { (x0.pointer + i * d).update(from: $0.baseAddress!, count: d) }
             let noise = winner || sharedNoise ? pair : all + pair
