@@ -88,10 +88,17 @@ final class ReportTests: XCTestCase {
                   dde.folder + "/credit.csv")
         try write("step,loss,implicit_acc,z,D,e_policy_w,e_policy_l,e_ref_w,e_ref_l,grad_norm,lr,t_mean,seconds\n1,0.69,0.5,0,0,1,1,1,1,1,1e-4,500,0.1\n",
                   uniform.folder + "/metrics.csv")
+        // heldout-by-t.csv: step 0 and the last step (the chart reads the last), two tenths.
+        try write("step,t_low,t_high,pairs,accuracy,mean_z\n0,1,100,4,0.5,0\n0,101,200,4,0.5,0\n"
+                  + "2,1,100,4,0.75,0.1\n2,101,200,4,0.25,-0.1\n", dde.folder + "/heldout-by-t.csv")
         let charts = ReportCharts.all([sft, uniform, dde])
         func chart(_ file: String) throws -> ReportCharts.Chart { try XCTUnwrap(charts.first { $0.file == file }, file) }
         XCTAssertEqual(charts.map(\.file), ["loss.svg", "implicit-accuracy.svg", "z.svg", "record-dde-pick-s0.svg", "correction.svg",
-                                            "credit.svg", "credit-dLdD.svg"])
+                                            "credit.svg", "credit-dLdD.svg", "heldout-by-t.svg"])
+        let byT = ReportCharts.heldoutByMethod([sft, uniform, dde])
+        XCTAssertEqual(byT.map(\.name), ["dde"], "only dde has heldout-by-t.csv")
+        XCTAssertEqual(byT.first?.points.map(\.x), [50.5, 150.5])
+        XCTAssertEqual(byT.first?.points.map(\.y), [0.75, 0.25], "the last step's accuracy per tenth")
         let accuracy = try chart("implicit-accuracy.svg")
         XCTAssertTrue(accuracy.hasData)
         XCTAssertTrue(accuracy.svg.contains("dde/pick/s0 held-out") && accuracy.svg.contains("uniform/pick/s0 train"))
@@ -108,7 +115,8 @@ final class ReportTests: XCTestCase {
         let empty = ReportCharts.all([sft])
         XCTAssertTrue(empty.allSatisfy { !$0.hasData && $0.svg.contains("no data") })
         XCTAssertTrue(empty[0].caption.contains("No data yet: no run folder has metrics.csv or heldout.csv with a loss column"), empty[0].caption)
-        XCTAssertEqual(empty.map(\.file), ["loss.svg", "implicit-accuracy.svg", "z.svg", "record.svg", "credit.svg", "credit-dLdD.svg"])
+        XCTAssertEqual(empty.map(\.file), ["loss.svg", "implicit-accuracy.svg", "z.svg", "record.svg", "credit.svg", "credit-dLdD.svg",
+                                           "heldout-by-t.svg"])
     }
 
     /// 8x8 samples scale by 8 to 64 px cells with 2 px gaps: 3 prompts x 2 images is

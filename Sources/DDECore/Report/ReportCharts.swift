@@ -45,13 +45,47 @@ public enum ReportCharts {
         [curve(runs, column: "loss", file: "loss.svg", title: "Loss", yLabel: "loss",
                caption: "The fine-tuning loss per run (solid: training batches, moving average; dashed: held-out pairs); "
                    + "a training curve falling while the held-out one stays flat is overfitting to the pairs."),
-         curve(runs, column: "implicit_acc", file: "implicit-accuracy.svg", title: "Implicit accuracy", yLabel: "share of pairs with z > 0",
-               caption: "The share of pairs the model already ranks right (z > 0) on training batches (solid, moving average) "
-                   + "and on held-out pairs (dashed); held-out accuracy above 0.5 and rising means the preference generalises."),
+         curve(runs, column: "implicit_acc", file: "implicit-accuracy.svg", title: "Implicit accuracy", yLabel: "share of pairs with D < 0",
+               caption: "The share of pairs the model prefers more than the reference does (D < 0, ties half) on training "
+                   + "batches (solid, moving average) and on held-out pairs (dashed); held-out accuracy above 0.5 and rising "
+                   + "means the preference generalises."),
          curve(runs, column: "z", file: "z.svg", title: "Mean z", yLabel: "mean z",
                caption: "The mean margin z on training batches (solid, moving average) and held-out pairs (dashed); "
                    + "look for z growing steadily rather than jumping, which would show beta or the learning rate is too large.")]
-            + record(runs) + credit(runs)
+            + record(runs) + credit(runs) + [heldoutByT(runs)]
+    }
+
+    // MARK: Held-out accuracy by t
+
+    /// Per method, the mean over its runs of the held-out implicit accuracy per tenth of 1..T at
+    /// the last logged step (`heldout-by-t.csv`; x = the tenth's centre).
+    public static func heldoutByMethod(_ runs: [TrainedRun]) -> [SVGLineChart.Series] {
+        var methods: [String] = []
+        for r in runs where !methods.contains(r.method) { methods.append(r.method) }
+        return methods.compactMap { m in
+            var sums: [Double: (total: Double, n: Int)] = [:]
+            for r in runs where r.method == m {
+                guard let table = r.table("heldout-by-t.csv"), let last = table.numbers("step").compactMap({ $0 }).max() else { continue }
+                let steps = table.numbers("step"), lows = table.numbers("t_low"), highs = table.numbers("t_high")
+                let accuracy = table.numbers("accuracy")
+                for i in table.rows.indices where steps[i] == last {
+                    guard let lo = lows[i], let hi = highs[i], let a = accuracy[i] else { continue }
+                    sums[(lo + hi) / 2, default: (0, 0)].total += a
+                    sums[(lo + hi) / 2, default: (0, 0)].n += 1
+                }
+            }
+            let points = sums.keys.sorted().map { (x: $0, y: sums[$0]!.total / Double(sums[$0]!.n)) }
+            return points.isEmpty ? nil : SVGLineChart.Series(m, points)
+        }
+    }
+
+    static func heldoutByT(_ runs: [TrainedRun]) -> Chart {
+        chart(file: "heldout-by-t.svg", title: "Held-out implicit accuracy by t", xLabel: "t (centre of the tenth)",
+              yLabel: "share of pairs with D < 0", series: heldoutByMethod(runs),
+              caption: "Per method, at the end of the fine-tune, the share of held-out pairs (every pair at a t in each tenth of "
+                  + "1..T, the same t for every method) the model prefers more than the reference does, averaged over its runs; "
+                  + "0.5 is the reference. Where a curve stays near 0.5 the steps are under-learned.",
+              source: "heldout-by-t.csv")
     }
 
     // MARK: Training curves

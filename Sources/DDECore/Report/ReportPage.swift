@@ -79,7 +79,8 @@ public enum ReportPage {
             """
         if let b = c.build { page += "<p class=\"meta\">dde-train \(esc(b.version)), commit \(esc(b.commit))</p>\n" }
         page += "<nav>" + [("run", "The run"), ("table", "Table"), ("versus", "Method against method"), ("claims", "Claims"), ("matrix", "Full matrix"), ("dist", "Distribution metrics"),
-                           ("grids", "Samples"), ("curves", "Training curves"), ("record", "DDE record"), ("credit", "Credit profile")]
+                           ("grids", "Samples"), ("curves", "Training curves"), ("record", "DDE record"), ("credit", "Credit profile"),
+                           ("byt", "Held-out accuracy by t")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined(separator: " · ") + "</nav>\n"
 
         page += "<h2 id=\"run\">The run</h2>\n<table class=\"kv\">\n"
@@ -117,6 +118,7 @@ public enum ReportPage {
             ("curves", "Training curves", { ["loss.svg", "implicit-accuracy.svg", "z.svg"].contains($0) }),
             ("record", "DDE record", { $0.hasPrefix("record") || $0 == "correction.svg" }),
             ("credit", "Credit profile", { $0.hasPrefix("credit") }),
+            ("byt", "Held-out accuracy by t", { $0 == "heldout-by-t.svg" }),
             ("segments", "Segments", { $0 == "segments.svg" }),
         ]
         for s in sections where charts.contains(where: { s.files($0.file) }) {
