@@ -188,26 +188,35 @@ public final class Comparison {
         FileIO.removeStaleTemporaries(in: layout.out)
         try settings.config.writeResolved(to: layout.out)
         let observer = self.observer ?? SilentObserver()
-        try adopt(layout.pretrain, try Pretrainer.signature(settings))
-        let base = try Pretrainer(settings: settings, workspace: workspace, folder: layout.pretrain, build: build, observer: observer).run()
-        try adopt(layout.annotators, StageSignature(.annotators, settings.config))
-        try AnnotatorTrainer(settings: settings, workspace: workspace, folder: layout.annotators, build: build, observer: observer).run()
-        let annotators = try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
+        let times = StageTimes(path: layout.file("timings.csv"))
+        let base = try times.measure("pretrain") {
+            try adopt(layout.pretrain, try Pretrainer.signature(settings))
+            return try Pretrainer(settings: settings, workspace: workspace, folder: layout.pretrain, build: build, observer: observer).run()
+        }
+        let annotators = try times.measure("annotators") {
+            try adopt(layout.annotators, StageSignature(.annotators, settings.config))
+            try AnnotatorTrainer(settings: settings, workspace: workspace, folder: layout.annotators, build: build, observer: observer).run()
+            return try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
+        }
         let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
-        let evaluation = try MainJobEvaluation(base: baseModel, baseFolder: layout.baseEvaluation, annotators: annotators, prompts: evalPrompts,
-                                               settings: settings, observer: observer)
+        let evaluation = try times.measure("eval-base") {
+            try MainJobEvaluation(base: baseModel, baseFolder: layout.baseEvaluation, annotators: annotators, prompts: evalPrompts,
+                                  settings: settings, observer: observer)
+        }
         for a in pairAnnotators {
             try Interruption.check(before: "pairs-\(a)")
-            try pairs(annotator: a, base: baseModel, annotators: annotators)
+            try times.measure("pairs-\(a)") { try pairs(annotator: a, base: baseModel, annotators: annotators) }
         }
         for r in runs {
             try Interruption.check(before: "train-\(r.name)")
-            let folder = try fineTune(r, base: base, size: baseModel.config.sampleSize)
+            let folder = try times.measure("train-\(r.name)") { try fineTune(r, base: base, size: baseModel.config.sampleSize) }
             try Interruption.check(before: "eval-\(r.name)")
-            let tuned = try Checkpoint.loadModel(folder + "/model.safetensors", workspace: workspace).model
-            tuned.store.freeze()
-            try evaluation.add(r, model: tuned, folder: folder)
+            try times.measure("eval-\(r.name)") {
+                let tuned = try Checkpoint.loadModel(folder + "/model.safetensors", workspace: workspace).model
+                tuned.store.freeze()
+                try evaluation.add(r, model: tuned, folder: folder)
+            }
         }
         distribution = evaluation.distribution
         samples = evaluation.samples

@@ -7,7 +7,7 @@
 ///     <out>/train-<name>/model.safetensors    a fine-tune (<method>-<annotator>-s<seed>[-grid point]), its scores.csv
 ///     <out>/eval-base/scores.csv              the base model's scores (its pretrain folder stays as the stage left it)
 ///     <out>/report.{md,csv,html}, report-dist.csv, report-versus.csv, claims.csv, scores-all.csv,
-///           sweep.csv, segments.svg, report/
+///           timings.csv, sweep.csv, segments.svg, report/
 public struct RunLayout: Sendable {
     public let out: String
 
