@@ -73,7 +73,7 @@ public enum MainJobClaims {
         let dde = runs.filter { $0.method == "dde" && $0.run.setting.isEmpty }
         let correlations = dde.compactMap(correctionSlope)
         if !correlations.isEmpty {
-            claims.append(Claim("C_t shrinks as t grows", statistic: "Spearman correlation of |C_t| with t", TwoWayInterval([correlations]),
+            claims.append(Claim("C_t shrinks as t grows", statistic: "Spearman correlation of abs(C_t) with t", TwoWayInterval([correlations]),
                                 above: false))
         }
         let changes = dde.compactMap { recordChange($0, steps: steps) }
