@@ -171,16 +171,10 @@ public final class Comparison {
     /// Every model's scores, after `run()`.
     public private(set) var scores: ScoreTable?
 
-    /// The paper's claims as this run tests them (`claims.csv`), after `run()`.
-    public var claims: [Claim] {
-        MainJobClaims.all(versus: versus, methods: settings.compare.methods, runs: runs.map { ReportCharts.TrainedRun($0, layout: layout) },
-                          steps: settings.fineTune.steps)
-    }
-
     /// Every method against every other (`report-versus.csv`), after `run()`.
-    public var versus: [VersusRow] {
-        scores.map { VersusRow.all($0, methods: settings.compare.methods, trainAnnotators: pairAnnotators) } ?? []
-    }
+    public private(set) var versus: [VersusRow] = []
+    /// The paper's claims as this run tests them (`claims.csv`), after `run()`.
+    public private(set) var claims: [Claim] = []
 
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
@@ -221,6 +215,9 @@ public final class Comparison {
         distribution = evaluation.distribution
         samples = evaluation.samples
         scores = evaluation.scores
+        versus = VersusRow.all(evaluation.scores, methods: settings.compare.methods, trainAnnotators: pairAnnotators)
+        claims = MainJobClaims.all(versus: versus, methods: settings.compare.methods,
+                                   runs: runs.map { ReportCharts.TrainedRun($0, layout: layout) }, steps: settings.fineTune.steps)
         return evaluation.rows
     }
 }
