@@ -56,7 +56,7 @@ struct CompareCommand: ParsableCommand {
             }
             let versus = comparison.versus
             try FileIO.writeAtomically(Array(VersusRow.csv(versus).utf8), to: layout.file("report-versus.csv"))
-            let claims = comparison.claims
+            let claims = MainJobClaims.all(comparison)
             try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
             let matrix = VersusMatrix.markdown(versus, methods: settings.compare.methods), claimsText = Claim.markdown(claims)
             if !matrix.isEmpty { print("\n" + matrix) }

@@ -1,8 +1,9 @@
 // Compare: the main job. `Comparison` runs every stage in order (base model, annotators, pairs per
 // annotator, a fine-tune per method x annotator x seed `Run`), reusing finished stage folders, then
-// evaluates every model (`MainJobEvaluation`) into `ReportRow`s and `ReportSamples`;
-// `Comparison+Plan` estimates the time from bench rates for `dry_run`. Builds on Train, Annotators,
-// Pairs, Eval, Bench and Stages; Report sits above it.
+// evaluates every model (`MainJobEvaluation`) into `ReportRow`s, `ReportSamples` and a `ScoreTable`
+// of every score, from which `VersusRow` sets each method against each other; `StageTimes` keeps
+// the seconds per stage, and `Comparison+Plan` estimates the time from bench rates for `dry_run`.
+// Builds on Train, Annotators, Pairs, Eval, Bench and Stages; Report sits above it.
 
 import Foundation
 
@@ -173,8 +174,6 @@ public final class Comparison {
 
     /// Every method against every other (`report-versus.csv`), after `run()`.
     public private(set) var versus: [VersusRow] = []
-    /// The paper's claims as this run tests them (`claims.csv`), after `run()`.
-    public private(set) var claims: [Claim] = []
 
     /// Runs every stage not cached; returns the report rows.
     public func run() throws -> [ReportRow] {
@@ -216,8 +215,6 @@ public final class Comparison {
         samples = evaluation.samples
         scores = evaluation.scores
         versus = VersusRow.all(evaluation.scores, methods: settings.compare.methods, trainAnnotators: pairAnnotators)
-        claims = MainJobClaims.all(versus: versus, methods: settings.compare.methods,
-                                   runs: runs.map { ReportCharts.TrainedRun($0, layout: layout) }, steps: settings.fineTune.steps)
         return evaluation.rows
     }
 }

@@ -1,8 +1,10 @@
 // Report: the comparison's outputs. `ReportPage` writes `report.html` and its `report/` folder of
 // grids and charts; `ComparisonReport` makes the table and the CSV files from `ReportRow`s;
 // `ReportCharts` reads each fine-tune folder's CSV logs (through the tolerant `CSVTable`) into
-// `SVGLineChart`s, and `SegmentChart` draws the segment experiment. A missing file or column gives
-// a chart with no data, not an error. Builds on Compare, Eval, Settings and Stages (`RunLayout`).
+// `SVGLineChart`s, and `SegmentChart` draws the segment experiment; `VersusMatrix` lays out the
+// method-against-method verdicts and `MainJobClaims` tests the paper's claims (`claims.csv`). A
+// missing file or column gives a chart with no data, not an error. Builds on Compare, Eval,
+// Settings and Stages (`RunLayout`).
 
 import Foundation
 
@@ -42,7 +44,7 @@ public enum ReportPage {
             distribution = comparison.distribution
             samples = comparison.samples
             versus = comparison.versus
-            claims = comparison.claims
+            claims = MainJobClaims.all(comparison)
             evalPrompts = comparison.evalPrompts.count
         }
     }

@@ -42,7 +42,8 @@ public struct Claim: Sendable {
     }
 }
 
-/// The main job's claims (issue 13), from its method-against-method rows and its DDE folders:
+/// The main job's claims (issue 13), from its method-against-method rows and its DDE folders
+/// (read like the report's charts, so this sits in Report, above Compare):
 /// - DDE beats each baseline on the annotator it was trained on (one claim per baseline and
 ///   annotator): the paired difference in % of the base mean, above 0;
 /// - each DPO loss beats SFT on the annotator it was trained on: likewise;
@@ -52,6 +53,12 @@ public struct Claim: Sendable {
 /// - the record converges: its relative change over the last fifth of the fine-tune,
 ///   `|A_end - A_0.8| / |A_end|` (`record-history.csv`), per DDE fine-tune, below 0.1.
 public enum MainJobClaims {
+    /// The claims of a finished `comparison`.
+    public static func all(_ comparison: Comparison) -> [Claim] {
+        all(versus: comparison.versus, methods: comparison.settings.compare.methods,
+            runs: comparison.runs.map { ReportCharts.TrainedRun($0, layout: comparison.layout) }, steps: comparison.settings.fineTune.steps)
+    }
+
     public static func all(versus: [VersusRow], methods: [String], runs: [ReportCharts.TrainedRun], steps: Int) -> [Claim] {
         var claims: [Claim] = []
         func against(_ method: String, _ baseline: String) {
