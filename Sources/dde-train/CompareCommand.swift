@@ -56,7 +56,8 @@ struct CompareCommand: ParsableCommand {
             }
             let versus = comparison.versus
             try FileIO.writeAtomically(Array(VersusRow.csv(versus).utf8), to: layout.file("report-versus.csv"))
-            let claims = MainJobClaims.all(comparison)
+            let contents = ReportPage.Contents(comparison, rows: rows)
+            let claims = contents.claims
             try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
             let matrix = VersusMatrix.markdown(versus, methods: settings.compare.methods), claimsText = Claim.markdown(claims)
             if !matrix.isEmpty { print("\n" + matrix) }
@@ -64,7 +65,7 @@ struct CompareCommand: ParsableCommand {
             try FileIO.writeAtomically(Array(("# dde-train comparison\n\n" + heading + "\n\n```\n" + table + "```\n"
                                               + [matrix, claimsText].filter { !$0.isEmpty }.map { "\n" + $0 }.joined()).utf8),
                                        to: layout.file("report.md"))
-            let page = try ReportPage.write(ReportPage.Contents(comparison, rows: rows))
+            let page = try ReportPage.write(contents)
             print("report: \(out)/report.md, \(out)/report.csv, \(out)/report-versus.csv, \(out)/claims.csv, \(out)/scores-all.csv, \(page)")
         }
     }

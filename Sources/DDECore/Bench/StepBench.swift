@@ -51,13 +51,12 @@ public struct StepBench {
             backward.append(Stopwatch.now() - t1)
         }
         let profiler = workspace.profiler
-        profiler.reset()
-        profiler.isEnabled = true
-        model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
-        model.store.zeroGrads()
-        model.backward(dEps.pointer)
-        profiler.isEnabled = false
         defer { profiler.reset() }
+        profiler.recording {
+            model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts)
+            model.store.zeroGrads()
+            model.backward(dEps.pointer)
+        }
         return Result(forward: TimingSummary(forward), backward: TimingSummary(backward), profile: profiler.report,
                       parameters: model.store.count)
     }

@@ -119,11 +119,9 @@ public struct TrainingBench {
     /// One run of `body` with the workspace's profiler on.
     private func profile(_ body: () throws -> Void) throws -> (seconds: Double, sections: [(Profiler.Section, Double, Int)]) {
         let profiler = workspace.profiler
-        profiler.reset()
-        profiler.isEnabled = true
-        defer { profiler.isEnabled = false; profiler.reset() }
+        defer { profiler.reset() }
         let t0 = Stopwatch.now()
-        try body()
+        try profiler.recording(body)
         return (Stopwatch.now() - t0, profiler.report)
     }
 
@@ -170,13 +168,9 @@ public struct TrainingBench {
         let x = FloatBuffer(count: batch * model.imageSize), steps = FloatBuffer(count: batch)
         let prompts = (0..<batch).map { ShapesWorld.prompts[$0 % ShapesWorld.prompts.count].text }
         let profiler = workspace.profiler
-        profiler.reset()
-        profiler.isEnabled = true
-        model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts, keepActivations: false)
-        profiler.isEnabled = false
-        let flops = profiler.flops
-        profiler.reset()
-        return flops
+        defer { profiler.reset() }
+        profiler.recording { model.predictNoise(x.pointer, steps: steps.pointer, prompts: prompts, keepActivations: false) }
+        return profiler.flops
     }
 
     private func makeModel(seed: UInt64) -> TextToImageModel {

@@ -79,7 +79,7 @@ public struct ScoreTable: Sendable {
     }
 
     /// Per seed (rows) and prompt (columns), the mean over the prompt's images of `cell(a, b)`
-    /// for image twins a (of `first`) and b (of `second`, one list or one per seed).
+    /// for image twins a (of `first[s]`) and b (of `second[s]`).
     public func cells(_ first: [[Double]], _ second: [[Double]], _ cell: (Double, Double) -> Double) -> [[Double]] {
         zip(first, second).map { a, b in
             (0..<prompts).map { p in

@@ -11,6 +11,7 @@ final class StageTimes {
     init(path: String) { self.path = path }
 
     /// Runs `body`, then records its seconds under `stage` and rewrites the file.
+    @discardableResult
     func measure<R>(_ stage: String, _ body: () throws -> R) throws -> R {
         let t0 = Stopwatch.now()
         let result = try body()

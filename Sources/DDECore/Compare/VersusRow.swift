@@ -57,9 +57,7 @@ public struct VersusRow: Sendable {
 
     /// The CSV line.
     public var csvLine: String {
-        func f(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : (v > 0 ? "inf" : "-inf") }
-        return [method, versus, trainAnnotator, evalAnnotator, f(difference.mean), f(difference.low), f(difference.high),
-                f(winRate.mean), f(winRate.low), f(winRate.high), verdict].joined(separator: ",")
+        [method, versus, trainAnnotator, evalAnnotator, difference.csvFields, winRate.csvFields, verdict].joined(separator: ",")
     }
 
     public static func csv(_ rows: [VersusRow]) -> String {

@@ -73,6 +73,12 @@ public struct TwoWayInterval: Sendable, Equatable {
         degreesOfFreedom = other.degreesOfFreedom
     }
 
+    /// `mean,low,high` for a CSV row: six decimals, an unbounded end as `inf` / `-inf`.
+    public var csvFields: String {
+        func f(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : (v > 0 ? "inf" : "-inf") }
+        return [f(mean), f(low), f(high)].joined(separator: ",")
+    }
+
     /// `better` when the interval lies above 0, `worse` below, `tie` when it holds 0.
     public var verdict: String { low > 0 ? "better" : high < 0 ? "worse" : "tie" }
 }

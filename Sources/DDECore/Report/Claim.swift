@@ -23,8 +23,7 @@ public struct Claim: Sendable {
     }
 
     public var csvLine: String {
-        func f(_ v: Double) -> String { v.isFinite ? String(format: "%.6f", v) : (v > 0 ? "inf" : "-inf") }
-        return [claim, statistic, f(interval.mean), f(interval.low), f(interval.high), verdict].joined(separator: ",")
+        [claim, statistic, interval.csvFields, verdict].joined(separator: ",")
     }
 
     public static func csv(_ claims: [Claim]) -> String { header + "\n" + claims.map { $0.csvLine + "\n" }.joined() }

@@ -67,6 +67,16 @@ public final class Profiler: @unchecked Sendable {
         calls[i] += 1
     }
 
+    /// Runs `body` with the profiler on, from nothing recorded; what it recorded stays readable
+    /// (`report`, `flops`) until the next `reset`.
+    @discardableResult
+    public func recording<R>(_ body: () throws -> R) rethrows -> R {
+        reset()
+        isEnabled = true
+        defer { isEnabled = false }
+        return try body()
+    }
+
     /// Forgets what was recorded (after warm-up runs).
     public func reset() {
         seconds = seconds.map { _ in 0 }
