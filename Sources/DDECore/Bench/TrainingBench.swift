@@ -160,7 +160,8 @@ public struct TrainingBench {
             return PreferencePairs.Pair(caption: ShapesWorld.prompts[i % ShapesWorld.prompts.count].text, winner: winner,
                                         loser: loser, winnerScore: 1, loserScore: 0)
         }
-        return try FineTuneStep(policy: policy, reference: reference, loss: loss, pairs: PreferencePairs(pairs: pairs), settings: method)
+        return try FineTuneStep(policy: policy, reference: reference, loss: loss, pairs: PreferencePairs(pairs: pairs), settings: method,
+                                frozen: FrozenErrors(capacity: 0))  // the full step: the reference computed every time
     }
 
     /// Nominal FLOPs of one forward pass of `batch` images (the profiler's count).

@@ -129,7 +129,8 @@ public final class Comparison {
         let pairsFile = layout.pairsFile(r.annotator)
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: settings.data.skipBad)
         try adopt(folder, FineTuner.signature(settings, base: try baseDigest(base), pairs: pairs.contentDigest))
-        try FineTuner(settings: settings, workspace: workspace, folder: folder, build: build, observer: observer ?? SilentObserver())
+        try FineTuner(settings: settings, workspace: workspace, folder: folder, build: build, observer: observer ?? SilentObserver(),
+                      frozen: frozenErrors)
             .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))
         return folder
     }
@@ -144,6 +145,11 @@ public final class Comparison {
     }
 
     private var baseDigests: [String: ContentDigest] = [:]
+
+    /// The frozen reference's errors on the steps' and diagnostics' batches, shared by every
+    /// fine-tune of the run: Uniform, Discounted and DDE of one annotator and seed draw the same
+    /// batches, so the reference's forward pass runs once for the three (`FrozenErrors`).
+    public let frozenErrors = FrozenErrors()
 
     /// The held-out pairs (`heldout.jsonl`) in the folder of `pairsFile`, if there are any.
     func heldoutPairs(beside pairsFile: String, size: Int) throws -> PreferencePairs? {

@@ -43,13 +43,17 @@ final class FineTuneDiagnostics {
     let byTSteps: [[Int]]
     let recordLog: MetricsLog?
     let creditLog: MetricsLog?
-    private var heldoutReference: [[Double]]?
-    /// Per tenth, the reference's errors per chunk (computed once).
-    private var byTReference: [[[Double]]?]
+    /// The reference's errors (and the policy's at step 0, when it is the reference), computed
+    /// once per batch of inputs, shared with the steps and with the other fine-tunes of the run.
+    let frozen: FrozenErrors
+    /// The content digest of the base model: the reference, and the policy before its first step.
+    let baseDigest: ContentDigest
 
     init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], settings: FineTuneSettings, seed: UInt64, sampleSize: Int,
-         folder: String, resumeAfterStep: Int?) throws {
+         folder: String, resumeAfterStep: Int?, frozen: FrozenErrors, baseDigest: ContentDigest) throws {
         self.loss = loss
+        self.frozen = frozen
+        self.baseDigest = baseDigest
         self.heldout = heldout
         probe = Array(heldout.prefix(settings.probePairs))
         sharedNoise = settings.sharedNoise
@@ -67,7 +71,6 @@ final class FineTuneDiagnostics {
             let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
             return heldout.map { _ in low + byTRNG.int(below: high - low + 1) }
         }
-        byTReference = byTSteps.map { _ in nil }
         byTLog = settings.creditEvery > 0 && !heldout.isEmpty
             ? try MetricsLog(folder: folder, name: "heldout-by-t", resumeAfterStep: resumeAfterStep) : nil
         recordLog = settings.logEvery > 0 && loss.record != nil
@@ -86,25 +89,26 @@ final class FineTuneDiagnostics {
         return (D.map { slope * $0 }, D.map { _ in 1 })
     }
 
-    /// Reference errors of pairs at t with the noise of `stream` (no gradient).
-    private func errors(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64, model: TextToImageModel) -> [Double] {
+    /// Noises pairs at t with the noise of `stream` into `batch`.
+    private func fill(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64) {
         var rng = RandomStream(seed: seed, stream: stream)
         batch.fill(pairs, t: t, preference: true, sharedNoise: sharedNoise, schedule: loss.schedule, rng: &rng)
-        return batch.errors(of: model, forBackward: false).e
     }
 
     /// `D` of every held-out pair at `t` (one per pair), in chunks of the batch's capacity with
-    /// noise streams from `firstStream` on; the reference's errors per chunk are computed once
-    /// (`cache`): the reference never changes.
-    private func heldoutDifferences(policy: TextToImageModel, reference: TextToImageModel, t: [Int], firstStream: UInt64,
-                                    cache: inout [[Double]]?) -> [Double] {
+    /// noise streams from `firstStream` on. The reference's errors come from `frozen` (computed
+    /// once for every log and every fine-tune of the seed), and so do the policy's at step 0,
+    /// where the policy is the base.
+    private func heldoutDifferences(step: Int, policy: TextToImageModel, reference: TextToImageModel, t: [Int],
+                                    firstStream: UInt64) -> [Double] {
         let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
-        func chunkErrors(_ c: Int, _ model: TextToImageModel) -> [Double] {
-            errors(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c), model: model)
+        return chunks.indices.flatMap { c -> [Double] in
+            fill(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c))
+            let eRef = frozen.errors(of: reference, digest: baseDigest, batch: batch)
+            let ePolicy = step == 0 ? frozen.errors(of: policy, digest: baseDigest, batch: batch)
+                                    : batch.errors(of: policy, forBackward: false).e
+            return batch.differences(policy: ePolicy, reference: eRef)
         }
-        if cache == nil { cache = chunks.indices.map { chunkErrors($0, reference) } }
-        let referenceErrors = cache!
-        return chunks.indices.flatMap { c in batch.differences(policy: chunkErrors(c, policy), reference: referenceErrors[c]) }
     }
 
     /// The share of pairs with D < 0 (the policy moved towards the winner more than the
@@ -115,7 +119,7 @@ final class FineTuneDiagnostics {
 
     func logHeldout(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
         guard let heldoutLog else { return }
-        let D = heldoutDifferences(policy: policy, reference: reference, t: heldoutSteps, firstStream: 100, cache: &heldoutReference)
+        let D = heldoutDifferences(step: step, policy: policy, reference: reference, t: heldoutSteps, firstStream: 100)
         let z = credit(D: D, t: heldoutSteps).z
         let n = Double(z.count)
         let lossValue = z.map(PreferenceLoss.negativeLogSigmoid).reduce(0, +) / n
@@ -129,8 +133,7 @@ final class FineTuneDiagnostics {
         let T = loss.schedule.T
         var rows: [[(String, Double)]] = []
         for (b, t) in byTSteps.enumerated() {
-            let D = heldoutDifferences(policy: policy, reference: reference, t: t, firstStream: 1000 * UInt64(b + 1),
-                                       cache: &byTReference[b])
+            let D = heldoutDifferences(step: step, policy: policy, reference: reference, t: t, firstStream: 1000 * UInt64(b + 1))
             let z = credit(D: D, t: t).z
             rows.append([("step", Double(step)), ("t_low", Double(b * T / Self.creditBuckets + 1)),
                          ("t_high", Double((b + 1) * T / Self.creditBuckets)), ("pairs", Double(z.count)),
@@ -156,7 +159,8 @@ final class FineTuneDiagnostics {
         for b in 0..<Self.creditBuckets {
             let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
             let t = [Int](repeating: (low + high) / 2, count: p)
-            let eRef = errors(probe, t: t, stream: 200 + UInt64(b), model: reference)
+            fill(probe, t: t, stream: 200 + UInt64(b))
+            let eRef = frozen.errors(of: reference, digest: baseDigest, batch: batch)
             let (prediction, e) = batch.errors(of: policy, forBackward: true)  // the same noised images
             let D = batch.differences(policy: e, reference: eRef)
             let dldD = credit(D: D, t: t).dldD

@@ -29,16 +29,22 @@ public final class FineTuneStep: TrainingStep {
     var noiseRNG: RandomStream
     let pairBatch: PreferenceBatch
     let dPred: FloatBuffer
+    /// The reference's errors, remembered by content (`FrozenErrors`): fine-tunes of the same
+    /// pairs and seed that draw the same batches compute them once.
+    let frozen: FrozenErrors
+    let referenceDigest: ContentDigest?
 
     /// The step of a run (`settings` resolved for its method, `RunSettings.forMethod`): the loss
     /// and optimisation settings, the order and noise streams of `seed` (streams 4 and 5).
     public init(policy: TextToImageModel, reference: TextToImageModel?, loss: PreferenceLoss, pairs: PreferencePairs,
-                settings: RunSettings) throws {
+                settings: RunSettings, frozen: FrozenErrors = FrozenErrors()) throws {
         guard reference != nil || !loss.settings.kind.isPreference else {
             throw TrainingError("the \(loss.settings.kind.rawValue) loss needs a reference model")
         }
         self.policy = policy
         self.reference = reference
+        referenceDigest = reference?.contentDigest
+        self.frozen = frozen
         self.loss = loss
         self.pairs = pairs
         optimizer = settings.optimizer.adamW(policy.store)
@@ -74,7 +80,8 @@ public final class FineTuneStep: TrainingStep {
             let first = m * microBatch, local = cluster.shard(microBatch)
             pairBatch.fill(chosen, t: t, preference: kind.isPreference, sharedNoise: sharedNoise, schedule: loss.schedule,
                            range: (first + local.lowerBound)..<(first + local.upperBound))
-            let eRef = kind.isPreference ? pairBatch.gathered(pairBatch.errors(of: reference!, forBackward: false).e, pairs: microBatch) : []
+            let eRef = kind.isPreference
+                ? pairBatch.gathered(frozen.errors(of: reference!, digest: referenceDigest!, batch: pairBatch), pairs: microBatch) : []
             let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
             let eTheta = pairBatch.gathered(eThetaShard, pairs: microBatch)
             sums.policyWinner += eTheta[..<microBatch].reduce(0, +)

@@ -21,9 +21,14 @@ public final class FineTuner {
     public let folder: String
     public let build: BuildInfo
     weak var observer: StageObserver?
+    /// The frozen reference's errors by content, shared with the other fine-tunes of a main job
+    /// (`FrozenErrors`); its own by default.
+    let frozen: FrozenErrors
 
-    public init(settings: RunSettings, workspace: Workspace, folder: String, build: BuildInfo, observer: StageObserver) {
+    public init(settings: RunSettings, workspace: Workspace, folder: String, build: BuildInfo, observer: StageObserver,
+                frozen: FrozenErrors = FrozenErrors()) {
         self.settings = settings
+        self.frozen = frozen
         self.workspace = workspace
         self.folder = folder
         self.build = build
@@ -44,7 +49,8 @@ public final class FineTuner {
         let settings = try self.settings.forMethod(self.settings.fineTune.loss.kind.rawValue)
         let fineTune = settings.fineTune, kind = fineTune.loss.kind
         let policy = try Checkpoint.loadModel(base, workspace: workspace).model
-        let signature = Self.signature(settings, base: policy.contentDigest, pairs: pairs.contentDigest)
+        let baseDigest = policy.contentDigest
+        let signature = Self.signature(settings, base: baseDigest, pairs: pairs.contentDigest)
         let frame = StageFrame("train \(kind.rawValue)", folder: StageFolder(folder, primary: "model.safetensors"),
                                signature: signature, resume: settings.resume, mayGrow: ["steps"])
         let run = TrainingRun(frame, checkpointStage: "train", checkpointEvery: fineTune.checkpointEvery,
@@ -59,7 +65,7 @@ public final class FineTuner {
         reference?.store.freeze()
         let loss = PreferenceLoss(fineTune.loss, schedule: settings.schedule)
         let step = try FineTuneStep(policy: policy, reference: kind.isPreference ? reference : nil, loss: loss, pairs: pairs,
-                                    settings: settings)
+                                    settings: settings, frozen: frozen)
         var meta = Checkpoint.modelMetadata(policy, config: settings.config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
         meta["stage_signature"] = signature.text
@@ -69,7 +75,7 @@ public final class FineTuner {
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
                                                   sampleSize: policy.config.sampleSize, folder: folder,
-                                                  resumeAfterStep: start > 0 ? start : nil)
+                                                  resumeAfterStep: start > 0 ? start : nil, frozen: frozen, baseDigest: baseDigest)
         let steps = fineTune.steps
         func logDiagnostics(_ done: Int) throws {
             guard let reference else { return }
