@@ -31,6 +31,7 @@ struct CompareCommand: ParsableCommand {
                 print(String(format: "estimated total: %.0f s (%.1f min); nothing was run", total, total / 60))
                 return
             }
+            let started = Date()
             let rows = try comparison.run()
             let out = settings.out, eval = settings.eval
             let table = ComparisonReport.table(rows)
@@ -59,6 +60,7 @@ struct CompareCommand: ParsableCommand {
             let contents = ReportPage.Contents(comparison, rows: rows)
             let claims = contents.claims
             try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
+            try FileIO.writeAtomically(Array(Claim.decideCSV(claims).utf8), to: layout.file("claims-to-decide.csv"))
             let matrix = VersusMatrix.markdown(versus, methods: settings.compare.methods), claimsText = Claim.markdown(claims)
             if !matrix.isEmpty { print("\n" + matrix) }
             if !claimsText.isEmpty { print("\n" + claimsText) }
@@ -66,6 +68,8 @@ struct CompareCommand: ParsableCommand {
                                               + [matrix, claimsText].filter { !$0.isEmpty }.map { "\n" + $0 }.joined()).utf8),
                                        to: layout.file("report.md"))
             let page = try ReportPage.write(contents)
+            try RunInfo(build: Build.info, arguments: Array(CommandLine.arguments.dropFirst()), started: started, finished: Date())
+                .write(to: layout.file("run-info.txt"))
             print("report: \(out)/report.md, \(out)/report.csv, \(out)/report-versus.csv, \(out)/claims.csv, \(out)/scores-all.csv, \(page)")
         }
     }

@@ -62,24 +62,28 @@ final class ProgressLine: StageObserver {
     }
 }
 
-/// The build's version and git commit (from the checkout the binary was built in).
+/// The build's version and git commit (from the checkout the binary was built in, three folders
+/// above it), with `-dirty` when that checkout has uncommitted changes to tracked files; "unknown"
+/// for a binary outside a checkout (a copy).
 enum Build {
     static let info: BuildInfo = {
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let root = exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", root, "rev-parse", "--short=12", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        var commit = "unknown"
-        if (try? process.run()) != nil {
-            process.waitUntilExit()
+        func git(_ arguments: [String]) -> String? {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", root] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
             let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            if process.terminationStatus == 0 && !text.isEmpty { commit = text }
+            process.waitUntilExit()
+            return process.terminationStatus == 0 ? text : nil
         }
-        return BuildInfo(commit: commit)
+        guard let commit = git(["rev-parse", "--short=12", "HEAD"]), !commit.isEmpty else { return BuildInfo(commit: "unknown") }
+        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        return BuildInfo(commit: commit + (dirty ? "-dirty" : ""))
     }()
 }

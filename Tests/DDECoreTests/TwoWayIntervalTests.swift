@@ -81,4 +81,27 @@ final class TwoWayIntervalTests: XCTestCase {
             XCTAssertTrue((0.90...0.99).contains(coverage), "\(name), \(K) seeds: coverage \(coverage)")
         }
     }
+    /// The size that would decide an inconclusive difference: with its own seeds and prompts the
+    /// expected half-width is the interval's own (the components reproduce the mean squares);
+    /// the seeds it names decide and one fewer does not; a decided interval needs nothing.
+    func testSizeToDecide() throws {
+        var generator = RandomStream(seed: 7)
+        func normal() -> Double { Double(generator.normal()) }
+        let seedEffects = (0..<3).map { _ in 2 * normal() }, promptEffects = (0..<48).map { _ in normal() }
+        let cells = seedEffects.map { s in promptEffects.map { p in 0.8 + s + p + 0.5 * normal() } }
+        let i = TwoWayInterval(cells)
+        let half = (i.high - i.low) / 2
+        XCTAssertEqual(try XCTUnwrap(i.expectedHalfWidth(seeds: 3, prompts: 48)), half, accuracy: 1e-9 * half)
+        let wide = TwoWayInterval(cells.map { $0.map { $0 - i.mean + 0.4 * half } })  // mean 0.4 x the half-width: inconclusive
+        XCTAssertTrue(wide.low < 0 && wide.high > 0)
+        let size = wide.sizeToDecide()
+        let seeds = try XCTUnwrap(size.seeds, "a seed effect this size is decided by more seeds")
+        XCTAssertLessThan(try XCTUnwrap(wide.expectedHalfWidth(seeds: seeds, prompts: 48)), abs(wide.mean))
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(wide.expectedHalfWidth(seeds: seeds - 1, prompts: 48)), abs(wide.mean))
+        XCTAssertNil(size.prompts, "more prompts alone cannot beat the seed effect")
+        let claim = Claim("x beats y", statistic: "diff_pct", wide, above: true)
+        XCTAssertEqual(claim.verdict, "inconclusive")
+        XCTAssertEqual(claim.toDecide, "\(seeds) seeds")
+        XCTAssertNil(Claim("x beats y", statistic: "diff_pct", TwoWayInterval(cells.map { $0.map { $0 + 10 * half } }), above: true).sizeToDecide)
+    }
 }

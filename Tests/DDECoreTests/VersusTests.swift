@@ -57,3 +57,50 @@ final class VersusTests: XCTestCase {
         XCTAssertEqual(Claim("x", statistic: "s", flipped, above: true).verdict, "does not hold")
     }
 }
+
+/// The experiment scripts' claims (`ExperimentClaims`) on hand-made scores: two seeds, two
+/// prompts of two images, the base at 1 everywhere; each fine-tune's scores a seed's constant
+/// plus a prompt's, so every interval is known in sign.
+final class ExperimentClaimsTests: XCTestCase {
+    func model(_ method: String, _ setting: String = "", seed: Int, _ level: Double) -> ScoreTable.Model {
+        ScoreTable.Model(method: method, trainAnnotator: "align", seed: seed, setting: setting,
+                         scores: ["align": [level, level, level + 0.001, level + 0.001]])
+    }
+
+    func testAblationClaims() {
+        var t = ScoreTable(prompts: 2, perPrompt: 2, base: ["align": [1, 1, 1, 1]])
+        for seed in 0..<2 {
+            let wobble = 0.001 * Double(seed)
+            t.add(model("dde", seed: seed, 1.10 + wobble))
+            t.add(model("dde-single", seed: seed, 1.12 + wobble))  // +2% of the base: at least as good
+            t.add(model("dde-step", seed: seed, 0.80 + 2 * wobble))  // -20%: below the base
+        }
+        let claims = ExperimentClaims.all(scores: t, methods: ["dde", "dde-single", "dde-step"], tRanges: [], trainAnnotators: ["align"])
+        XCTAssertEqual(claims.map(\.claim), ["dde-single at least as good as dde on align (margin 1% of the base)", "dde-step below the base on align"])
+        XCTAssertEqual(claims.map(\.verdict), ["holds", "holds"])
+        XCTAssertEqual(claims[0].interval.mean, 2, accuracy: 0.01)
+        XCTAssertEqual(claims[1].interval.mean, -19.85, accuracy: 1e-9)
+        // DDE-Single 3% below DDE: outside the margin, so the claim does not hold.
+        var worse = ScoreTable(prompts: 2, perPrompt: 2, base: ["align": [1, 1, 1, 1]])
+        for seed in 0..<2 {
+            worse.add(model("dde", seed: seed, 1.10 + 0.001 * Double(seed)))
+            worse.add(model("dde-single", seed: seed, 1.07 + 0.0012 * Double(seed)))
+        }
+        XCTAssertEqual(ExperimentClaims.all(scores: worse, methods: ["dde", "dde-single"], tRanges: [], trainAnnotators: ["align"]).map(\.verdict),
+                       ["does not hold"])
+    }
+
+    func testSegmentClaims() {
+        var t = ScoreTable(prompts: 2, perPrompt: 2, base: ["align": [1, 1, 1, 1]])
+        let levels = ["0:0.1": 1.05, "0.3:0.4": 0.97, "0.9:1.0": 0.90, "0.2:0.7": 1.20, "0:1": 1.10]
+        for seed in 0..<2 {
+            for (range, level) in levels { t.add(model("uniform", "t_range=\(range)", seed: seed, level + 0.001 * Double(seed))) }
+        }
+        let claims = ExperimentClaims.all(scores: t, methods: ["uniform"], tRanges: Array(levels.keys).sorted(), trainAnnotators: ["align"])
+        XCTAssertEqual(claims.map(\.claim), ["uniform on t_range 0.2:0.7 beats the full range 0:1 on align",
+                                             "uniform on t_range 0:0.1 above the base on align",
+                                             "uniform on t_range 0.3:0.4 above the base on align",
+                                             "uniform on t_range 0.9:1.0 below the base on align"])
+        XCTAssertEqual(claims.map(\.verdict), ["holds", "holds", "does not hold", "holds"])
+    }
+}

@@ -70,12 +70,35 @@ public struct ScoreTable: Sendable {
         }
     }
 
-    /// The fine-tunes of `method` on `trainAnnotator`'s pairs at the plan's own values (no grid
-    /// point), by seed.
-    public func runs(_ method: String, trainAnnotator: String) -> [Int: Model] {
+    /// The fine-tunes of `method` on `trainAnnotator`'s pairs at grid point `setting` (by default
+    /// none: the plan's own values), by seed.
+    public func runs(_ method: String, trainAnnotator: String, setting: String = "") -> [Int: Model] {
         var bySeed: [Int: Model] = [:]
-        for m in models where m.method == method && m.trainAnnotator == trainAnnotator && m.setting.isEmpty { bySeed[m.seed] = m }
+        for m in models where m.method == method && m.trainAnnotator == trainAnnotator && m.setting == setting { bySeed[m.seed] = m }
         return bySeed
+    }
+
+    /// 100 x (first - second) / base mean under `evalAnnotator`, paired image by image, over the
+    /// seeds both fine-tunes ran and every test prompt (`first` and `second`: method and grid
+    /// point, both on `trainAnnotator`'s pairs); nil when they share no seed.
+    public func difference(_ first: (method: String, setting: String), versus second: (method: String, setting: String),
+                           trainAnnotator: String, evalAnnotator: String) -> TwoWayInterval? {
+        let a = runs(first.method, trainAnnotator: trainAnnotator, setting: first.setting)
+        let b = runs(second.method, trainAnnotator: trainAnnotator, setting: second.setting)
+        let seeds = Set(a.keys).intersection(b.keys).sorted(), baseMean = self.baseMean(evalAnnotator)
+        let x = seeds.compactMap { a[$0]!.scores[evalAnnotator] }, y = seeds.compactMap { b[$0]!.scores[evalAnnotator] }
+        guard !seeds.isEmpty, baseMean != 0, x.count == seeds.count, y.count == seeds.count else { return nil }
+        return TwoWayInterval(cells(x, y) { 100 * ($0 - $1) / baseMean })
+    }
+
+    /// 100 x (fine-tune - base) / base mean under `evalAnnotator`, paired image by image, over the
+    /// fine-tune's seeds and every test prompt; nil when it did not run.
+    public func changeVsBase(_ run: (method: String, setting: String), trainAnnotator: String, evalAnnotator: String) -> TwoWayInterval? {
+        let a = runs(run.method, trainAnnotator: trainAnnotator, setting: run.setting)
+        let x = a.keys.sorted().compactMap { a[$0]!.scores[evalAnnotator] }
+        let baseMean = self.baseMean(evalAnnotator)
+        guard !x.isEmpty, x.count == a.count, let b = base[evalAnnotator], baseMean != 0 else { return nil }
+        return TwoWayInterval(cells(x, [[Double]](repeating: b, count: x.count)) { 100 * ($0 - $1) / baseMean })
     }
 
     /// Per seed (rows) and prompt (columns), the mean over the prompt's images of `cell(a, b)`

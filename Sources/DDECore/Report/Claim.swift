@@ -10,14 +10,20 @@ public struct Claim: Sendable {
     public let statistic: String
     public let interval: TwoWayInterval
     public let verdict: String
+    /// The value the statistic is compared with.
+    public let threshold: Double
+    /// What one value of a one-factor statistic is (e.g. "DDE fine-tunes"), for `toDecide`.
+    public let units: String?
 
     public static let header = "claim,statistic,value,ci_low,ci_high,verdict"
 
     /// A claim that `statistic` is above `threshold` (`above: true`) or below it.
-    public init(_ claim: String, statistic: String, _ interval: TwoWayInterval, above: Bool, threshold: Double = 0) {
+    public init(_ claim: String, statistic: String, _ interval: TwoWayInterval, above: Bool, threshold: Double = 0, units: String? = nil) {
+        self.units = units
         self.claim = claim
         self.statistic = statistic
         self.interval = interval
+        self.threshold = threshold
         let (lowSide, highSide) = (interval.low > threshold, interval.high < threshold)
         verdict = lowSide ? (above ? "holds" : "does not hold") : highSide ? (above ? "does not hold" : "holds") : "inconclusive"
     }
@@ -28,14 +34,47 @@ public struct Claim: Sendable {
 
     public static func csv(_ claims: [Claim]) -> String { header + "\n" + claims.map { $0.csvLine + "\n" }.joined() }
 
+    /// For an inconclusive claim: how many seeds (at the run's prompts) or test prompts (at its
+    /// seeds, with as many images each) would decide it if the measured difference and variances
+    /// are the truth (`TwoWayInterval.sizeToDecide`); nil for a decided claim.
+    public var sizeToDecide: (seeds: Int?, prompts: Int?)? {
+        verdict == "inconclusive" ? interval.sizeToDecide(threshold: threshold) : nil
+    }
+
+    /// `sizeToDecide` in words.
+    public var toDecide: String {
+        guard let size = sizeToDecide else { return "" }
+        if interval.components == nil {
+            guard let units else { return "needs two or more seeds and prompts to estimate" }
+            guard interval.oneFactor != nil else { return "needs two or more \(units) to estimate" }
+            return interval.unitsToDecide(threshold: threshold).map { "\($0) \(units)" } ?? "more than 100000 \(units): the difference may be nil"
+        }
+        let seeds = size.seeds.map { "\($0) seeds" }, prompts = size.prompts.map { "\($0) prompts" }
+        let either = [seeds, prompts].compactMap { $0 }
+        return either.isEmpty ? "more than 1000 seeds: the difference may be nil" : either.joined(separator: " or ")
+    }
+
+    public static let decideHeader = "claim,verdict,seeds_to_decide,prompts_to_decide"
+
+    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach).
+    public static func decideCSV(_ claims: [Claim]) -> String {
+        decideHeader + "\n" + claims.map { c in
+            let size = c.sizeToDecide
+            let seeds = c.verdict == "inconclusive" && c.interval.components == nil && c.units != nil ? c.interval.unitsToDecide(threshold: c.threshold) : size?.seeds
+            return [c.claim, c.verdict, seeds.map(String.init) ?? "", size?.prompts.map(String.init) ?? ""].joined(separator: ",") + "\n"
+        }.joined()
+    }
+
     /// The report.md section.
     public static func markdown(_ claims: [Claim]) -> String {
         guard !claims.isEmpty else { return "" }
         var md = "## Claims (claims.csv)\n\nEach claim of the paper as this run tests it: the statistic, its value and 95% interval, and "
-            + "the verdict (`inconclusive`: the interval holds the threshold).\n\n| claim | statistic | value | 95% interval | verdict |\n|---|---|---|---|---|\n"
+            + "the verdict (`inconclusive`: the interval holds the threshold) and, for an inconclusive one, how many seeds (at these prompts) "
+            + "or test prompts (at these seeds) would decide it if the measured difference and variances are the truth.\n\n"
+            + "| claim | statistic | value | 95% interval | verdict | would decide |\n|---|---|---|---|---|---|\n"
         for c in claims {
-            md += String(format: "| %@ | %@ | %.4g | [%.4g, %.4g] | %@ |\n", c.claim, c.statistic, c.interval.mean, c.interval.low,
-                         c.interval.high, c.verdict)
+            md += String(format: "| %@ | %@ | %.4g | [%.4g, %.4g] | %@ | %@ |\n", c.claim, c.statistic, c.interval.mean, c.interval.low,
+                         c.interval.high, c.verdict, c.toDecide)
         }
         return md
     }
@@ -80,12 +119,12 @@ public enum MainJobClaims {
         let correlations = dde.compactMap(correctionSlope)
         if !correlations.isEmpty {
             claims.append(Claim("C_t shrinks as t grows", statistic: "Spearman correlation of abs(C_t) with t", TwoWayInterval([correlations]),
-                                above: false))
+                                above: false, units: "DDE fine-tunes"))
         }
         let changes = dde.compactMap { recordChange($0, steps: steps) }
         if !changes.isEmpty {
             claims.append(Claim("the DDE record converges", statistic: "relative change over the last fifth", TwoWayInterval([changes]),
-                                above: false, threshold: 0.1))
+                                above: false, threshold: 0.1, units: "DDE fine-tunes"))
         }
         return claims
     }

@@ -44,7 +44,7 @@ public enum ReportPage {
             distribution = comparison.distribution
             samples = comparison.samples
             versus = comparison.versus
-            claims = MainJobClaims.all(comparison)
+            claims = MainJobClaims.all(comparison) + ExperimentClaims.all(comparison)
             evalPrompts = comparison.evalPrompts.count
         }
     }
