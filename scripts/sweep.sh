@@ -27,7 +27,7 @@ csv="$out/sweep.csv"
     }
     END {
         for (m in best) {
-            prefix = (m ~ /^dde/) ? "dde" : m
+            prefix = m
             n = split(setting[m], parts, " ")
             for (i = 1; i <= n; i++) {
                 split(parts[i], kv, "=")

@@ -54,14 +54,16 @@ public struct Claim: Sendable {
         return either.isEmpty ? "more than 1000 seeds: the difference may be nil" : either.joined(separator: " or ")
     }
 
-    public static let decideHeader = "claim,verdict,seeds_to_decide,prompts_to_decide"
+    public static let decideHeader = "claim,verdict,seeds_to_decide,prompts_to_decide,in_words"
 
-    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach).
+    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach; for
+    /// a claim over fine-tunes, their number in `seeds_to_decide`) and `toDecide` in words.
     public static func decideCSV(_ claims: [Claim]) -> String {
         decideHeader + "\n" + claims.map { c in
             let size = c.sizeToDecide
             let seeds = c.verdict == "inconclusive" && c.interval.components == nil && c.units != nil ? c.interval.unitsToDecide(threshold: c.threshold) : size?.seeds
-            return [c.claim, c.verdict, seeds.map(String.init) ?? "", size?.prompts.map(String.init) ?? ""].joined(separator: ",") + "\n"
+            return [c.claim, c.verdict, seeds.map(String.init) ?? "", size?.prompts.map(String.init) ?? "", c.toDecide.replacingOccurrences(of: ",", with: ";")]
+                .joined(separator: ",") + "\n"
         }.joined()
     }
 

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""Writes docs/RESULTS.md and the README's results block from run folders; nothing is typed by hand.
+
+    scripts/results.py [main=runs/sd15] [ablation=runs/ablate-estimation-sd15]
+                       [segments=runs/segments-sd15] [sweep=runs/sweep-sd15] [screenshot=true]
+
+Every table comes from a file of a run folder, named beside it with the folder's build (version,
+commit) and command (run-info.txt) and its resolved config; a missing folder's section says how
+to make it. The figures the report drew are copied to docs/figures/ (main job, segments), the
+main job's base-model samples to docs/base-samples.png, and with screenshot=true its report.html
+is rendered to docs/report-sd15.png (scripts/screenshot-report.sh, needs chromium). The README's
+block between <!-- results:begin --> and <!-- results:end --> is rewritten from the main job.
+"""
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import OrderedDict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(ROOT, "docs")
+FIGURES = os.path.join(DOCS, "figures")
+
+
+def fail(message):
+    print(f"results: {message}", file=sys.stderr)
+    sys.exit(64)
+
+
+def arguments(argv):
+    options = {"main": "runs/sd15", "ablation": "runs/ablate-estimation-sd15", "segments": "runs/segments-sd15",
+               "sweep": "runs/sweep-sd15", "screenshot": "false"}
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in options:
+            fail(f"expected one of {', '.join(k + '=' for k in options)}, got '{arg}'")
+        options[key] = value
+    for key in ("main", "ablation", "segments", "sweep"):
+        options[key] = os.path.join(ROOT, options[key]) if not os.path.isabs(options[key]) else options[key]
+    return options
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def run_info(folder):
+    path = os.path.join(folder, "run-info.txt")
+    if not os.path.exists(path):
+        return {}
+    return dict(line.split(": ", 1) for line in read(path).splitlines() if ": " in line)
+
+
+def config_origin(folder):
+    """The first line of config.resolved.conf: the config file the run resolved."""
+    text = read(os.path.join(folder, "config.resolved.conf"))
+    first = text.splitlines()[0]
+    match = re.search(r"from (\S+)", first)
+    return match.group(1) if match else first.lstrip("# ")
+
+
+def provenance(folder, label):
+    info = run_info(folder)
+    rel = os.path.relpath(folder, ROOT)
+    parts = [f"Run folder `{rel}`"]
+    if info:
+        parts.append(f"dde-train {info.get('version', '?')} at commit `{info.get('commit', '?')}`")
+        parts.append(f"command `{info.get('command', '?')}`")
+        parts.append(f"finished {info.get('finished', '?')} after {int(float(info.get('seconds', '0')))} s "
+                     f"({float(info.get('seconds', '0')) / 60:.1f} min)")
+    parts.append(f"config `{config_origin(folder)}` (resolved: `{rel}/config.resolved.conf`)")
+    return f"*{label}: " + "; ".join(parts) + ".*\n"
+
+
+def fenced_table(report_md):
+    """The first fenced block of report.md: the table the run printed."""
+    match = re.search(r"^(.*?)\n\n```\n(.*?)```", report_md, re.S | re.M)
+    if not match:
+        return ""
+    heading = match.group(1).splitlines()[-1]
+    return f"{heading}:\n\n```\n{match.group(2)}```\n"
+
+
+def section(report_md, title):
+    """A `## title` section of report.md, without its heading, up to the next `## `."""
+    match = re.search(rf"^## {re.escape(title)}[^\n]*\n(.*?)(?=^## |\Z)", report_md, re.S | re.M)
+    # Its own subsections one level down, under the section this script puts it in.
+    return re.sub(r"^### ", "#### ", match.group(1).strip(), flags=re.M) + "\n" if match else ""
+
+
+def markdown_table(records, columns, formats=None):
+    formats = formats or {}
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in records:
+        cells = []
+        for c in columns:
+            v = r.get(c, "")
+            if c in formats and v not in ("", None):
+                try:
+                    v = formats[c].format(float(v))
+                except ValueError:
+                    pass
+            cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def claims_table(folder):
+    path = os.path.join(folder, "claims.csv")
+    if not os.path.exists(path):
+        return ""
+    decide = {}
+    decide_path = os.path.join(folder, "claims-to-decide.csv")
+    if os.path.exists(decide_path):
+        for r in rows(decide_path):
+            decide[r["claim"]] = r["in_words"]
+    records = []
+    for r in rows(path):
+        r["would decide"] = decide.get(r["claim"], "") if r["verdict"] == "inconclusive" else ""
+        r["95% interval"] = f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+        r["value"] = fmt(r["value"])
+        records.append(r)
+    return markdown_table(records, ["claim", "statistic", "value", "95% interval", "verdict", "would decide"])
+
+
+def fmt(text):
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    if v != v or v in (float("inf"), float("-inf")):
+        return text
+    return f"{v:.4g}"
+
+
+def timings(folder):
+    path = os.path.join(folder, "timings.csv")
+    if not os.path.exists(path):
+        return ""
+    groups = OrderedDict()
+    counts = {}
+    for r in rows(path):
+        stage = r["stage"]
+        if stage.startswith("train-"):
+            key = "fine-tunes: " + stage.split("-")[1] + ("-" + stage.split("-")[2] if stage.split("-")[2] in ("single", "step") else "")
+        elif stage.startswith("eval-") and stage != "eval-base":
+            key = "evaluations of the fine-tunes"
+        elif stage.startswith("pairs-"):
+            key = "pairs (sampling once, scoring per annotator)"
+        else:
+            key = stage
+        groups[key] = groups.get(key, 0.0) + float(r["seconds"])
+        counts[key] = counts.get(key, 0) + 1
+    total = sum(groups.values())
+    records = [{"stage": k, "stages": counts[k], "seconds": f"{v:.0f}", "share": f"{100 * v / total:.1f}%"} for k, v in groups.items()]
+    records.append({"stage": "**all stages**", "stages": sum(counts.values()), "seconds": f"**{total:.0f}**",
+                    "share": f"{total / 60:.1f} min"})
+    return markdown_table(records, ["stage", "stages", "seconds", "share"])
+
+
+def record_updates(folder):
+    """Per DDE fine-tune, the fewest updates any record bucket received (record.csv)."""
+    found = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name, "record.csv")
+        if name.startswith("train-dde-") and not name.startswith(("train-dde-single", "train-dde-step")) and os.path.exists(path):
+            table = rows(path)
+            found.append((name, min(int(r["updates"]) for r in table), len(table)))
+    return found
+
+
+def copy_figures(folder, names, prefix=""):
+    os.makedirs(FIGURES, exist_ok=True)
+    copied = []
+    for name in names:
+        source = os.path.join(folder, name)
+        if os.path.exists(source):
+            target = os.path.join(FIGURES, prefix + os.path.basename(name))
+            shutil.copyfile(source, target)
+            copied.append(os.path.relpath(target, DOCS))
+    return copied
+
+
+def missing(folder, command):
+    return f"Not run yet: `{command}` makes `{os.path.relpath(folder, ROOT)}`; then `scripts/results.py` again.\n"
+
+
+MAIN_CHARTS = ["report/heldout-by-t.svg", "report/correction.svg", "report/credit.svg", "report/loss.svg",
+               "report/implicit-accuracy.svg", "report/z.svg", "report/grid-all.png"]
+
+
+def main_section(folder):
+    out = ["## The main comparison (`configs/sd15.conf`)\n"]
+    if not os.path.exists(os.path.join(folder, "report.md")):
+        return "\n".join(out + [missing(folder, "scripts/dde-train --config configs/sd15.conf")])
+    report = read(os.path.join(folder, "report.md"))
+    out.append(provenance(folder, "Main job"))
+    out.append("Every method fine-tuned on every annotator's pairs with each seed of `compare.seeds`, each at the beta and "
+               "learning rate of its keys; every model scored on the test prompts with the same initial noise per image "
+               "(README, \"Intervals\"). The table the run printed:\n")
+    out.append(fenced_table(report))
+    out.append("### Method against method (`report-versus.csv`)\n")
+    out.append(section(report, "Method against method"))
+    out.append("### The paper's claims (`claims.csv`, `claims-to-decide.csv`)\n")
+    out.append(claims_table(folder))
+    out.append("### Time by stage (`timings.csv`)\n")
+    out.append(timings(folder))
+    dist = os.path.join(folder, "report-dist.csv")
+    if os.path.exists(dist):
+        out.append("### Distribution metrics (`report-dist.csv`)\n")
+        out.append("Frechet distance of align features to clean renders of the same prompts (lower is closer), the "
+                   "Inception-Score analog and the colour error, per model:\n")
+        out.append(markdown_table(rows(dist), ["method", "train_annotator", "fd", "is", "colour_error"],
+                                  {"fd": "{:.2f}", "is": "{:.3f}", "colour_error": "{:.1f}"}))
+    updates = record_updates(folder)
+    if updates:
+        out.append("### The DDE record (`record.csv`)\n")
+        out.append(f"`dde.record_buckets` splits 1..T into buckets; the fewest updates any bucket received, per DDE "
+                   f"fine-tune (the issue asks at least 100): "
+                   + ", ".join(f"`{n}` {u} of {b} buckets" for n, u, b in updates)
+                   + f". Smallest: **{min(u for _, u, _ in updates)}**.\n")
+    figures = copy_figures(folder, MAIN_CHARTS)
+    if figures:
+        out.append("### Figures (the run's `report/`, copied to docs/figures/)\n")
+        out.append("\n".join(f"- [{os.path.basename(f)}]({f})" for f in figures) + "\n")
+    if os.path.exists(os.path.join(DOCS, "report-sd15.png")):
+        out.append("The run's report.html rendered by `scripts/screenshot-report.sh` (regenerated by "
+                   "`scripts/results.py screenshot=true`): [report-sd15.png](report-sd15.png).\n")
+    return "\n".join(out)
+
+
+def experiment_section(folder, title, command, what, charts=()):
+    out = [f"## {title}\n"]
+    if not os.path.exists(os.path.join(folder, "report.md")):
+        return "\n".join(out + [missing(folder, command)])
+    report = read(os.path.join(folder, "report.md"))
+    out.append(provenance(folder, title))
+    out.append(what + "\n")
+    out.append(fenced_table(report))
+    versus = section(report, "Method against method")
+    if versus.strip():
+        out.append("### Method against method\n")
+        out.append(versus)
+    claims = claims_table(folder)
+    if claims:
+        out.append("### Claims (`claims.csv`, `claims-to-decide.csv`)\n")
+        out.append(claims)
+    out.append("### Time by stage\n")
+    out.append(timings(folder))
+    figures = copy_figures(folder, charts, prefix=os.path.basename(folder) + "-")
+    if figures:
+        out.append("\n".join(f"![{os.path.basename(f)}]({f})" for f in figures) + "\n")
+    return "\n".join(out)
+
+
+def sweep_section(folder):
+    out = ["## Fair tuning (`scripts/sweep.sh`)\n"]
+    sweep_md = os.path.join(folder, "sweep.md")
+    if not os.path.exists(sweep_md):
+        committed = os.path.join(DOCS, "sweep", "sweep.md")
+        if os.path.exists(committed):
+            out.append(f"No sweep run folder here; the grid the config's values came from is kept in "
+                       f"[sweep/sweep.md](sweep/sweep.md) (its own header names the config and date).\n")
+            return "\n".join(out)
+        return "\n".join(out + [missing(folder, "scripts/sweep.sh configs/sd15.conf")])
+    out.append(provenance(folder, "Sweep"))
+    body = read(sweep_md)
+    out.append("\n".join(body.splitlines()[1:]).strip() + "\n")
+    return "\n".join(out)
+
+
+def base_samples(folder):
+    samples = os.path.join(folder, "pretrain", "samples")
+    if not os.path.isdir(samples):
+        return
+    last = sorted(f for f in os.listdir(samples) if f.endswith(".png"))
+    if last:
+        shutil.copyfile(os.path.join(samples, last[-1]), os.path.join(DOCS, "base-samples.png"))
+
+
+def readme_block(folder):
+    report_path = os.path.join(folder, "report.md")
+    if not os.path.exists(report_path):
+        return None
+    report = read(report_path)
+    lines = [provenance(folder, "The main job"), fenced_table(report), "Its claims (all of them, with the ablation's and the segments', "
+             "in [docs/RESULTS.md](docs/RESULTS.md)):\n", claims_table(folder)]
+    return "\n".join(lines)
+
+
+def rewrite_readme(block):
+    path = os.path.join(ROOT, "README.md")
+    text = read(path)
+    begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+    if text.count(begin) != 1 or text.count(end) != 1:
+        fail(f"README.md needs exactly one '{begin}' and one '{end}' line")
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write(head + begin + "\n" + block + end + tail)
+    os.replace(path + ".tmp", path)
+
+
+def main(argv):
+    o = arguments(argv)
+    if o["screenshot"] == "true" and os.path.exists(os.path.join(o["main"], "report.html")):
+        subprocess.run([os.path.join(ROOT, "scripts", "screenshot-report.sh"), o["main"], os.path.join(DOCS, "report-sd15.png"), "16000"],
+                       check=True)
+    parts = [
+        "# Results\n",
+        "Generated by `scripts/results.py` from the run folders named above each table; every number is read from a file of "
+        "that folder, nothing is typed by hand. To regenerate: run the main job and the scripts named in each section, "
+        "then `scripts/results.py` (README, \"Results\"). A difference between two methods is a claim only with its "
+        "interval over seeds and prompts (README, \"Intervals\"); `inconclusive` rows say how many seeds or prompts would "
+        "decide them if the measured difference and variances are the truth.\n",
+        main_section(o["main"]),
+        experiment_section(o["ablation"], "The estimation ablation (`scripts/ablate-estimation.sh`)",
+                           "scripts/ablate-estimation.sh configs/sd15.conf",
+                           "DDE with its bucketed record, DDE-Single (the single-shot estimate alone) and DDE-Step (stepwise "
+                           "estimation), each at its own beta and learning rate (`dde-single.*`, `dde-step.*` in the config), "
+                           "on every annotator's pairs with the main job's seeds."),
+        experiment_section(o["segments"], "Segment training (`scripts/segments.sh`)",
+                           "scripts/segments.sh configs/sd15.conf compare.annotators=align",
+                           "Uniform trained only on t in one segment of the trajectory (`t_range`), for the paper's segments and "
+                           "the full range, on the align annotator's pairs (the paper's Fig. 3 uses CLIP score; align is its "
+                           "analog), each segment with the main job's seeds.", charts=["segments.svg"]),
+        sweep_section(o["sweep"]),
+    ]
+    base_samples(o["main"])
+    with open(os.path.join(DOCS, "RESULTS.md.tmp"), "w", encoding="utf-8") as f:
+        f.write("\n".join(parts))
+    os.replace(os.path.join(DOCS, "RESULTS.md.tmp"), os.path.join(DOCS, "RESULTS.md"))
+    block = readme_block(o["main"])
+    if block:
+        rewrite_readme(block)
+    print(f"results: wrote {os.path.relpath(os.path.join(DOCS, 'RESULTS.md'), ROOT)}" + (" and the README's results block" if block else ""))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
