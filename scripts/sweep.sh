@@ -1,62 +1,66 @@
 #!/usr/bin/env bash
 # Fair tuning (testbed.md): every method gets the same grid of beta x learning rate and the same
 # step budget, scored on the VALIDATION prompts (never the test prompts), with two fine-tune
-# seeds per point so the seed-to-seed spread shows next to the bootstrap interval. Per method
-# the point with the largest mean change of the labelling annotator (mean over seeds) is chosen
-# and written as config keys to <folder>/chosen.conf (sft.lr, uniform.beta, uniform.lr, ...),
-# with the whole grid in sweep.csv / sweep.md.
+# seeds per point so the seed-to-seed spread shows next to the bootstrap interval, on every
+# annotator's pairs. Per method and annotator the point with the largest mean change of that
+# annotator (mean over seeds) is chosen (scripts/sweep-choose.py) and written as config keys to
+# <folder>/chosen.conf (uniform.beta.by_annotator = align:...,aesthetic:...,pick:..., ...), with
+# the whole grid in sweep-*.csv / sweep.md; a best point on the grid's edge makes the script
+# extend that grid past the edge and run again (at most SWEEP_MAX_ROUNDS=3 rounds).
 #   scripts/sweep.sh [CONFIG] [key=value ...]     (default folder runs/sweep-<config>)
 # The grid and its scope are keys like any other, e.g. compare.beta=500,5000 compare.annotators=align.
-# Defaults: beta 250,1000,5000,20000 x lr 1e-5,3e-5 (DDE's z scales with kappa b2_t, whose median
+# Defaults: methods sft,uniform,discounted,dde (compare.methods=... picks others, e.g. dde-single,
+# dde-step for the ablation); beta 250,1000,5000,20000 (DDE's z scales with kappa b2_t, whose median
 # over t is 2.6 and mean 20 for scaled_linear, so its useful betas sit below Uniform's: the grid
-# spans both); the pick annotator's pairs; seeds 0,1; 48 validation prompts x 12 images. About an
-# hour on two cores for configs/sd15.conf.
+# spans both; DDE-Step's a thousand times higher) x lr 1e-5,3e-5; every annotator's pairs; seeds 0,1; 48 validation prompts x 12 images. About an
+# hour per annotator on two cores for configs/sd15.conf, plus the extensions.
 source "$(dirname "${BASH_SOURCE[0]}")/experiment-common.sh"
 start=$(date +%s)
-run_compare compare.methods=sft,uniform,discounted,dde compare.annotators=pick compare.seeds=0,1 \
-    compare.beta=250,1000,5000,20000 compare.lr=1e-5,3e-5 eval.prompts=validation eval.images_per_prompt=12
+command_line="scripts/sweep.sh $config ${overrides[*]+${overrides[*]}}"
+# The grid's scope from the overrides (the script's own loop uses them, so they are not passed on):
+# compare.methods, compare.annotators, and compare.beta / compare.lr (one grid for every method).
+methods="sft,uniform,discounted,dde" annotators="align,aesthetic,pick" beta_grid="" lr_grid="1e-5,3e-5"
+passed=()
+for o in ${overrides[@]+"${overrides[@]}"}; do
+    case "$o" in
+        compare.methods=*) methods="${o#*=}" ;;
+        compare.annotators=*) annotators="${o#*=}" ;;
+        compare.beta=*) beta_grid="${o#*=}" ;;
+        compare.lr=*) lr_grid="${o#*=}" ;;
+        *) passed+=("$o") ;;
+    esac
+done
+# Each method's default betas: DDE-Step's slope lambda_t is about a thousandth of the others'
+# (losses.md), so its grid sits a thousand times higher.
+betas_for() {
+    if [ -n "$beta_grid" ]; then echo "$beta_grid"
+    elif [ "$1" = dde-step ]; then echo "250000,1000000,5000000,20000000"
+    else echo "250,1000,5000,20000"; fi
+}
+# One method on one annotator's pairs (all annotators: "$annotators") at a grid, the user's other
+# overrides first and the grid last; its sweep.csv kept as sweep-<tag>.csv for the choice.
+sweep_run() {  # method annotators betas lrs tag
+    "$dde_train" compare --config "$config" out="$out" reuse="$main_out" ${passed[@]+"${passed[@]}"} \
+        compare.methods="$1" compare.annotators="$2" compare.seeds=0,1 compare.beta="$3" compare.lr="$4" \
+        eval.prompts=validation eval.images_per_prompt=12
+    [ -f "$out/sweep.csv" ] || { echo "sweep: $out/sweep.csv was not written" >&2; exit 1; }
+    cp "$out/sweep.csv" "$out/sweep-$5.csv"
+}
+for method in ${methods//,/ }; do
+    sweep_run "$method" "$annotators" "$(betas_for "$method")" "$lr_grid" "$method"
+done
 
-csv="$out/sweep.csv"
-[ -f "$csv" ] || { echo "sweep: $csv was not written" >&2; exit 1; }
-{
-    echo "# chosen by scripts/sweep.sh $config ${overrides[*]+${overrides[*]}} on $(date -u +%Y-%m-%d)"
-    echo "# (validation prompts; per method the grid point with the largest mean change of the"
-    echo "# annotator that labelled its pairs, mean over seeds; the whole grid: $out/sweep.md)"
-    awk -F, 'NR > 1 && $1 != "base" && $3 == $4 {
-        if (!($1 in best) || $8 + 0 > best[$1] + 0) { best[$1] = $8; setting[$1] = $2 }
-    }
-    END {
-        for (m in best) {
-            prefix = m
-            n = split(setting[m], parts, " ")
-            for (i = 1; i <= n; i++) {
-                split(parts[i], kv, "=")
-                printf "%s.%s = %s    # %+.2f%% on validation\n", prefix, kv[1], kv[2], best[m]
-            }
-        }
-    }' "$csv" | sort
-} > "$out/chosen.conf.tmp"
-mv "$out/chosen.conf.tmp" "$out/chosen.conf"
-
-{
-    echo "# Sweep: $config ${overrides[*]+${overrides[*]}}"
-    echo
-    echo "Validation prompts; change of the labelling annotator's mean vs the base, mean over seeds, with the"
-    echo "95% paired-bootstrap interval (mean of the seeds' intervals) and the range across seeds."
-    echo
-    echo "| method | setting | annotator | mean | change % | interval | seed spread (of the mean) | seeds |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-    awk -F, 'NR > 1 && $1 != "base" && $3 == $4 {
-        printf "| %s | %s | %s | %.4f | %+.2f | [%+.2f, %+.2f] | %.4f | %s |\n", $1, $2, $3, $5, $8, $9, $10, $12, $13
-    }' "$csv"
-    echo
-    echo "Chosen (written to $out/chosen.conf):"
-    echo
-    echo '```'
-    grep -v '^#' "$out/chosen.conf"
-    echo '```'
-    echo
-    echo "Took $(( $(date +%s) - start )) s."
-} > "$out/sweep.md.tmp"
-mv "$out/sweep.md.tmp" "$out/sweep.md"
+# A best point on an edge of its grid: that method and annotator again with the grid extended past
+# the edge (the points already run are reused), until no best point is on an edge or after
+# SWEEP_MAX_ROUNDS rounds (default 3; sweep.md then marks the edges left).
+for round in $(seq 1 "${SWEEP_MAX_ROUNDS:-3}"); do
+    extensions="$(python3 "$root/scripts/sweep-choose.py" "$out" "$command_line")"
+    [ -n "$extensions" ] || break
+    while read -r method annotator betas lrs; do
+        echo "sweep: round $round: $method on $annotator's pairs: the best point is on the grid's edge; beta {$betas} x lr {$lrs}"
+        sweep_run "$method" "$annotator" "$betas" "$lrs" "round$round-$method-$annotator"
+    done <<< "$extensions"
+done
+python3 "$root/scripts/sweep-choose.py" "$out" "$command_line" > /dev/null
+echo "Took $(( $(date +%s) - start )) s." >> "$out/sweep.md"
 cat "$out/sweep.md"

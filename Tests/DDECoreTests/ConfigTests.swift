@@ -371,6 +371,42 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(try step.forMethod("dde-step").double("beta"), 2e6, "idempotent")
     }
 
+    /// Fair tuning per annotator (issue 13): a method key's `.by_annotator` entry for the pairs'
+    /// annotator wins over the key, then the chain goes on as before; a fine-tune's resolved config
+    /// no longer holds the other annotators' values (its signature does not depend on them); bad
+    /// entries are refused naming the key.
+    func testMethodSettingsPerAnnotator() throws {
+        let config = try ConfigLoader.load(file: nil, overrides: [
+            "beta=5000", "lr=2e-5", "dde.beta=300", "uniform.beta.by_annotator=pick:1000,align:250", "dde.lr.by_annotator=align:9e-5",
+            "dde-step.beta.by_annotator=pick:3e5",
+        ])
+        XCTAssertEqual(config.methodSettings("uniform", annotator: "pick").beta, 1000)
+        XCTAssertEqual(config.methodSettings("uniform", annotator: "align").beta, 250)
+        XCTAssertEqual(config.methodSettings("uniform", annotator: "aesthetic").beta, 5000, "not listed: uniform.beta, then beta")
+        XCTAssertEqual(config.methodSettings("uniform").beta, 5000, "no annotator: the plain keys")
+        XCTAssertEqual(config.methodSettings("dde", annotator: "align").lr, 9e-5)
+        XCTAssertEqual(config.methodSettings("dde", annotator: "pick").lr, 2e-5)
+        XCTAssertEqual(config.methodSettings("dde-single", annotator: "align").lr, 9e-5, "an ablation falls back to DDE's, per annotator too")
+        XCTAssertEqual(config.methodSettings("dde-step", annotator: "pick").beta, 3e5)
+        XCTAssertEqual(config.methodSettings("dde-step", annotator: "align").beta, 300)
+        let run = try config.forMethod("uniform", extra: ["annotator": "align"])
+        XCTAssertEqual(run.double("beta"), 250)
+        XCTAssertEqual(run.stringList("uniform.beta.by_annotator"), [], "cleared once resolved")
+        XCTAssertEqual(try run.forMethod("uniform", extra: ["annotator": "align"]).double("beta"), 250, "idempotent")
+        let pickRun = try config.forMethod("uniform", extra: ["annotator": "pick"])
+        let otherAlign = try config.overriding(["uniform.beta.by_annotator": "pick:1000,align:500"]).forMethod("uniform", extra: ["annotator": "pick"])
+        XCTAssertEqual(StageSignature(.train, pickRun).text, StageSignature(.train, otherAlign).text,
+                       "another annotator's value does not enter a pick fine-tune's signature")
+        let otherMethod = try config.overriding(["dde-step.beta": "7e6", "sft.lr.by_annotator": "pick:1e-4"]).forMethod("uniform", extra: ["annotator": "pick"])
+        XCTAssertEqual(StageSignature(.train, pickRun).text, StageSignature(.train, otherMethod).text,
+                       "another method's keys do not enter a uniform fine-tune's signature")
+        for bad in ["pick:0", "pick", "pik:1000", "pick:1000,pick:2000", "pick:nan"] {
+            XCTAssertThrowsError(try ConfigLoader.load(file: nil, overrides: ["uniform.beta.by_annotator=\(bad)"]), bad) { error in
+                XCTAssertTrue("\(error)".contains("uniform.beta.by_annotator"), "\(error)")
+            }
+        }
+    }
+
     func testShippedConfigsResolve() throws {
         let configs = Self.packageRoot.appendingPathComponent("configs").path
         let smoke = try ConfigLoader.load(file: configs + "/smoke.conf", overrides: [])

@@ -14,27 +14,56 @@ extension Config {
         }
     }
 
+    /// Every method's own beta and lr keys.
+    static let allMethodKeys = ["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"].flatMap { m -> [String] in
+        let keys = methodKeys(m)
+        return keys.beta + keys.lr
+    }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+
     /// The beta and learning rate a fine-tune with `loss` uses: the first of the method's own
     /// keys (`uniform.beta`, `dde-step.lr`, then `dde.lr`, ...) that is set (non-zero), else
     /// `beta` and `lr`. Fair tuning (testbed.md) gives each method its own values;
     /// `scripts/sweep.sh` chooses them.
-    public func methodSettings(_ loss: String) -> (beta: Double, lr: Double) {
+    ///
+    /// With `annotator` (the one whose pairs the fine-tune trains on), each key's
+    /// `.by_annotator` entry for it comes first: `dde-single.beta.by_annotator`,
+    /// `dde-single.beta`, `dde.beta.by_annotator`, `dde.beta`, then `beta`.
+    public func methodSettings(_ loss: String, annotator: String? = nil) -> (beta: Double, lr: Double) {
         let own = Self.methodKeys(loss)
-        let ownBeta = own.beta.map(double).first { $0 > 0 }, ownLR = own.lr.map(double).first { $0 > 0 }
+        func value(_ key: String) -> Double? {
+            if let annotator, let entry = annotatorValue(key + ".by_annotator", annotator) { return entry }
+            let v = double(key)
+            return v > 0 ? v : nil
+        }
+        let ownBeta = own.beta.lazy.compactMap(value).first, ownLR = own.lr.lazy.compactMap(value).first
         return (ownBeta ?? double("beta"), ownLR ?? double("lr"))
     }
 
+    /// The value `annotator` has in the `annotator:value` list `key`, if listed.
+    func annotatorValue(_ key: String, _ annotator: String) -> Double? {
+        for entry in stringList(key) {
+            let parts = entry.split(separator: ":")
+            if parts.count == 2 && parts[0] == annotator { return Double(parts[1]) }
+        }
+        return nil
+    }
+
     /// This config for one fine-tune: `loss` set, and `beta` and `lr` resolved for that loss
-    /// (or set to the given values: a grid point of a sweep). The method's own keys are then
-    /// cleared, so resolving again changes nothing.
+    /// (or set to the given values: a grid point of a sweep). Every method's own keys are then
+    /// cleared, so resolving again changes nothing and no other method's values enter the
+    /// fine-tune's signature.
     public func forMethod(_ loss: String, beta: Double? = nil, lr: Double? = nil, extra: [String: String] = [:]) throws -> Config {
-        let own = methodSettings(loss)
+        let own = methodSettings(loss, annotator: extra["annotator"] ?? string("annotator"))
         var values = extra
         values["loss"] = loss
         values["beta"] = String(beta ?? own.beta)
         values["lr"] = String(lr ?? own.lr)
-        let keys = Self.methodKeys(loss)
-        for key in keys.beta + keys.lr { values[key] = "0" }
+        // Every method's own keys are cleared, not only this one's: a fine-tune's config (and so
+        // its signature) holds the beta and lr it trains with and nothing of the other methods'.
+        for key in Self.allMethodKeys {
+            values[key] = "0"
+            values[key + ".by_annotator"] = ""
+        }
         return try overriding(values)
     }
 }

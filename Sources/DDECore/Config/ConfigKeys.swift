@@ -114,6 +114,7 @@ public enum ConfigKeys {
         ConfigKey("dde-single.lr", .float, "0", affects: [.train], "DDE-Single's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
         ConfigKey("dde-step.beta", .float, "0", affects: [.train], "DDE-Step's beta (its slope lambda_t is about a thousandth of DDE's b2_t / 2); 0 = dde.beta, then beta", .atLeast(0.0)),
         ConfigKey("dde-step.lr", .float, "0", affects: [.train], "DDE-Step's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
+    ] + methodKeysByAnnotator + [
         ConfigKey("t_range", .string, "", affects: [.train], "segment training: lo:hi as fractions of T (0.2:0.7) or steps (200:700); empty = all"),
         ConfigKey("dpo.shared_noise", .bool, "true", affects: [.train], "winner and loser of a pair share eps (the Diffusion-DPO convention); they always share t"),
         ConfigKey("disc.gamma", .float, "0.9", affects: [.train], "Discounted: credit gamma^n for the n-th step of a disc.steps-step sampler", .range(0.0...1.0)),
@@ -173,6 +174,16 @@ public enum ConfigKeys {
 
     /// Position of each key in `all`.
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.name, $0) })
+
+    /// Fair tuning per annotator (issue 13): each method key's value per annotator whose pairs the
+    /// method trains on, `annotator:value` entries (`uniform.beta.by_annotator = pick:1000,align:5000`);
+    /// an annotator listed wins over the plain key (`Config.methodSettings`).
+    static let methodKeysByAnnotator: [ConfigKey] = ["sft.lr", "uniform.beta", "uniform.lr", "discounted.beta", "discounted.lr", "dde.beta",
+                                                     "dde.lr", "dde-single.beta", "dde-single.lr", "dde-step.beta", "dde-step.lr"].map { key in
+        ConfigKey(key + ".by_annotator", .stringList, "", affects: [.train],
+                  "\(key) per annotator of the pairs, annotator:value entries (scripts/sweep.sh writes them); an annotator not listed takes \(key)",
+                  .annotatorValues)
+    }
 
     private static func section(_ name: String, _ keys: [ConfigKey]) -> [ConfigKey] {
         keys.map { var key = $0; key.section = name; return key }

@@ -8,8 +8,12 @@ extension RunSettings {
                 ("methods", v("compare.methods")), ("train annotators", v("compare.annotators")), ("seeds", v("compare.seeds")),
                 ("model", "U-Net \(v("block_out_channels")) channels, \(v("sample_size"))x\(v("sample_size")) px, T = \(v("timesteps")), \(v("schedule"))"),
                 ("fine-tune", "\(v("steps")) steps x \(v("batch")) pairs; " + config.stringList("compare.methods").map { m in
-                    let own = config.methodSettings(m)
-                    return m == "sft" ? "sft lr \(own.lr)" : "\(m) beta \(own.beta), lr \(own.lr)"
+                    func text(_ own: (beta: Double, lr: Double)) -> String { m == "sft" ? "lr \(own.lr)" : "beta \(own.beta), lr \(own.lr)" }
+                    let annotators = config.stringList("compare.annotators")
+                    let each = annotators.map { text(config.methodSettings(m, annotator: $0)) }
+                    // One value for every annotator, or each annotator's (keys `*.by_annotator`).
+                    if Set(each).count <= 1 { return "\(m) " + (each.first ?? text(config.methodSettings(m))) }
+                    return "\(m) " + zip(annotators, each).map { "\($0) \($1)" }.joined(separator: ", ")
                 }.joined(separator: "; ") + (config.doubleList("compare.beta").isEmpty && config.doubleList("compare.lr").isEmpty
                     ? "" : " (a sweep: see the grid points in the matrix)")),
                 ("evaluation", "\(evalPrompts) \(v("eval.prompts")) prompts x \(v("eval.images_per_prompt")) images, DDIM "

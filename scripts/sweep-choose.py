@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The choice step of scripts/sweep.sh: from the sweep's sweep*.csv files (one per compare run in
+the folder; rows of the same grid point are the same fine-tunes), per method and annotator the grid
+point with the largest mean change of that annotator on the validation prompts (mean over
+seeds); writes FOLDER/chosen.conf (`<method>.beta.by_annotator = align:...,pick:...` and the same
+for lr) and FOLDER/sweep.md, and prints, one per line, each (method, annotator) whose best point is
+on an edge of the grid it was tried on, with the grid extended past that edge:
+
+    METHOD ANNOTATOR BETAS LRS        (comma-separated; BETAS empty for sft)
+
+    scripts/sweep-choose.py FOLDER "COMMAND LINE OF THE SWEEP"
+"""
+import csv
+import glob
+import os
+import sys
+from collections import defaultdict
+
+BETA_STEP = 4.0  # the grid's ratio between neighbouring betas when it is extended
+LR_STEP = 3.0
+MAX_BETA, MIN_BETA, MAX_LR, MIN_LR = 1e9, 1.0, 1e-3, 1e-7
+
+
+def setting_values(setting):
+    values = {}
+    for part in setting.split():
+        key, _, value = part.partition("=")
+        values[key] = float(value)
+    return values
+
+
+def short(v):
+    return f"{v:g}"
+
+
+def main(folder, command):
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(folder, "sweep*.csv"))):
+        with open(path, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                rows[(r["method"], r["setting"], r["train_annotator"], r["eval_annotator"])] = r
+    if not rows:
+        print(f"sweep-choose: no sweep*.csv in {folder}", file=sys.stderr)
+        sys.exit(1)
+    points = defaultdict(list)  # (method, annotator) -> [(change, beta, lr, row)]
+    for (method, setting, train, evaluated), r in rows.items():
+        if method == "base" or train != evaluated or not r["change_pct"]:
+            continue
+        v = setting_values(setting)
+        points[(method, train)].append((float(r["change_pct"]), v.get("beta"), v.get("lr"), r))
+    chosen = defaultdict(dict)  # method -> key -> {annotator: value}
+    table, extensions = [], []
+    for (method, annotator), tried in sorted(points.items()):
+        change, beta, lr, _ = max(tried, key=lambda p: p[0])
+        betas = sorted({p[1] for p in tried if p[1] is not None})
+        lrs = sorted({p[2] for p in tried if p[2] is not None})
+        if beta is not None:
+            chosen[method].setdefault("beta", {})[annotator] = beta
+        if lr is not None:
+            chosen[method].setdefault("lr", {})[annotator] = lr
+        edges = []
+        new_betas, new_lrs = list(betas), list(lrs)
+        if beta is not None and len(betas) > 1:
+            if beta == betas[0] and beta / BETA_STEP >= MIN_BETA:
+                edges.append("lowest beta")
+                new_betas.insert(0, beta / BETA_STEP)
+            if beta == betas[-1] and beta * BETA_STEP <= MAX_BETA:
+                edges.append("highest beta")
+                new_betas.append(beta * BETA_STEP)
+        if lr is not None and len(lrs) > 1:
+            if lr == lrs[0] and lr / LR_STEP >= MIN_LR:
+                edges.append("lowest lr")
+                new_lrs.insert(0, lr / LR_STEP)
+            if lr == lrs[-1] and lr * LR_STEP <= MAX_LR:
+                edges.append("highest lr")
+                new_lrs.append(lr * LR_STEP)
+        if edges:
+            extensions.append(f"{method} {annotator} {','.join(map(short, new_betas))} {','.join(map(short, new_lrs))}")
+        for c, b, l, r in sorted(tried, key=lambda p: (p[1] or 0, p[2] or 0)):
+            mark = " **chosen**" + (f" (on the {', '.join(edges)} edge)" if edges else "") if (c, b, l) == (change, beta, lr) else ""
+            table.append(f"| {method} | {annotator} | {r['setting']} | {float(r['mean']):.4f} | {c:+.2f} | "
+                         f"[{float(r['change_ci_low']):+.2f}, {float(r['change_ci_high']):+.2f}] | {float(r['seed_spread']):.4f} | "
+                         f"{r['seeds']} |{mark} |")
+    conf = [f"# chosen by {command}", "# (validation prompts; per method and annotator the grid point with the largest mean change",
+            "# of that annotator, mean over seeds; the whole grid: sweep.md)"]
+    for method in sorted(chosen):
+        for key in ("beta", "lr"):
+            if key in chosen[method]:
+                entries = ",".join(f"{a}:{short(v)}" for a, v in sorted(chosen[method][key].items()))
+                conf.append(f"{method}.{key}.by_annotator = {entries}")
+    with open(os.path.join(folder, "chosen.conf.tmp"), "w", encoding="utf-8") as f:
+        f.write("\n".join(conf) + "\n")
+    os.replace(os.path.join(folder, "chosen.conf.tmp"), os.path.join(folder, "chosen.conf"))
+    md = [f"# Sweep: {command}", "",
+          "Validation prompts; change of the labelling annotator's mean vs the base, mean over seeds, with the 95% paired-bootstrap "
+          "interval (mean of the seeds' intervals) and the range across seeds. A chosen point on an edge of the grid is marked; "
+          "scripts/sweep.sh extends such a grid past that edge and runs again.", "",
+          "| method | annotator | setting | mean | change % | interval | seed spread (of the mean) | seeds | |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"] + table + ["", "Chosen (chosen.conf):", "", "```"] + conf[3:] + ["```", ""]
+    with open(os.path.join(folder, "sweep.md.tmp"), "w", encoding="utf-8") as f:
+        f.write("\n".join(md))
+    os.replace(os.path.join(folder, "sweep.md.tmp"), os.path.join(folder, "sweep.md"))
+    for line in extensions:
+        print(line)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        sys.exit(64)
+    main(sys.argv[1], sys.argv[2])
