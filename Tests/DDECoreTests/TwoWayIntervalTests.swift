@@ -99,6 +99,15 @@ final class TwoWayIntervalTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(wide.expectedHalfWidth(seeds: seeds, prompts: 48)), abs(wide.mean))
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(wide.expectedHalfWidth(seeds: seeds - 1, prompts: 48)), abs(wide.mean))
         XCTAssertNil(size.prompts, "more prompts alone cannot beat the seed effect")
+        XCTAssertNil(size.together, "seeds alone decide it")
+        // A difference both effects hide: neither more seeds alone nor more prompts alone
+        // decide it, both grown together do.
+        let both = TwoWayInterval((0..<3).map { s in (0..<48).map { p in 0.05 + 0.3 * seedEffects[s] + 3 * promptEffects[p] } })
+        let sizes = both.sizeToDecide()
+        XCTAssertNil(sizes.seeds, "\(sizes)")
+        XCTAssertNil(sizes.prompts, "\(sizes)")
+        let together = try XCTUnwrap(sizes.together)
+        XCTAssertLessThan(try XCTUnwrap(both.expectedHalfWidth(seeds: together.seeds, prompts: together.prompts)), abs(both.mean))
         let claim = Claim("x beats y", statistic: "diff_pct", wide, above: true)
         XCTAssertEqual(claim.verdict, "inconclusive")
         XCTAssertEqual(claim.toDecide, "\(seeds) seeds")

@@ -104,3 +104,27 @@ final class ExperimentClaimsTests: XCTestCase {
         XCTAssertEqual(claims.map(\.verdict), ["holds", "holds", "does not hold", "holds"])
     }
 }
+
+/// `dde-train claims` reads the scores back from `scores-all.csv`: the table it rebuilds gives the
+/// same method-against-method rows as the one the run kept in memory.
+final class ClaimsRefreshTests: XCTestCase {
+    func testScoresRoundTripThroughScoresAll() throws {
+        var t = ScoreTable(prompts: 3, perPrompt: 2, base: ["align": [1, 0.9, 1.1, 1, 0.95, 1.05], "pick": [0.5, 0.6, 0.4, 0.5, 0.55, 0.45]])
+        for seed in 0..<2 {
+            for (method, setting, shift) in [("uniform", "", 0.01), ("dde", "", 0.03), ("uniform", "t_range=0.2:0.7", 0.02)] {
+                let s = shift + 0.001 * Double(seed)
+                t.add(ScoreTable.Model(method: method, trainAnnotator: "align", seed: seed, setting: setting,
+                                       scores: ["align": t.base["align"]!.enumerated().map { $1 + s + 0.0001 * Double($0) },
+                                                "pick": t.base["pick"]!.map { $0 - s / 3 }]))
+            }
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scores-all-\(UInt64.random(in: 0...UInt64.max)).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try t.allCSV.write(toFile: path, atomically: true, encoding: .utf8)
+        let back = try ClaimsRefresh.scores(path)
+        XCTAssertEqual(back.allCSV, t.allCSV)
+        XCTAssertEqual(VersusRow.csv(VersusRow.all(back, methods: ["uniform", "dde"], trainAnnotators: ["align"])),
+                       VersusRow.csv(VersusRow.all(t, methods: ["uniform", "dde"], trainAnnotators: ["align"])))
+        XCTAssertEqual(back.runs("uniform", trainAnnotator: "align", setting: "t_range=0.2:0.7").count, 2)
+    }
+}

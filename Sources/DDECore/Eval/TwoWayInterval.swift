@@ -126,10 +126,13 @@ public struct TwoWayInterval: Sendable, Equatable {
     /// For an interval that holds `threshold`: the fewest seeds (at this table's prompts, up to
     /// `maxSeeds`) and, separately, the fewest prompts (at its seeds, up to `maxPrompts`) whose
     /// expected interval would exclude it, if the measured mean and variance components are the
-    /// truth; nil where no such number is within the bound (a difference this close to the
-    /// threshold may be nil) or the table cannot tell (one seed or one prompt).
-    public func sizeToDecide(threshold: Double = 0, maxSeeds: Int = 1000, maxPrompts: Int = 100_000) -> (seeds: Int?, prompts: Int?) {
-        guard let c = components else { return (nil, nil) }
+    /// truth; when neither alone can, `together`: the fewest seeds and prompts grown by the same
+    /// factor (up to 1000) that would. nil where no such number is within the bounds (a
+    /// difference this close to the threshold may be nil) or the table cannot tell (one seed or
+    /// one prompt).
+    public func sizeToDecide(threshold: Double = 0, maxSeeds: Int = 1000, maxPrompts: Int = 100_000)
+        -> (seeds: Int?, prompts: Int?, together: (seeds: Int, prompts: Int)?) {
+        guard let c = components else { return (nil, nil, nil) }
         let gap = abs(mean - threshold)
         func decides(_ K: Int, _ P: Int) -> Bool { (expectedHalfWidth(seeds: K, prompts: P) ?? .infinity) < gap }
         func fewest(_ from: Int, _ to: Int, _ ok: (Int) -> Bool) -> Int? {
@@ -138,7 +141,11 @@ public struct TwoWayInterval: Sendable, Equatable {
             while lo < hi { let mid = (lo + hi) / 2; if ok(mid) { hi = mid } else { lo = mid + 1 } }
             return lo
         }
-        return (fewest(c.seeds, maxSeeds) { decides($0, c.prompts) }, fewest(c.prompts, maxPrompts) { decides(c.seeds, $0) })
+        let seeds = fewest(c.seeds, maxSeeds) { decides($0, c.prompts) }
+        let prompts = fewest(c.prompts, maxPrompts) { decides(c.seeds, $0) }
+        guard seeds == nil && prompts == nil else { return (seeds, prompts, nil) }
+        let factor = fewest(1, 1000) { decides(c.seeds * $0, c.prompts * $0) }
+        return (nil, nil, factor.map { (c.seeds * $0, c.prompts * $0) })
     }
 
     /// `mean,low,high` for a CSV row: six decimals, an unbounded end as `inf` / `-inf`.

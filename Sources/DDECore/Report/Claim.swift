@@ -37,7 +37,7 @@ public struct Claim: Sendable {
     /// For an inconclusive claim: how many seeds (at the run's prompts) or test prompts (at its
     /// seeds, with as many images each) would decide it if the measured difference and variances
     /// are the truth (`TwoWayInterval.sizeToDecide`); nil for a decided claim.
-    public var sizeToDecide: (seeds: Int?, prompts: Int?)? {
+    public var sizeToDecide: (seeds: Int?, prompts: Int?, together: (seeds: Int, prompts: Int)?)? {
         verdict == "inconclusive" ? interval.sizeToDecide(threshold: threshold) : nil
     }
 
@@ -49,20 +49,25 @@ public struct Claim: Sendable {
             guard interval.oneFactor != nil else { return "needs two or more \(units) to estimate" }
             return interval.unitsToDecide(threshold: threshold).map { "\($0) \(units)" } ?? "more than 100000 \(units): the difference may be nil"
         }
+        if let both = size.together { return "\(both.seeds) seeds and \(both.prompts) prompts together" }
         let seeds = size.seeds.map { "\($0) seeds" }, prompts = size.prompts.map { "\($0) prompts" }
         let either = [seeds, prompts].compactMap { $0 }
-        return either.isEmpty ? "more than 1000 seeds: the difference may be nil" : either.joined(separator: " or ")
+        return either.isEmpty ? "out of reach (a thousand times the seeds and prompts would not): the difference may be nil"
+            : either.joined(separator: " or ")
     }
 
     public static let decideHeader = "claim,verdict,seeds_to_decide,prompts_to_decide,in_words"
 
-    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach; for
-    /// a claim over fine-tunes, their number in `seeds_to_decide`) and `toDecide` in words.
+    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach; both
+    /// filled when only seeds and prompts together would decide it; for a claim over fine-tunes,
+    /// their number in `seeds_to_decide`) and `toDecide` in words.
     public static func decideCSV(_ claims: [Claim]) -> String {
         decideHeader + "\n" + claims.map { c in
             let size = c.sizeToDecide
-            let seeds = c.verdict == "inconclusive" && c.interval.components == nil && c.units != nil ? c.interval.unitsToDecide(threshold: c.threshold) : size?.seeds
-            return [c.claim, c.verdict, seeds.map(String.init) ?? "", size?.prompts.map(String.init) ?? "", c.toDecide.replacingOccurrences(of: ",", with: ";")]
+            let seeds = c.verdict == "inconclusive" && c.interval.components == nil && c.units != nil
+                ? c.interval.unitsToDecide(threshold: c.threshold) : size?.seeds ?? size?.together?.seeds
+            let prompts = size?.prompts ?? size?.together?.prompts
+            return [c.claim, c.verdict, seeds.map(String.init) ?? "", prompts.map(String.init) ?? "", c.toDecide.replacingOccurrences(of: ",", with: ";")]
                 .joined(separator: ",") + "\n"
         }.joined()
     }

@@ -1,0 +1,24 @@
+import ArgumentParser
+import DDECore
+import Foundation
+
+/// `dde-train claims --config RUN/config.resolved.conf`: a finished main job's method-against-method
+/// rows and claims computed again from its files (`ClaimsRefresh`): nothing is trained or evaluated.
+struct ClaimsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "claims",
+        abstract: "Recompute a finished main job's report-versus.csv, claims.csv and claims-to-decide.csv from its scores-all.csv and fine-tune folders."
+    )
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        try options.execute { settings, workspace in
+            let comparison = Comparison(settings: settings, workspace: workspace, build: Build.info, observer: SilentObserver())
+            let claims = try ClaimsRefresh.run(comparison)
+            print(Claim.markdown(claims), terminator: "")
+            let out = settings.out
+            print("rewrote \(out)/report-versus.csv, \(out)/claims.csv, \(out)/claims-to-decide.csv and report.md's two sections")
+        }
+    }
+}
