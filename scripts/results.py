@@ -76,6 +76,8 @@ def provenance(folder, label):
         parts.append(f"command `{info.get('command', '?')}`")
         parts.append(f"finished {info.get('finished', '?')} after {int(float(info.get('seconds', '0')))} s "
                      f"({float(info.get('seconds', '0')) / 60:.1f} min)")
+        if "claims recomputed" in info:
+            parts.append(f"claims recomputed by `dde-train claims` ({info['claims recomputed']})")
     parts.append(f"config `{config_origin(folder)}` (resolved: `{rel}/config.resolved.conf`)")
     return f"*{label}: " + "; ".join(parts) + ".*\n"
 

@@ -16,6 +16,11 @@ struct ClaimsCommand: ParsableCommand {
         try options.execute { settings, workspace in
             let comparison = Comparison(settings: settings, workspace: workspace, build: Build.info, observer: SilentObserver())
             let claims = try ClaimsRefresh.run(comparison)
+            // The folder's provenance says which build recomputed them, and when.
+            let info = comparison.layout.file("run-info.txt")
+            let before = (try? String(contentsOfFile: info, encoding: .utf8)) ?? ""
+            let line = "claims recomputed: commit \(Build.info.commit) at \(ISO8601DateFormatter().string(from: Date()))\n"
+            try FileIO.writeAtomically(Array((before + line).utf8), to: info)
             print(Claim.markdown(claims), terminator: "")
             let out = settings.out
             print("rewrote \(out)/report-versus.csv, \(out)/claims.csv, \(out)/claims-to-decide.csv and report.md's two sections")
