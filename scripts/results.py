@@ -2,7 +2,8 @@
 """Writes docs/RESULTS.md and the README's results block from run folders; nothing is typed by hand.
 
     scripts/results.py [main=runs/sd15] [ablation=runs/ablate-estimation-sd15]
-                       [segments=runs/segments-sd15] [sweep=runs/sweep-sd15] [screenshot=true]
+                       [segments=runs/segments-sd15] [sweep=runs/sweep-sd15]
+                       [sweep_ablation=runs/sweep-ablation-sd15] [screenshot=true]
 
 Every table comes from a file of a run folder, named beside it with the folder's build (version,
 commit) and command (run-info.txt) and its resolved config; a missing folder's section says how
@@ -31,13 +32,13 @@ def fail(message):
 
 def arguments(argv):
     options = {"main": "runs/sd15", "ablation": "runs/ablate-estimation-sd15", "segments": "runs/segments-sd15",
-               "sweep": "runs/sweep-sd15", "screenshot": "false"}
+               "sweep": "runs/sweep-sd15", "sweep_ablation": "runs/sweep-ablation-sd15", "screenshot": "false"}
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep or key not in options:
             fail(f"expected one of {', '.join(k + '=' for k in options)}, got '{arg}'")
         options[key] = value
-    for key in ("main", "ablation", "segments", "sweep"):
+    for key in ("main", "ablation", "segments", "sweep", "sweep_ablation"):
         options[key] = os.path.join(ROOT, options[key]) if not os.path.isabs(options[key]) else options[key]
     return options
 
@@ -295,16 +296,16 @@ def experiment_section(folder, title, command, what, charts=()):
     return "\n".join(out)
 
 
-def sweep_section(folder):
-    out = ["## Fair tuning (`scripts/sweep.sh`)\n"]
+def sweep_section(folder, title="Fair tuning (`scripts/sweep.sh`)", command="scripts/sweep.sh configs/sd15.conf"):
+    out = [f"## {title}\n"]
     sweep_md = os.path.join(folder, "sweep.md")
     if not os.path.exists(sweep_md):
         committed = os.path.join(DOCS, "sweep", "sweep.md")
-        if os.path.exists(committed):
+        if command == "scripts/sweep.sh configs/sd15.conf" and os.path.exists(committed):
             out.append(f"No sweep run folder here; the grid the config's values came from is kept in "
                        f"[sweep/sweep.md](sweep/sweep.md) (its own header names the config and date).\n")
             return "\n".join(out)
-        return "\n".join(out + [missing(folder, "scripts/sweep.sh configs/sd15.conf")])
+        return "\n".join(out + [missing(folder, command)])
     out.append(provenance(folder, "Sweep"))
     body = read(sweep_md)
     out.append("\n".join(body.splitlines()[1:]).strip() + "\n")
@@ -369,6 +370,8 @@ def main(argv):
                            "the full range, on the align annotator's pairs (the paper's Fig. 3 uses CLIP score; align is its "
                            "analog), each segment with the main job's seeds.", charts=["segments.svg"]),
         sweep_section(o["sweep"]),
+        sweep_section(o["sweep_ablation"], "The ablation's betas (`scripts/sweep.sh` on DDE-Single and DDE-Step)",
+                      "scripts/sweep.sh configs/sd15.conf compare.methods=dde-single,dde-step compare.annotators=pick compare.lr=3e-5"),
     ]
     base_samples(o["main"])
     with open(os.path.join(DOCS, "RESULTS.md.tmp"), "w", encoding="utf-8") as f:
