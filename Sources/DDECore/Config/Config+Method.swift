@@ -14,6 +14,20 @@ extension Config {
         }
     }
 
+    /// Each method key's per-annotator companion (`annotator:value` entries), named here in full.
+    static let byAnnotator: KeyValuePairs<String, String> = [
+        "sft.lr": "sft.lr.by_annotator", "uniform.beta": "uniform.beta.by_annotator", "uniform.lr": "uniform.lr.by_annotator",
+        "discounted.beta": "discounted.beta.by_annotator", "discounted.lr": "discounted.lr.by_annotator",
+        "dde.beta": "dde.beta.by_annotator", "dde.lr": "dde.lr.by_annotator",
+        "dde-single.beta": "dde-single.beta.by_annotator", "dde-single.lr": "dde-single.lr.by_annotator",
+        "dde-step.beta": "dde-step.beta.by_annotator", "dde-step.lr": "dde-step.lr.by_annotator",
+    ]
+
+    static func byAnnotatorKey(_ key: String) -> String {
+        guard let name = byAnnotator.first(where: { $0.key == key })?.value else { fatalError("no per-annotator key for '\(key)'") }
+        return name
+    }
+
     /// Every method's own beta and lr keys.
     static let allMethodKeys = ["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"].flatMap { m -> [String] in
         let keys = methodKeys(m)
@@ -31,7 +45,7 @@ extension Config {
     public func methodSettings(_ loss: String, annotator: String? = nil) -> (beta: Double, lr: Double) {
         let own = Self.methodKeys(loss)
         func value(_ key: String) -> Double? {
-            if let annotator, let entry = annotatorValue(key + ".by_annotator", annotator) { return entry }
+            if let annotator, let entry = annotatorValue(Self.byAnnotatorKey(key), annotator) { return entry }
             let v = double(key)
             return v > 0 ? v : nil
         }
@@ -62,7 +76,7 @@ extension Config {
         // its signature) holds the beta and lr it trains with and nothing of the other methods'.
         for key in Self.allMethodKeys {
             values[key] = "0"
-            values[key + ".by_annotator"] = ""
+            values[Self.byAnnotatorKey(key)] = ""
         }
         return try overriding(values)
     }

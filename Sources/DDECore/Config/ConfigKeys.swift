@@ -178,9 +178,8 @@ public enum ConfigKeys {
     /// Fair tuning per annotator (issue 13): each method key's value per annotator whose pairs the
     /// method trains on, `annotator:value` entries (`uniform.beta.by_annotator = pick:1000,align:5000`);
     /// an annotator listed wins over the plain key (`Config.methodSettings`).
-    static let methodKeysByAnnotator: [ConfigKey] = ["sft.lr", "uniform.beta", "uniform.lr", "discounted.beta", "discounted.lr", "dde.beta",
-                                                     "dde.lr", "dde-single.beta", "dde-single.lr", "dde-step.beta", "dde-step.lr"].map { key in
-        ConfigKey(key + ".by_annotator", .stringList, "", affects: [.train],
+    static let methodKeysByAnnotator: [ConfigKey] = Config.byAnnotator.map { key, name in
+        ConfigKey(name, .stringList, "", affects: [.train],
                   "\(key) per annotator of the pairs, annotator:value entries (scripts/sweep.sh writes them); an annotator not listed takes \(key)",
                   .annotatorValues)
     }
