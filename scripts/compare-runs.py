@@ -31,7 +31,8 @@ import re
 import struct
 import sys
 
-SKIPPED = {"config.resolved.conf", "artifacts.txt", "signature.txt"}
+# run-info.txt records when and by which build a run ran: it differs between any two runs.
+SKIPPED = {"config.resolved.conf", "artifacts.txt", "signature.txt", "run-info.txt"}
 IGNORED_META = {"config", "train_seconds", "stage_signature"}
 BUILD_META = {"git_commit", "dde_train_version"}
 
