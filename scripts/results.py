@@ -220,7 +220,7 @@ def missing(folder, command):
     return f"Not run yet: `{command}` makes `{os.path.relpath(folder, ROOT)}`; then `scripts/results.py` again.\n"
 
 
-MAIN_CHARTS = ["report/heldout-by-t.svg", "report/correction.svg", "report/credit.svg", "report/loss.svg",
+MAIN_CHARTS = ["report/heldout-by-t.svg", "report/correction.svg", "report/credit.svg", "report/credit-dLdD.svg", "report/loss.svg",
                "report/implicit-accuracy.svg", "report/z.svg", "report/grid-all.png"]
 
 
@@ -347,7 +347,7 @@ def rewrite_readme(block):
 def main(argv):
     o = arguments(argv)
     if o["screenshot"] == "true" and os.path.exists(os.path.join(o["main"], "report.html")):
-        subprocess.run([os.path.join(ROOT, "scripts", "screenshot-report.sh"), o["main"], os.path.join(DOCS, "report-sd15.png"), "16000"],
+        subprocess.run([os.path.join(ROOT, "scripts", "screenshot-report.sh"), o["main"], os.path.join(DOCS, "report-sd15.png"), "19000"],
                        check=True)
     parts = [
         "# Results\n",
