@@ -116,41 +116,36 @@ def markdown_table(records, columns, formats=None):
     return "\n".join(lines) + "\n"
 
 
-def claims_table(folder):
+def read_claims(folder):
+    """claims.csv's rows, each with its interval formatted and, when inconclusive, the words of
+    claims-to-decide.csv ("would decide"); [] when the run wrote none."""
     path = os.path.join(folder, "claims.csv")
     if not os.path.exists(path):
-        return ""
-    decide = {}
+        return []
     decide_path = os.path.join(folder, "claims-to-decide.csv")
-    if os.path.exists(decide_path):
-        for r in rows(decide_path):
-            decide[r["claim"]] = r["in_words"]
+    decide = {r["claim"]: r["in_words"] for r in rows(decide_path)} if os.path.exists(decide_path) else {}
     records = []
     for r in rows(path):
         r["would decide"] = decide.get(r["claim"], "") if r["verdict"] == "inconclusive" else ""
         r["95% interval"] = f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
         r["value"] = fmt(r["value"])
         records.append(r)
-    return markdown_table(records, ["claim", "statistic", "value", "95% interval", "verdict", "would decide"])
+    return records
+
+
+def claims_table(folder):
+    records = read_claims(folder)
+    return markdown_table(records, ["claim", "statistic", "value", "95% interval", "verdict", "would decide"]) if records else ""
 
 
 def all_claims(folders):
     """Every run's claims in one table, with the run they come from and a count per verdict."""
     records, counts = [], {}
     for label, folder in folders:
-        path = os.path.join(folder, "claims.csv")
-        if not os.path.exists(path):
-            continue
-        decide = {}
-        decide_path = os.path.join(folder, "claims-to-decide.csv")
-        if os.path.exists(decide_path):
-            decide = {r["claim"]: r["in_words"] for r in rows(decide_path)}
-        for r in rows(path):
+        for r in read_claims(folder):
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-            records.append({"run": label, "claim": r["claim"], "verdict": f"**{r['verdict']}**",
-                            "value [95% interval]": f"{fmt(r['value'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]",
-                            "statistic": r["statistic"],
-                            "would decide": decide.get(r["claim"], "") if r["verdict"] == "inconclusive" else ""})
+            records.append(dict(r, run=label, verdict=f"**{r['verdict']}**",
+                                **{"value [95% interval]": f"{r['value']} {r['95% interval']}"}))
     if not records:
         return ""
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))

@@ -29,6 +29,22 @@ def setting_values(setting):
     return values
 
 
+def extended(best, grid, step, lowest, highest, name, edges):
+    """`grid` grown by one point (a factor `step`) past each end `best` sits on, within
+    [lowest, highest]; each such end named in `edges` ("lowest beta", ...). A one-point grid has
+    no edge."""
+    grown = list(grid)
+    if best is None or len(grid) < 2:
+        return grown
+    if best == grid[0] and best / step >= lowest:
+        edges.append(f"lowest {name}")
+        grown.insert(0, best / step)
+    if best == grid[-1] and best * step <= highest:
+        edges.append(f"highest {name}")
+        grown.append(best * step)
+    return grown
+
+
 def short(v):
     return f"{v:g}"
 
@@ -59,21 +75,8 @@ def main(folder, command):
         if lr is not None:
             chosen[method].setdefault("lr", {})[annotator] = lr
         edges = []
-        new_betas, new_lrs = list(betas), list(lrs)
-        if beta is not None and len(betas) > 1:
-            if beta == betas[0] and beta / BETA_STEP >= MIN_BETA:
-                edges.append("lowest beta")
-                new_betas.insert(0, beta / BETA_STEP)
-            if beta == betas[-1] and beta * BETA_STEP <= MAX_BETA:
-                edges.append("highest beta")
-                new_betas.append(beta * BETA_STEP)
-        if lr is not None and len(lrs) > 1:
-            if lr == lrs[0] and lr / LR_STEP >= MIN_LR:
-                edges.append("lowest lr")
-                new_lrs.insert(0, lr / LR_STEP)
-            if lr == lrs[-1] and lr * LR_STEP <= MAX_LR:
-                edges.append("highest lr")
-                new_lrs.append(lr * LR_STEP)
+        new_betas = extended(beta, betas, BETA_STEP, MIN_BETA, MAX_BETA, "beta", edges)
+        new_lrs = extended(lr, lrs, LR_STEP, MIN_LR, MAX_LR, "lr", edges)
         if edges:
             extensions.append(f"{method} {annotator} {','.join(map(short, new_betas))} {','.join(map(short, new_lrs))}")
         for c, b, l, r in sorted(tried, key=lambda p: (p[1] or 0, p[2] or 0)):

@@ -56,11 +56,9 @@ struct CompareCommand: ParsableCommand {
                 try FileIO.writeAtomically(Array(scores.allCSV.utf8), to: layout.file("scores-all.csv"))
             }
             let versus = comparison.versus
-            try FileIO.writeAtomically(Array(VersusRow.csv(versus).utf8), to: layout.file("report-versus.csv"))
             let contents = ReportPage.Contents(comparison, rows: rows)
             let claims = contents.claims
-            try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
-            try FileIO.writeAtomically(Array(Claim.decideCSV(claims).utf8), to: layout.file("claims-to-decide.csv"))
+            try RunClaims.write(versus: versus, claims: claims, layout: layout)
             let matrix = VersusMatrix.markdown(versus, methods: settings.compare.methods), claimsText = Claim.markdown(claims)
             if !matrix.isEmpty { print("\n" + matrix) }
             if !claimsText.isEmpty { print("\n" + claimsText) }

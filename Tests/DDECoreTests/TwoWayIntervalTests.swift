@@ -111,6 +111,6 @@ final class TwoWayIntervalTests: XCTestCase {
         let claim = Claim("x beats y", statistic: "diff_pct", wide, above: true)
         XCTAssertEqual(claim.verdict, "inconclusive")
         XCTAssertEqual(claim.toDecide, "\(seeds) seeds")
-        XCTAssertNil(Claim("x beats y", statistic: "diff_pct", TwoWayInterval(cells.map { $0.map { $0 + 10 * half } }), above: true).sizeToDecide)
+        XCTAssertNil(Claim("x beats y", statistic: "diff_pct", TwoWayInterval(cells.map { $0.map { $0 + 10 * half } }), above: true).decision)
     }
 }

@@ -126,5 +126,13 @@ final class ClaimsRefreshTests: XCTestCase {
         XCTAssertEqual(VersusRow.csv(VersusRow.all(back, methods: ["uniform", "dde"], trainAnnotators: ["align"])),
                        VersusRow.csv(VersusRow.all(t, methods: ["uniform", "dde"], trainAnnotators: ["align"])))
         XCTAssertEqual(back.runs("uniform", trainAnnotator: "align", setting: "t_range=0.2:0.7").count, 2)
+        // A file cut short (one score line gone) is refused, naming the model and the missing image.
+        var lines = t.allCSV.split(separator: "\n", omittingEmptySubsequences: false)
+        let dropped = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("dde,align,1,2,1,pick,") })
+        lines.remove(at: dropped)
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ClaimsRefresh.scores(path)) { error in
+            XCTAssertTrue("\(error)".contains("dde align 1 has no pick score for prompt 2, image 1"), "\(error)")
+        }
     }
 }

@@ -147,8 +147,9 @@ public final class Comparison {
     private var baseDigests: [String: ContentDigest] = [:]
 
     /// The frozen reference's errors on the steps' and diagnostics' batches, shared by every
-    /// fine-tune of the run: Uniform, Discounted and DDE of one annotator and seed draw the same
-    /// batches, so the reference's forward pass runs once for the three (`FrozenErrors`).
+    /// fine-tune of the run: Uniform and DDE of one annotator and seed draw the same batches, and
+    /// every fine-tune of a seed the same diagnostic ones, so the reference's forward pass on each
+    /// runs once (`FrozenErrors`).
     public let frozenErrors = FrozenErrors()
 
     /// The held-out pairs (`heldout.jsonl`) in the folder of `pairsFile`, if there are any.

@@ -78,27 +78,51 @@ public struct ScoreTable: Sendable {
         return bySeed
     }
 
-    /// 100 x (first - second) / base mean under `evalAnnotator`, paired image by image, over the
-    /// seeds both fine-tunes ran and every test prompt (`first` and `second`: method and grid
-    /// point, both on `trainAnnotator`'s pairs); nil when they share no seed.
-    public func difference(_ first: (method: String, setting: String), versus second: (method: String, setting: String),
-                           trainAnnotator: String, evalAnnotator: String) -> TwoWayInterval? {
+    /// Two fine-tunes' scores under one eval annotator, seed s of one against seed s of the other:
+    /// what every method-against-method interval and every change against the base is made of.
+    public struct Pairing: Sendable {
+        /// Per paired seed, each side's scores (prompt-major, as the table keeps them).
+        public let first: [[Double]], second: [[Double]]
+        let table: ScoreTable
+        let baseMean: Double
+
+        public var seeds: Int { first.count }
+
+        /// `cell(a, b)` over image twins, averaged per seed and prompt, with its interval.
+        public func interval(_ cell: (Double, Double) -> Double) -> TwoWayInterval { TwoWayInterval(table.cells(first, second, cell)) }
+
+        /// 100 x (first - second) / the base's mean under the annotator.
+        public var percentDifference: TwoWayInterval { interval { 100 * ($0 - $1) / baseMean } }
+    }
+
+    /// `first` against `second` (method and grid point, both on `trainAnnotator`'s pairs) under
+    /// `evalAnnotator`, over the seeds both ran; nil when they share no seed, the annotator scored
+    /// neither, or the base's mean is 0.
+    public func pairing(_ first: (method: String, setting: String), versus second: (method: String, setting: String),
+                        trainAnnotator: String, evalAnnotator: String) -> Pairing? {
         let a = runs(first.method, trainAnnotator: trainAnnotator, setting: first.setting)
         let b = runs(second.method, trainAnnotator: trainAnnotator, setting: second.setting)
         let seeds = Set(a.keys).intersection(b.keys).sorted(), baseMean = self.baseMean(evalAnnotator)
         let x = seeds.compactMap { a[$0]!.scores[evalAnnotator] }, y = seeds.compactMap { b[$0]!.scores[evalAnnotator] }
         guard !seeds.isEmpty, baseMean != 0, x.count == seeds.count, y.count == seeds.count else { return nil }
-        return TwoWayInterval(cells(x, y) { 100 * ($0 - $1) / baseMean })
+        return Pairing(first: x, second: y, table: self, baseMean: baseMean)
+    }
+
+    /// 100 x (first - second) / base mean under `evalAnnotator`, paired image by image, over the
+    /// seeds both fine-tunes ran and every test prompt; nil as for `pairing`.
+    public func difference(_ first: (method: String, setting: String), versus second: (method: String, setting: String),
+                           trainAnnotator: String, evalAnnotator: String) -> TwoWayInterval? {
+        pairing(first, versus: second, trainAnnotator: trainAnnotator, evalAnnotator: evalAnnotator)?.percentDifference
     }
 
     /// 100 x (fine-tune - base) / base mean under `evalAnnotator`, paired image by image, over the
-    /// fine-tune's seeds and every test prompt; nil when it did not run.
+    /// fine-tune's seeds (each against the base) and every test prompt; nil when it did not run.
     public func changeVsBase(_ run: (method: String, setting: String), trainAnnotator: String, evalAnnotator: String) -> TwoWayInterval? {
         let a = runs(run.method, trainAnnotator: trainAnnotator, setting: run.setting)
         let x = a.keys.sorted().compactMap { a[$0]!.scores[evalAnnotator] }
         let baseMean = self.baseMean(evalAnnotator)
         guard !x.isEmpty, x.count == a.count, let b = base[evalAnnotator], baseMean != 0 else { return nil }
-        return TwoWayInterval(cells(x, [[Double]](repeating: b, count: x.count)) { 100 * ($0 - $1) / baseMean })
+        return Pairing(first: x, second: [[Double]](repeating: b, count: x.count), table: self, baseMean: baseMean).percentDifference
     }
 
     /// Per seed (rows) and prompt (columns), the mean over the prompt's images of `cell(a, b)`

@@ -38,21 +38,18 @@ public struct VersusRow: Sendable {
         return rows
     }
 
-    /// `method` against `versus`, seed s of one paired with seed s of the other; nil when they
-    /// share no seed or the annotator scored neither.
+    /// `method` against `versus`, seed s of one paired with seed s of the other (`ScoreTable.pairing`);
+    /// nil when they share no seed or the annotator scored neither.
     public init?(_ table: ScoreTable, method: String, versus: String, trainAnnotator: String, evalAnnotator: String) {
-        let a = table.runs(method, trainAnnotator: trainAnnotator), b = table.runs(versus, trainAnnotator: trainAnnotator)
-        let seeds = Set(a.keys).intersection(b.keys).sorted()
-        let baseMean = table.baseMean(evalAnnotator)
-        let first = seeds.compactMap { a[$0]!.scores[evalAnnotator] }, second = seeds.compactMap { b[$0]!.scores[evalAnnotator] }
-        guard !seeds.isEmpty, baseMean != 0, first.count == seeds.count, second.count == seeds.count else { return nil }
+        guard let pair = table.pairing((method, ""), versus: (versus, ""), trainAnnotator: trainAnnotator, evalAnnotator: evalAnnotator)
+        else { return nil }
         self.method = method
         self.versus = versus
         self.trainAnnotator = trainAnnotator
         self.evalAnnotator = evalAnnotator
-        self.seeds = seeds.count
-        difference = TwoWayInterval(table.cells(first, second) { 100 * ($0 - $1) / baseMean })
-        winRate = TwoWayInterval(table.cells(first, second) { $0 > $1 ? 1 : $0 == $1 ? 0.5 : 0 })
+        seeds = pair.seeds
+        difference = pair.percentDifference
+        winRate = pair.interval { $0 > $1 ? 1 : $0 == $1 ? 0.5 : 0 }
     }
 
     /// The CSV line.

@@ -28,11 +28,8 @@ extension Config {
         return name
     }
 
-    /// Every method's own beta and lr keys.
-    static let allMethodKeys = ["sft", "uniform", "discounted", "dde", "dde-single", "dde-step"].flatMap { m -> [String] in
-        let keys = methodKeys(m)
-        return keys.beta + keys.lr
-    }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    /// Every method's own beta and lr keys (each has its per-annotator companion).
+    static var allMethodKeys: [String] { byAnnotator.map(\.key) }
 
     /// The beta and learning rate a fine-tune with `loss` uses: the first of the method's own
     /// keys (`uniform.beta`, `dde-step.lr`, then `dde.lr`, ...) that is set (non-zero), else

@@ -34,41 +34,39 @@ public struct Claim: Sendable {
 
     public static func csv(_ claims: [Claim]) -> String { header + "\n" + claims.map { $0.csvLine + "\n" }.joined() }
 
-    /// For an inconclusive claim: how many seeds (at the run's prompts) or test prompts (at its
-    /// seeds, with as many images each) would decide it if the measured difference and variances
-    /// are the truth (`TwoWayInterval.sizeToDecide`); nil for a decided claim.
-    public var sizeToDecide: (seeds: Int?, prompts: Int?, together: (seeds: Int, prompts: Int)?)? {
-        verdict == "inconclusive" ? interval.sizeToDecide(threshold: threshold) : nil
+    /// For an inconclusive claim, how much data would decide it if the measured difference and
+    /// variances are the truth (`TwoWayInterval.sizeToDecide`): the seeds (at the run's prompts),
+    /// or the test prompts (at its seeds, with as many images each), or both together; for a
+    /// statistic over fine-tunes (`units`), their number (`unitsToDecide`) in `seeds`; and the same
+    /// in words. nil for a decided claim.
+    public var decision: (seeds: Int?, prompts: Int?, words: String)? {
+        guard verdict == "inconclusive" else { return nil }
+        guard interval.components != nil else {
+            guard let units else { return (nil, nil, "needs two or more seeds and prompts to estimate") }
+            guard interval.oneFactor != nil else { return (nil, nil, "needs two or more \(units) to estimate") }
+            let n = interval.unitsToDecide(threshold: threshold)
+            return (n, nil, n.map { "\($0) \(units)" } ?? "more than 100000 \(units): the difference may be nil")
+        }
+        let size = interval.sizeToDecide(threshold: threshold)
+        if let both = size.together { return (both.seeds, both.prompts, "\(both.seeds) seeds and \(both.prompts) prompts together") }
+        let either = [size.seeds.map { "\($0) seeds" }, size.prompts.map { "\($0) prompts" }].compactMap { $0 }
+        return (size.seeds, size.prompts, either.isEmpty
+                ? "out of reach (a thousand times the seeds and prompts would not): the difference may be nil"
+                : either.joined(separator: " or "))
     }
 
-    /// `sizeToDecide` in words.
-    public var toDecide: String {
-        guard let size = sizeToDecide else { return "" }
-        if interval.components == nil {
-            guard let units else { return "needs two or more seeds and prompts to estimate" }
-            guard interval.oneFactor != nil else { return "needs two or more \(units) to estimate" }
-            return interval.unitsToDecide(threshold: threshold).map { "\($0) \(units)" } ?? "more than 100000 \(units): the difference may be nil"
-        }
-        if let both = size.together { return "\(both.seeds) seeds and \(both.prompts) prompts together" }
-        let seeds = size.seeds.map { "\($0) seeds" }, prompts = size.prompts.map { "\($0) prompts" }
-        let either = [seeds, prompts].compactMap { $0 }
-        return either.isEmpty ? "out of reach (a thousand times the seeds and prompts would not): the difference may be nil"
-            : either.joined(separator: " or ")
-    }
+    /// `decision` in words ("" for a decided claim).
+    public var toDecide: String { decision?.words ?? "" }
 
     public static let decideHeader = "claim,verdict,seeds_to_decide,prompts_to_decide,in_words"
 
-    /// `claims-to-decide.csv`: per claim, `sizeToDecide` (empty where decided or out of reach; both
-    /// filled when only seeds and prompts together would decide it; for a claim over fine-tunes,
-    /// their number in `seeds_to_decide`) and `toDecide` in words.
+    /// `claims-to-decide.csv`: per claim, its `decision` (counts empty where decided or out of
+    /// reach; both filled when only seeds and prompts together would decide it).
     public static func decideCSV(_ claims: [Claim]) -> String {
         decideHeader + "\n" + claims.map { c in
-            let size = c.sizeToDecide
-            let seeds = c.verdict == "inconclusive" && c.interval.components == nil && c.units != nil
-                ? c.interval.unitsToDecide(threshold: c.threshold) : size?.seeds ?? size?.together?.seeds
-            let prompts = size?.prompts ?? size?.together?.prompts
-            return [c.claim, c.verdict, seeds.map(String.init) ?? "", prompts.map(String.init) ?? "", c.toDecide.replacingOccurrences(of: ",", with: ";")]
-                .joined(separator: ",") + "\n"
+            let d = c.decision
+            return [c.claim, c.verdict, d?.seeds.map(String.init) ?? "", d?.prompts.map(String.init) ?? "",
+                    (d?.words ?? "").replacingOccurrences(of: ",", with: ";")].joined(separator: ",") + "\n"
         }.joined()
     }
 
@@ -98,12 +96,6 @@ public struct Claim: Sendable {
 /// - the record converges: its relative change over the last fifth of the fine-tune,
 ///   `|A_end - A_0.8| / |A_end|` (`record-history.csv`), per DDE fine-tune, below 0.1.
 public enum MainJobClaims {
-    /// The claims of a finished `comparison`.
-    public static func all(_ comparison: Comparison) -> [Claim] {
-        all(versus: comparison.versus, methods: comparison.settings.compare.methods,
-            runs: comparison.runs.map { ReportCharts.TrainedRun($0, layout: comparison.layout) }, steps: comparison.settings.fineTune.steps)
-    }
-
     public static func all(versus: [VersusRow], methods: [String], runs: [ReportCharts.TrainedRun], steps: Int) -> [Claim] {
         var claims: [Claim] = []
         func against(_ method: String, _ baseline: String) {

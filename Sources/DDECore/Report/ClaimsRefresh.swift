@@ -39,6 +39,16 @@ public enum ClaimsRefresh {
             }
             models[key]!.scores[eval, default: [Double](repeating: .nan, count: prompts * perPrompt)][index] = score
         }
+        // Every (prompt, image) of every model and annotator is scored in a whole file.
+        func complete(_ what: String, _ byAnnotator: [String: [Double]]) throws {
+            for (eval, values) in byAnnotator.sorted(by: { $0.key < $1.key }) {
+                if let k = values.firstIndex(where: \.isNaN) {
+                    throw TrainingError("\(path): \(what) has no \(eval) score for prompt \(k / perPrompt), image \(k % perPrompt) (the file is incomplete)")
+                }
+            }
+        }
+        try complete("the base", base)
+        for key in order { try complete(key.replacingOccurrences(of: "|", with: " "), models[key]!.scores) }
         var scores = ScoreTable(prompts: prompts, perPrompt: perPrompt, base: base)
         for key in order {
             let m = models[key]!
@@ -52,14 +62,10 @@ public enum ClaimsRefresh {
     public static func run(_ comparison: Comparison) throws -> [Claim] {
         let layout = comparison.layout, settings = comparison.settings
         let scores = try Self.scores(layout.file("scores-all.csv"))
-        let methods = settings.compare.methods, annotators = comparison.pairAnnotators
-        let versus = VersusRow.all(scores, methods: methods, trainAnnotators: annotators)
-        let claims = MainJobClaims.all(versus: versus, methods: methods,
-                                       runs: comparison.runs.map { ReportCharts.TrainedRun($0, layout: layout) }, steps: settings.fineTune.steps)
-            + ExperimentClaims.all(scores: scores, methods: methods, tRanges: settings.compare.tRanges, trainAnnotators: annotators)
-        try FileIO.writeAtomically(Array(VersusRow.csv(versus).utf8), to: layout.file("report-versus.csv"))
-        try FileIO.writeAtomically(Array(Claim.csv(claims).utf8), to: layout.file("claims.csv"))
-        try FileIO.writeAtomically(Array(Claim.decideCSV(claims).utf8), to: layout.file("claims-to-decide.csv"))
+        let methods = settings.compare.methods
+        let versus = VersusRow.all(scores, methods: methods, trainAnnotators: comparison.pairAnnotators)
+        let claims = RunClaims.all(comparison, versus: versus, scores: scores)
+        try RunClaims.write(versus: versus, claims: claims, layout: layout)
         let reportPath = layout.file("report.md")
         if var report = try? String(contentsOfFile: reportPath, encoding: .utf8) {
             report = replacing(section: "## Method against method", in: report, with: VersusMatrix.markdown(versus, methods: methods))

@@ -18,12 +18,6 @@ public enum ExperimentClaims {
     /// The segments the paper's Fig. 3 puts above (true) or below (false) the base.
     public static let segmentSides: [(range: String, above: Bool)] = [("0:0.1", true), ("0.3:0.4", true), ("0.9:1.0", false)]
 
-    public static func all(_ comparison: Comparison) -> [Claim] {
-        guard let scores = comparison.scores else { return [] }
-        return all(scores: scores, methods: comparison.settings.compare.methods, tRanges: comparison.settings.compare.tRanges,
-                   trainAnnotators: comparison.pairAnnotators)
-    }
-
     public static func all(scores: ScoreTable, methods: [String], tRanges: [String], trainAnnotators: [String]) -> [Claim] {
         var claims: [Claim] = []
         for a in trainAnnotators {

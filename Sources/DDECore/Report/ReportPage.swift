@@ -44,7 +44,7 @@ public enum ReportPage {
             distribution = comparison.distribution
             samples = comparison.samples
             versus = comparison.versus
-            claims = MainJobClaims.all(comparison) + ExperimentClaims.all(comparison)
+            claims = RunClaims.all(comparison, versus: comparison.versus, scores: comparison.scores)
             evalPrompts = comparison.evalPrompts.count
         }
     }

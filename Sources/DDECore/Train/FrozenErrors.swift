@@ -7,12 +7,12 @@ import DDENumerics
 /// workspace computes the same errors bit for bit, so a remembered value is the value.
 ///
 /// Why: the main job fine-tunes Uniform, Discounted and DDE on the same pairs with the same seed,
-/// and they draw the same pairs, t and noise at every step (every loss draws t uniformly unless
-/// `discounted.mode = sample`), so the frozen reference's forward pass on a step's batch is the
-/// same for all three; likewise the held-out and probe batches of the diagnostics, at every log
-/// and in every fine-tune of an annotator and seed. Remembered, the reference runs once per
-/// (annotator, seed, step) instead of three times. Keyed by content, not by settings, so nothing
-/// can be reused where one input differs.
+/// and they draw the same pairs and noise at every step, and the same t where they draw t
+/// uniformly (Uniform and DDE; Discounted samples t from gamma^n unless `disc.mode = weight`), so
+/// the frozen reference's forward pass on a step's batch is the same for Uniform and DDE; likewise
+/// the held-out and probe batches of the diagnostics, at every log and in every fine-tune of an
+/// annotator and seed. Remembered, those passes run once. Keyed by content, not by settings, so
+/// nothing can be reused where one input differs.
 ///
 /// At most `capacity` errors are kept (afterwards nothing new is remembered: correct, only slower).
 public final class FrozenErrors {
@@ -53,25 +53,15 @@ public final class FrozenErrors {
         return e
     }
 
-    /// A digest of the batch's network inputs and targets, eight bytes at a time.
+    /// A digest of the batch's network inputs and targets (`ContentDigest`, as the stage
+    /// signatures use).
     static func inputDigest(_ batch: PreferenceBatch) -> UInt64 {
         let count = batch.images * batch.imageSize
-        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 ^ UInt64(batch.images)
-        func mix(_ p: UnsafePointer<Float>, _ n: Int) {
-            let raw = UnsafeRawPointer(p)
-            var i = 0
-            while i + 2 <= n {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt64.self)) &* 0x100_0000_01b3
-                h ^= h >> 29
-                i += 2
-            }
-            if i < n { h = (h ^ UInt64(p[i].bitPattern)) &* 0x100_0000_01b3 }
-        }
-        mix(batch.xt.pointer, count)
-        mix(batch.eps.pointer, count)
-        mix(batch.networkSteps.pointer, batch.images)
-        var text = ContentDigest()
-        for prompt in batch.prompts { text.add(prompt) }
-        return h ^ (text.value &* 0x9e37_79b9_7f4a_7c15)
+        var d = ContentDigest()
+        d.add(batch.xt.pointer, count: count)
+        d.add(batch.eps.pointer, count: count)
+        d.add(batch.networkSteps.pointer, count: batch.images)
+        for prompt in batch.prompts { d.add(prompt) }
+        return d.value
     }
 }
