@@ -41,11 +41,28 @@ extension Conv2d {
         return buffer
     }
 
+    /// Floats between the points' matrices of a (points, rows, p) layout: rows x p and a pad of
+    /// one cache line. Without the pad the stride is a multiple of 4 KiB (p is a multiple of 8,
+    /// the channels of 16), so the 36 stores of a tile's points all fall in one cache set and
+    /// evict each other; with it they fall in consecutive sets.
+    static func pointStride(rows: Int, columns p: Int) -> Int { rows * p + 16 }
+
+    /// The floats of a chunk's (points, rows, p) layout, pads included.
+    static func pointsFloats(_ variant: any WinogradVariant.Type, rows: Int, columns p: Int) -> Int {
+        variant.points * pointStride(rows: rows, columns: p)
+    }
+
     /// Images per chunk: the transformed input (points x C x tiles) and output (points x OC x
     /// tiles) of a chunk each fit the column budget.
     func winogradChunk(_ variant: any WinogradVariant.Type, _ n: Int, height: Int, width: Int, _ ws: Workspace) -> Int {
         let perImage = variant.points * max(inChannels, outChannels) * variant.tiles(height: height, width: width)
         return max(1, min(n, ws.columnBudget / perImage))
+    }
+
+    /// Floats per image of the kept V: its (points, C, tiles) share and the pads of a chunk it
+    /// may start (a chunk of images n0..<n0 + count sits at n0 x this, within its images' share).
+    func keptPerImage(_ variant: any WinogradVariant.Type, height: Int, width: Int) -> Int {
+        Self.pointsFloats(variant, rows: inChannels, columns: variant.tiles(height: height, width: width))
     }
 
     /// `transformedInput`, when given, keeps V of all n images and U for `winogradBackward`, which
@@ -54,7 +71,7 @@ extension Conv2d {
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                          transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
-        let perImage = points * inChannels * variant.tiles(height: height, width: width)
+        let perImage = keptPerImage(variant, height: height, width: width)
         // The kept buffer holds V of the n images, then U (the backward's weights are the same).
         let keptBuffer = transformedInput?.reserve(n * perImage + points * filters)
         let kept = keptBuffer.map { SendablePointer($0) }
@@ -76,30 +93,32 @@ extension Conv2d {
                                        _ b: UnsafeMutablePointer<Float>, _ ws: Workspace, kept: UnsafeMutablePointer<Float>?,
                                        thread: Int) {
         let hw = h * w, points = variant.points, tiles = variant.tiles(height: h, width: w), nb = winogradChunk(variant, images.count, height: h, width: w, ws)
-        let column = kept == nil ? ws.col[thread].reserve(points * inChannels * nb * tiles) : nil
-        let m = ws.gemm[thread].reserve(points * outChannels * nb * tiles)
+        let column = kept == nil ? ws.col[thread].reserve(Self.pointsFloats(variant, rows: inChannels, columns: nb * tiles)) : nil
+        let m = ws.gemm[thread].reserve(Self.pointsFloats(variant, rows: outChannels, columns: nb * tiles))
+        let keptPerImage = keptPerImage(variant, height: h, width: w)
         let scratch = ws.plane[thread].reserve(variant.scratchFloats(height: h, width: w, planes: nb))
         var n0 = images.lowerBound
         while n0 < images.upperBound {
             let count = min(nb, images.upperBound - n0), p = count * tiles
+            let vStride = Self.pointStride(rows: inChannels, columns: p), mStride = Self.pointStride(rows: outChannels, columns: p)
             // The chunk's V: in the kept buffer at the chunk's first image, or in scratch.
-            let v = kept.map { $0 + n0 * points * inChannels * tiles } ?? column!
+            let v = kept.map { $0 + n0 * keptPerImage } ?? column!
             ws.profiler.measure(.convTransforms, thread: thread) {
                 for c in 0..<inChannels {
                     variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
-                                           height: h, width: w, v + c * p, xiStride: inChannels * p, scratch: scratch)
+                                           height: h, width: w, v + c * p, xiStride: vStride, scratch: scratch)
                 }
             }
             ws.profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
                     // M[ξ] (OC, P) = U[ξ] (OC, C) · V[ξ] (C, P)
                     BLAS.sgemm(m: outChannels, n: p, k: inChannels, a: u + xi * outChannels * inChannels, lda: inChannels,
-                               b: v + xi * inChannels * p, ldb: p, c: m + xi * outChannels * p, ldc: p)
+                               b: v + xi * vStride, ldb: p, c: m + xi * mStride, ldc: p)
                 }
             }
             ws.profiler.measure(.convTransforms, thread: thread) {
                 for oc in 0..<outChannels {
-                    variant.transformOutput(m + oc * p, xiStride: outChannels * p, bias: b[oc], out + (n0 * outChannels + oc) * hw,
+                    variant.transformOutput(m + oc * p, xiStride: mStride, bias: b[oc], out + (n0 * outChannels + oc) * hw,
                                             planes: count, planeStride: outChannels * hw, height: h, width: w, scratch: scratch)
                 }
             }
@@ -113,7 +132,7 @@ extension Conv2d {
                           n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
                           transformedInput: FloatBuffer?) {
         let filters = outChannels * inChannels, points = variant.points
-        let perImage = points * inChannels * variant.tiles(height: height, width: width)
+        let perImage = keptPerImage(variant, height: height, width: width)
         let u = (store.isFrozen ? nil : transformedInput.map { $0.pointer + n * perImage })
             ?? transformedWeights(variant, store, into: ws.transformedWeights.reserve(points * filters), ws)
         let threads = threads(n, geometry(height: height, width: width), ws), share = (n + threads - 1) / threads
@@ -153,33 +172,35 @@ extension Conv2d {
                                         _ ws: Workspace, kept: UnsafeMutablePointer<Float>?, thread: Int) {
         let hw = h * w, points = variant.points, tiles = variant.tiles(height: h, width: w), nb = winogradChunk(variant, images.count, height: h, width: w, ws)
         let filters = outChannels * inChannels
-        let v = ws.col[thread].reserve(points * inChannels * nb * tiles)
-        let dm = ws.gemm[thread].reserve(points * outChannels * nb * tiles)
+        let v = ws.col[thread].reserve(Self.pointsFloats(variant, rows: inChannels, columns: nb * tiles))
+        let dm = ws.gemm[thread].reserve(Self.pointsFloats(variant, rows: outChannels, columns: nb * tiles))
+        let keptPerImage = keptPerImage(variant, height: h, width: w)
         let scratch = ws.plane[thread].reserve(variant.scratchFloats(height: h, width: w, planes: nb))
         let du = partial, db = partial + points * filters
         var n0 = images.lowerBound
         while n0 < images.upperBound {
             let count = min(nb, images.upperBound - n0), p = count * tiles
+            let vStride = Self.pointStride(rows: inChannels, columns: p), mStride = Self.pointStride(rows: outChannels, columns: p)
             // V as the forward kept it, or transformed again into scratch; dV always goes to scratch.
-            let vForward = kept.map { $0 + n0 * points * inChannels * tiles } ?? v
+            let vForward = kept.map { $0 + n0 * keptPerImage } ?? v
             ws.profiler.measure(.convTransforms, thread: thread) {
                 for oc in 0..<outChannels {
                     db[oc] += variant.transformOutputGradient(dOut + (n0 * outChannels + oc) * hw, planes: count,
                                                               planeStride: outChannels * hw, height: h, width: w,
-                                                              dm + oc * p, xiStride: outChannels * p, scratch: scratch)
+                                                              dm + oc * p, xiStride: mStride, scratch: scratch)
                 }
                 if kept == nil {
                     for c in 0..<inChannels {
                         variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
-                                               height: h, width: w, v + c * p, xiStride: inChannels * p, scratch: scratch)
+                                               height: h, width: w, v + c * p, xiStride: vStride, scratch: scratch)
                     }
                 }
             }
             ws.profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
                     // dU[ξ] (OC, C) += dM[ξ] (OC, P) · V[ξ]^T
-                    BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: p, a: dm + xi * outChannels * p, lda: p,
-                               b: vForward + xi * inChannels * p, ldb: p, beta: 1, c: du + xi * filters, ldc: inChannels)
+                    BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: p, a: dm + xi * mStride, lda: p,
+                               b: vForward + xi * vStride, ldb: p, beta: 1, c: du + xi * filters, ldc: inChannels)
                 }
             }
             if let dx {
@@ -187,12 +208,12 @@ extension Conv2d {
                     for xi in 0..<points {
                         // dV[ξ] (C, P) = U[ξ]^T · dM[ξ], into the scratch V (done with, or unused).
                         BLAS.sgemm(transA: true, m: inChannels, n: p, k: outChannels, a: u + xi * filters, lda: inChannels,
-                                   b: dm + xi * outChannels * p, ldb: p, c: v + xi * inChannels * p, ldc: p)
+                                   b: dm + xi * mStride, ldb: p, c: v + xi * vStride, ldc: p)
                     }
                 }
                 ws.profiler.measure(.convTransforms, thread: thread) {
                     for c in 0..<inChannels {
-                        variant.addInputGradient(v + c * p, xiStride: inChannels * p, dx + (n0 * inChannels + c) * hw,
+                        variant.addInputGradient(v + c * p, xiStride: vStride, dx + (n0 * inChannels + c) * hw,
                                                  planes: count, planeStride: inChannels * hw, height: h, width: w, scratch: scratch)
                     }
                 }

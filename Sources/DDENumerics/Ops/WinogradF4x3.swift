@@ -114,9 +114,11 @@ public enum WinogradF4x3: WinogradVariant {
     // Lanes are images: the same channel's planes of eight images (plane i at x + i *
     // planeStride) go through each tile's transform together, so every step is full-width
     // SIMD8 arithmetic with no shuffling, whatever the plane size (an 8x8 plane has only two
-    // tiles a row). Tiles are numbered tile-major within the chunk (tile t of plane i is column
-    // t * planes + i of the (36, ·, P) layout), so the eight images' values of a point are
-    // contiguous. The input is first copied into a zero-bordered, image-interleaved plane in
+    // tiles a row). Columns of the (36, ·, P) layout go group by group, tile-major within a
+    // group (tile t of the group's lane l is column i0 * tiles + t * lanes + l, i0 the group's
+    // first image), so the eight images' values of a point are contiguous and a group's
+    // successive tiles fill whole cache lines (tile-major across the chunk left each 32-byte
+    // store on a line of its own: 2x the line traffic). The input is first copied into a zero-bordered, image-interleaved plane in
     // scratch ((H + 2) x (W + 2) x 8), which the overlapping 6x6 windows then read; the input
     // gradient is added up in such a plane and then into dx. The last images of a chunk that
     // do not fill eight lanes go one at a time (`Float` lanes).
@@ -126,9 +128,9 @@ public enum WinogradF4x3: WinogradVariant {
                                       _ v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) {
         forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                inputGroup(SIMD8<Float>.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch, fresh: fresh)
+                inputGroup(SIMD8<Float>.self, x + i0 * planeStride, planeStride, h, w, v + i0 * tiles(height: h, width: w), xiStride, scratch, fresh: fresh)
             } else {
-                inputGroup(Float.self, x + i0 * planeStride, planeStride, h, w, v + i0, xiStride, planes, scratch, fresh: fresh)
+                inputGroup(Float.self, x + i0 * planeStride, planeStride, h, w, v + i0 * tiles(height: h, width: w), xiStride, scratch, fresh: fresh)
             }
         }
     }
@@ -140,9 +142,9 @@ public enum WinogradF4x3: WinogradVariant {
                                         scratch: UnsafeMutablePointer<Float>) {
         forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                inputGradientGroup(SIMD8<Float>.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
+                inputGradientGroup(SIMD8<Float>.self, dv + i0 * tiles(height: h, width: w), xiStride, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
             } else {
-                inputGradientGroup(Float.self, dv + i0, xiStride, planes, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
+                inputGradientGroup(Float.self, dv + i0 * tiles(height: h, width: w), xiStride, dx + i0 * planeStride, planeStride, h, w, scratch, fresh: fresh)
             }
         }
     }
@@ -153,9 +155,9 @@ public enum WinogradF4x3: WinogradVariant {
                                        height h: Int, width w: Int, scratch: UnsafeMutablePointer<Float>) {
         forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                outputGroup(SIMD8<Float>.self, m + i0, xiStride, planes, bias, out + i0 * planeStride, planeStride, h, w, scratch)
+                outputGroup(SIMD8<Float>.self, m + i0 * tiles(height: h, width: w), xiStride, bias, out + i0 * planeStride, planeStride, h, w, scratch)
             } else {
-                outputGroup(Float.self, m + i0, xiStride, planes, bias, out + i0 * planeStride, planeStride, h, w, scratch)
+                outputGroup(Float.self, m + i0 * tiles(height: h, width: w), xiStride, bias, out + i0 * planeStride, planeStride, h, w, scratch)
             }
         }
     }
@@ -168,9 +170,9 @@ public enum WinogradF4x3: WinogradVariant {
         var sum: Float = 0
         forImageGroups(planes) { i0, lanes, fresh in
             if lanes == 8 {
-                sum += outputGradientGroup(SIMD8<Float>.self, dy + i0 * planeStride, planeStride, h, w, dm + i0, xiStride, planes, scratch)
+                sum += outputGradientGroup(SIMD8<Float>.self, dy + i0 * planeStride, planeStride, h, w, dm + i0 * tiles(height: h, width: w), xiStride, scratch)
             } else {
-                sum += outputGradientGroup(Float.self, dy + i0 * planeStride, planeStride, h, w, dm + i0, xiStride, planes, scratch)
+                sum += outputGradientGroup(Float.self, dy + i0 * planeStride, planeStride, h, w, dm + i0 * tiles(height: h, width: w), xiStride, scratch)
             }
         }
         return sum
@@ -193,15 +195,13 @@ public enum WinogradF4x3: WinogradVariant {
     /// the row pass and the column pass.
     @inline(__always)
     static func inputGroup<L: TileLanes>(_: L.Type, _ x: UnsafePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
-                                         _ v: UnsafeMutablePointer<Float>, _ xiStride: Int, _ planes: Int,
+                                         _ v: UnsafeMutablePointer<Float>, _ xiStride: Int,
                                          _ scratch: UnsafeMutablePointer<Float>, fresh: Bool) {
         let k = L.width, pw = w + 2, tx = w / 4
         let padded = scratch, work = scratch + (h + 2) * pw * k
         // The border stays zero from the first group on; the inside is each group's.
         if fresh { padded.update(repeating: 0, count: (h + 2) * pw * k) }
-        for y in 0..<h {
-            for xx in 0..<w { L.store(L.load(x + y * w + xx, stride: planeStride), padded + ((y + 1) * pw + xx + 1) * k) }
-        }
+        for y in 0..<h { L.interleave(x + y * w, stride: planeStride, count: w, into: padded + ((y + 1) * pw + 1) * k) }
         for tile in 0..<((h / 4) * tx) {
             let corner = padded + ((tile / tx) * 4 * pw + (tile % tx) * 4) * k
             // d·B along each of the window's rows, then B^T· down each column.
@@ -210,7 +210,7 @@ public enum WinogradF4x3: WinogradVariant {
                 let t = bT(L.load(row), L.load(row + k), L.load(row + 2 * k), L.load(row + 3 * k), L.load(row + 4 * k), L.load(row + 5 * k))
                 store6(t, work + r * 6 * k, k)
             }
-            let out = v + tile * planes
+            let out = v + tile * k
             for c in 0..<6 {
                 let col = work + c * k
                 let t = bT(L.load(col), L.load(col + 6 * k), L.load(col + 12 * k), L.load(col + 18 * k), L.load(col + 24 * k),
@@ -221,7 +221,7 @@ public enum WinogradF4x3: WinogradVariant {
     }
 
     @inline(__always)
-    static func inputGradientGroup<L: TileLanes>(_: L.Type, _ dv: UnsafePointer<Float>, _ xiStride: Int, _ planes: Int,
+    static func inputGradientGroup<L: TileLanes>(_: L.Type, _ dv: UnsafePointer<Float>, _ xiStride: Int,
                                                  _ dx: UnsafeMutablePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
                                                  _ scratch: UnsafeMutablePointer<Float>, fresh: Bool) {
         let k = L.width, pw = w + 2, tx = w / 4
@@ -230,7 +230,7 @@ public enum WinogradF4x3: WinogradVariant {
         // border gathers the padding's gradients, which nobody reads).
         if fresh { padded.update(repeating: 0, count: (h + 2) * pw * k) }
         for tile in 0..<((h / 4) * tx) {
-            let src = dv + tile * planes
+            let src = dv + tile * k
             // B· down each column of dV, then ·B^T along each row, added into the window.
             for c in 0..<6 {
                 let col = src + c * xiStride, s = 6 * xiStride
@@ -245,21 +245,20 @@ public enum WinogradF4x3: WinogradVariant {
             }
         }
         for y in 0..<h {
-            for xx in 0..<w {
-                let p = dx + y * w + xx, q = padded + ((y + 1) * pw + xx + 1) * k
-                L.store(L.load(p, stride: planeStride) + L.load(q), p, stride: planeStride)
-                L.store(L.zero, q)
-            }
+            let q = padded + ((y + 1) * pw + 1) * k
+            L.deinterleave(q, into: dx + y * w, stride: planeStride, count: w, adding: true)
+            q.update(repeating: 0, count: w * k)
         }
     }
 
     @inline(__always)
-    static func outputGroup<L: TileLanes>(_: L.Type, _ m: UnsafePointer<Float>, _ xiStride: Int, _ planes: Int, _ bias: Float,
+    static func outputGroup<L: TileLanes>(_: L.Type, _ m: UnsafePointer<Float>, _ xiStride: Int, _ bias: Float,
                                           _ out: UnsafeMutablePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
                                           _ scratch: UnsafeMutablePointer<Float>) {
-        let k = L.width, tx = w / 4, b = L.splat(bias), work = scratch
+        // The tiles go into an image-interleaved plane (h x w x lanes), then out to the planes.
+        let k = L.width, tx = w / 4, b = L.splat(bias), plane = scratch, work = scratch + h * w * k
         for tile in 0..<((h / 4) * tx) {
-            let src = m + tile * planes
+            let src = m + tile * k
             // A^T· down each column of M (6 -> 4), then ·A along each of the 4 rows.
             for c in 0..<6 {
                 let col = src + c * xiStride, s = 6 * xiStride
@@ -267,34 +266,35 @@ public enum WinogradF4x3: WinogradVariant {
                 L.store(t.0, work + c * k); L.store(t.1, work + (6 + c) * k)
                 L.store(t.2, work + (12 + c) * k); L.store(t.3, work + (18 + c) * k)
             }
-            let corner = out + (tile / tx) * 4 * w + (tile % tx) * 4
+            let corner = plane + ((tile / tx) * 4 * w + (tile % tx) * 4) * k
             for a in 0..<4 {
                 let row = work + a * 6 * k
                 let y = aT(L.load(row), L.load(row + k), L.load(row + 2 * k), L.load(row + 3 * k), L.load(row + 4 * k), L.load(row + 5 * k))
-                let p = corner + a * w
-                L.store(y.0 + b, p, stride: planeStride); L.store(y.1 + b, p + 1, stride: planeStride)
-                L.store(y.2 + b, p + 2, stride: planeStride); L.store(y.3 + b, p + 3, stride: planeStride)
+                let p = corner + a * w * k
+                L.store(y.0 + b, p); L.store(y.1 + b, p + k); L.store(y.2 + b, p + 2 * k); L.store(y.3 + b, p + 3 * k)
             }
         }
+        for y in 0..<h { L.deinterleave(plane + y * w * k, into: out + y * w, stride: planeStride, count: w, adding: false) }
     }
 
     @inline(__always)
     static func outputGradientGroup<L: TileLanes>(_: L.Type, _ dy: UnsafePointer<Float>, _ planeStride: Int, _ h: Int, _ w: Int,
-                                                  _ dm: UnsafeMutablePointer<Float>, _ xiStride: Int, _ planes: Int,
+                                                  _ dm: UnsafeMutablePointer<Float>, _ xiStride: Int,
                                                   _ scratch: UnsafeMutablePointer<Float>) -> Float {
-        let k = L.width, tx = w / 4, work = scratch
+        // dY's planes first go into an image-interleaved plane (h x w x lanes).
+        let k = L.width, tx = w / 4, plane = scratch, work = scratch + h * w * k
+        for y in 0..<h { L.interleave(dy + y * w, stride: planeStride, count: w, into: plane + y * w * k) }
         var sum = L.zero
         for tile in 0..<((h / 4) * tx) {
-            let corner = dy + (tile / tx) * 4 * w + (tile % tx) * 4
+            let corner = plane + ((tile / tx) * 4 * w + (tile % tx) * 4) * k
             // ·A^T along each of the 4 rows of dY (4 -> 6), then A· down each column.
             for a in 0..<4 {
-                let p = corner + a * w
-                let y0 = L.load(p, stride: planeStride), y1 = L.load(p + 1, stride: planeStride)
-                let y2 = L.load(p + 2, stride: planeStride), y3 = L.load(p + 3, stride: planeStride)
+                let p = corner + a * w * k
+                let y0 = L.load(p), y1 = L.load(p + k), y2 = L.load(p + 2 * k), y3 = L.load(p + 3 * k)
                 sum = sum + (y0 + y1) + (y2 + y3)
                 store6(Self.a(y0, y1, y2, y3), work + a * 6 * k, k)
             }
-            let out = dm + tile * planes
+            let out = dm + tile * k
             for c in 0..<6 {
                 let col = work + c * k
                 let t = Self.a(L.load(col), L.load(col + 6 * k), L.load(col + 12 * k), L.load(col + 18 * k))
