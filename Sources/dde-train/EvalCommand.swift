@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
         try options.execute(lockRunFolder: false) { settings, workspace in
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
-            let (model, _) = try Checkpoint.loadModel(checkpoint, workspace: workspace)
+            let (model, _) = try options.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
             let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
             let started = Stopwatch.now()

@@ -14,7 +14,7 @@ struct ExportCommand: ParsableCommand {
         try options.execute(lockRunFolder: false) { settings, workspace in
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
-            let (model, file) = try Checkpoint.loadModel(checkpoint, workspace: workspace)
+            let (model, file) = try options.loadModel(checkpoint, workspace: workspace)
             try DiffusersExport.write(model, to: settings.out, schedule: settings.schedule,
                                       metadata: file.metadata.filter { ["tokenizer", "encoder_dim", "unet_config", "format"].contains($0.key) })
             print("exported \(checkpoint) to \(settings.out) (UNet2DModel.from_pretrained loads it)")

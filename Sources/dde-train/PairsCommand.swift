@@ -14,7 +14,7 @@ struct PairsCommand: ParsableCommand {
 
     func run() throws {
         try options.execute { settings, workspace in
-            let (model, _) = try Checkpoint.loadModel(settings.basePath, workspace: workspace)
+            let (model, _) = try options.loadModel(settings.basePath, workspace: workspace)
             model.store.freeze()
             let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
             let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly

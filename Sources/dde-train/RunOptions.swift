@@ -63,6 +63,13 @@ struct RunOptions: ParsableArguments {
         }
     }
 
+    /// `Checkpoint.loadModel`, with its note on stderr when the file carries no checksum.
+    func loadModel(_ path: String, workspace: Workspace) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
+        let loaded = try Checkpoint.loadModel(path, workspace: workspace)
+        if let note = Checkpoint.unverifiedNote(loaded.file) { FileHandle.standardError.write(Data((rankPrefix + note + "\n").utf8)) }
+        return loaded
+    }
+
     /// "" on rank 0 (and alone), "rank N: " on the other ranks of an MPI job.
     private var rankPrefix: String { Cluster.current.rank == 0 ? "" : "rank \(Cluster.current.rank): " }
 

@@ -18,7 +18,7 @@ struct SampleCommand: ParsableCommand {
             guard !checkpoint.isEmpty else {
                 throw ValidationError("sample needs checkpoint=PATH (a model.safetensors or a checkpoint)")
             }
-            let (model, _) = try Checkpoint.loadModel(checkpoint, workspace: workspace)
+            let (model, _) = try options.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
             var prompts = settings.sample.prompts
             if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }

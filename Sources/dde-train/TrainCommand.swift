@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
             // with it every progress line and note of the fine-tune).
             let progress = ProgressLine()
             let base = settings.basePath, loss = settings.fineTune.loss.kind.rawValue
-            let (model, _) = try Checkpoint.loadModel(base, workspace: workspace)
+            let (model, _) = try options.loadModel(base, workspace: workspace)
             if settings.pairsFile.isEmpty {
                 // This run's own pairs: the same stage, signature and folder as the main job.
                 let run = Comparison.Run(method: loss, annotator: settings.pairs.annotator, seed: Int(settings.seed))

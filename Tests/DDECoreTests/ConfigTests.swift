@@ -116,7 +116,7 @@ final class ConfigTests: XCTestCase {
             batch=8
             \tsteps =\t50\t# tabs
             block_out_channels = 16, 32
-            resume = runs/a#b
+            trace = runs/a#b
             out =
             schedule = linear\r
             """)
@@ -125,7 +125,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.int("batch"), 8)
         XCTAssertEqual(config.int("steps"), 50)
         XCTAssertEqual(config.intList("block_out_channels"), [16, 32])
-        XCTAssertEqual(config.string("resume"), "runs/a#b", "a '#' not after a space is part of the value")
+        XCTAssertEqual(config.string("trace"), "runs/a#b", "a '#' not after a space is part of the value")
         XCTAssertEqual(config.string("schedule"), "linear")
         XCTAssertEqual(config.origin("lr"), .file(path, line: 4))
         XCTAssertEqual(config.origin("steps"), .file(path, line: 6))
@@ -300,7 +300,7 @@ final class ConfigTests: XCTestCase {
         let path = try write("run.conf", "lr = 3e-4\nblock_out_channels = 16,32,64\nsample_size = 32\n")
         let config = try ConfigLoader.load(file: path, overrides: [
             "adam_eps=1e-10", "beta_end=0.0120000001", "weight_decay=0.30000000000000004",
-            "resume=auto", "pairs=data/my pairs.bin", "schedule=squaredcos_cap_v2", "seed=123456789",
+            "resume=auto", "trace=data/my pairs.bin", "schedule=squaredcos_cap_v2", "seed=123456789",
         ])
         let text = config.rendered()
         XCTAssertTrue(text.hasPrefix("# dde-train \(DDEVersion.string)"))

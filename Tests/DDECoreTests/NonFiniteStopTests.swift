@@ -61,15 +61,15 @@ final class NonFiniteStopTests: XCTestCase {
         try assertCheckpointsFinite(folder + "/checkpoints")
     }
 
-    /// A NaN weight in the checkpoint a run resumes from makes the next loss NaN: the run stops
-    /// at that step saying so, and writes no checkpoint of it.
-    func testPoisonedWeightStopsPretrainingAtTheLoss() throws {
+    /// A NaN weight in the checkpoint a run resumes from is refused when it is loaded, naming the
+    /// file and the tensor (issue 14; before, the next loss was NaN), and no checkpoint is written.
+    func testPoisonedWeightIsRefusedWhenResuming() throws {
         let folder = scratchFolder()
         try Toy.pretrainer(folder, ["pretrain.steps=2"]).run()
         let last = folder + "/checkpoints/step-0000002.safetensors"
         try poke(last, tensor: "conv_in.weight", index: 0, .nan)
         let text = errorText { try Toy.pretrainer(folder, ["pretrain.steps=4", "resume=auto"]).run() }
-        XCTAssertTrue(text.hasPrefix("pretrain step 3: the loss is nan; stopped before checkpointing this step"), text)
+        XCTAssertTrue(text.hasPrefix("\(last): tensor 'conv_in.weight' holds a NaN or an infinity (element 0)"), text)
         XCTAssertEqual(checkpointNames(folder + "/checkpoints"), ["step-0000001.safetensors", "step-0000002.safetensors"])
     }
 }

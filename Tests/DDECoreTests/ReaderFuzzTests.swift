@@ -8,7 +8,7 @@ import DDECore
 /// project's own writer, and mutations of it (flipped, inserted and deleted bytes, numbers
 /// replaced by edge values, lengths and sizes in headers set past the end, deep nesting, very
 /// long lines). Every input ends in a parse or a one-line error of the reader's kind naming the
-/// file, within `FuzzRun.slowCase`, without a large allocation.
+/// file, without a large allocation (the slowest case is printed).
 ///
 /// Everything derives from `seed`: a failure prints the seed and case number (and a trap, which
 /// no test can catch, prints them on stderr through `CrashNote`). Run both builds: debug has

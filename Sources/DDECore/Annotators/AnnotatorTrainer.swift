@@ -67,7 +67,7 @@ public final class AnnotatorTrainer {
         let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": settings.config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
         let step = AlignTrainingStep(training, workspace: workspace)
-        try run.resume(step, describing: "the align classifier's training")
+        try run.resume(step, describing: "the align classifier's training", steps: training.steps, stepsKey: "annotators.steps")
         let started = Stopwatch.now()
         try run.loop(step, steps: training.steps, name: "annotators", log: try run.log(), metadata: stageMeta)
         let result = step.result(seconds: Stopwatch.now() - started)

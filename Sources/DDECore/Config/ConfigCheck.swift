@@ -1,3 +1,5 @@
+import Foundation
+
 /// A validator of one key's parsed value, with the one-line summary the key table shows.
 ///
 /// The common ones are static members (`.range(1...64)`, `.atLeast(0)`, `.positive`,
@@ -97,6 +99,67 @@ public struct ConfigCheck: Sendable {
             guard let i = list.firstIndex(where: { $0 < lo }) else { return nil }
             return "entry \(i + 1) (\(list[i])) must be >= \(lo)"
         }
+    }
+
+    /// Every entry of a float list `> 0`.
+    public static let eachPositive = ConfigCheck("each > 0") { value in
+        guard case .floatList(let list) = value else { fatalError("eachPositive on \(value)") }
+        guard let i = list.firstIndex(where: { !($0 > 0) }) else { return nil }
+        return "entry \(i + 1) (\(list[i])) must be > 0"
+    }
+
+    /// Every entry of a string list one of `words` (with a did-you-mean).
+    public static func eachOneOf(_ words: [String]) -> ConfigCheck {
+        ConfigCheck("each one of \(words.joined(separator: ", "))") { value in
+            guard case .stringList(let list) = value else { fatalError("eachOneOf on \(value)") }
+            guard let bad = list.first(where: { !words.contains($0) }) else { return nil }
+            return "'\(bad.excerpt)' is not one of \(words.joined(separator: ", "))" + DidYouMean.hint(for: bad, among: words)
+        }
+    }
+
+    /// No entry twice (a seed or a method listed twice would run one fine-tune into one folder twice).
+    public static let distinct = ConfigCheck("no entry twice") { value in
+        let texts: [String]
+        switch value {
+        case .intList(let l): texts = l.map(String.init)
+        case .floatList(let l): texts = l.map { String($0) }
+        case .stringList(let l): texts = l
+        default: fatalError("distinct on \(value)")
+        }
+        var seen: Set<String> = []
+        guard let twice = texts.first(where: { !seen.insert($0).inserted }) else { return nil }
+        return "'\(twice.excerpt)' is listed twice"
+    }
+
+    /// Empty, or a file that exists and can be read as one (not a folder or a device): the
+    /// input files (`checkpoint`, `base`, `pairs`), checked when the config is loaded instead of
+    /// after the stages before the one that reads them.
+    public static let existingFileOrEmpty = ConfigCheck("empty or an existing file") { value in
+        guard case .string(let path) = value else { fatalError("existingFileOrEmpty on \(value)") }
+        return path.isEmpty ? nil : FileIO.problemReadingFile(path)
+    }
+
+    /// `resume`: empty (a fresh run), `auto` (the newest checkpoint in the run folder, if any) or
+    /// a checkpoint file that exists.
+    public static let resumeTarget = ConfigCheck("empty, auto or a checkpoint file") { value in
+        guard case .string(let text) = value else { fatalError("resumeTarget on \(value)") }
+        if text.isEmpty || text == "auto" { return nil }
+        return FileIO.problemReadingFile(text).map { "\($0) (use auto, a checkpoint path, or leave it empty)" }
+    }
+
+    /// `data`: `world` or `folder:PATH` naming a folder that exists.
+    public static let dataSource = ConfigCheck("world or folder:PATH") { value in
+        guard case .string(let text) = value else { fatalError("dataSource on \(value)") }
+        if text == "world" { return nil }
+        guard text.hasPrefix("folder:") else {
+            return "'\(text.excerpt)' is neither 'world' nor 'folder:PATH'" + DidYouMean.hint(for: text, among: ["world"])
+        }
+        let folder = String(text.dropFirst("folder:".count))
+        var isFolder: ObjCBool = false
+        guard !folder.isEmpty, FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            return "the folder '\(folder.excerpt)' does not exist"
+        }
+        return isFolder.boolValue ? nil : "'\(folder.excerpt)' is a file, not a folder of images"
     }
 
     /// A list with `lo...hi` entries.

@@ -81,26 +81,26 @@ public struct ConfigKey: Sendable {
         // Config files end a value at ` #`, so such a value (possible only from the command line)
         // would not survive the resolved config written with the run.
         if text.hasPrefix("#") || text.contains(" #") || text.contains("\t#") || text.contains(where: \.isNewline) {
-            throw failure("'\(text)' cannot hold a newline or a '#' after a space (it starts a comment in config files)")
+            throw failure("'\(text.excerpt)' cannot hold a newline or a '#' after a space (it starts a comment in config files)")
         }
         switch type {
         case .int:
-            guard let v = Int(text) else { throw failure("expected an integer, got '\(text)'") }
+            guard let v = Int(text) else { throw failure("expected an integer, got '\(text.excerpt)'") }
             return .int(v)
         case .float:
-            guard let v = Self.double(text) else { throw failure("expected a number, got '\(text)'") }
+            guard let v = Self.double(text) else { throw failure("expected a number, got '\(text.excerpt)'") }
             return .float(v)
         case .bool:
             switch text.lowercased() {
             case "true", "yes", "on", "1": return .bool(true)
             case "false", "no", "off", "0": return .bool(false)
-            default: throw failure("expected true or false, got '\(text)'")
+            default: throw failure("expected true or false, got '\(text.excerpt)'")
             }
         case .string, .path:
             return .string(text)
         case .choice(let words):
             guard words.contains(text) else {
-                throw failure("expected one of \(words.joined(separator: ", ")), got '\(text)'"
+                throw failure("expected one of \(words.joined(separator: ", ")), got '\(text.excerpt)'"
                               + DidYouMean.hint(for: text, among: words))
             }
             return .string(text)
@@ -119,8 +119,8 @@ public struct ConfigKey: Sendable {
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let entry = part.trimmingCharacters(in: .whitespaces)
             guard !entry.isEmpty, let v = parse(entry) else {
-                let bad = entry.isEmpty ? "an entry is empty" : "'\(entry)' is not one of them"
-                throw failure("expected a comma-separated list of \(what), got '\(text)' (\(bad))")
+                let bad = entry.isEmpty ? "an entry is empty" : "'\(entry.excerpt)' is not one of them"
+                throw failure("expected a comma-separated list of \(what), got '\(text.excerpt)' (\(bad))")
             }
             return v
         }

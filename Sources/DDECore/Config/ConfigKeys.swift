@@ -14,10 +14,10 @@ public enum ConfigKeys {
         ConfigKey("threads", .int, "2", unit: "threads", affects: [.pretrain, .annotators, .pairs, .train, .eval], "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...Workspace.maxThreads)),
         ConfigKey("conv.winograd", .choice(of: Conv2d.WinogradSetting.self), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
         ConfigKey("out", .path, "", affects: [], "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
-        ConfigKey("checkpoint", .path, "", affects: [], "checkpoint file to load the model from; empty = none"),
-        ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path"),
-        ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from; empty = none"),
-        ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none"),
+        ConfigKey("checkpoint", .path, "", affects: [], "checkpoint file to load the model from; empty = none", .existingFileOrEmpty),
+        ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path", .resumeTarget),
+        ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from; empty = none", .existingFileOrEmpty),
+        ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none", .existingFileOrEmpty),
     ])
 
     /// The U-Net: diffusers' `UNet2DModel` arguments of the same names.
@@ -30,7 +30,7 @@ public enum ConfigKeys {
 
     /// The training images and the prompt encoder.
     static let data = section("data", [
-        ConfigKey("data", .string, "world", affects: [.pretrain], "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)"),
+        ConfigKey("data", .string, "world", affects: [.pretrain], "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)", .dataSource),
         ConfigKey("world.defect_rate", .float, "0.35", affects: [.pretrain], "share of the world's pretraining images that carry a defect", .range(0.0...1.0)),
         ConfigKey("data.skip_bad", .bool, "false", affects: [.pretrain, .train], "skip (and count) unreadable images and bad caption lines instead of stopping"),
         ConfigKey("encoder.dim", .int, "32", unit: "floats", affects: [.pretrain], "prompt encoder: word embedding width D", .range(4...512)),
@@ -151,12 +151,12 @@ public enum ConfigKeys {
 
     /// The main job: which fine-tunes to run and compare.
     static let compare = section("compare", [
-        ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", affects: [], "losses the main job fine-tunes and compares"),
-        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", affects: [], "annotators whose pairs each method is trained on"),
-        ConfigKey("compare.seeds", .intList, "0", affects: [], "fine-tune seeds per method and annotator (the base and the pairs are shared)"),
-        ConfigKey("compare.beta", .floatList, "", affects: [], "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)"),
-        ConfigKey("compare.lr", .floatList, "", affects: [], "a grid: every method is also run at each of these learning rates (empty = each method's own)"),
-        ConfigKey("compare.t_range", .stringList, "", affects: [], "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)"),
+        ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", affects: [], "losses the main job fine-tunes and compares", .eachOneOf(PreferenceLoss.Kind.allCases.map(\.rawValue)), .distinct, .count(1...16)),
+        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", affects: [], "annotators whose pairs each method is trained on", .eachOneOf(AnnotatorSet.names), .distinct, .count(1...16)),
+        ConfigKey("compare.seeds", .intList, "0", affects: [], "fine-tune seeds per method and annotator (the base and the pairs are shared)", .eachAtLeast(0), .distinct, .count(1...1000)),
+        ConfigKey("compare.beta", .floatList, "", affects: [], "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)", .eachPositive, .distinct),
+        ConfigKey("compare.lr", .floatList, "", affects: [], "a grid: every method is also run at each of these learning rates (empty = each method's own)", .eachPositive, .distinct),
+        ConfigKey("compare.t_range", .stringList, "", affects: [], "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)", .distinct),
         ConfigKey("reuse", .path, "", affects: [], "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings"),
         ConfigKey("dry_run", .bool, "false", affects: [], "print the plan, which stages are cached, and a time estimated from this machine's rates (the bench's steps at the run's sizes, a few seconds); run nothing"),
     ])

@@ -82,7 +82,7 @@ public enum ConfigLoader {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let (key, value) = splitAssignment(stripComment(line)) else {
-                throw ConfigError(at: location, "expected 'key = value', got '\(line)'")
+                throw ConfigError(at: location, "expected 'key = value', got '\(line.excerpt)'")
             }
             if key == "include" {
                 try include(value, location: location, display: display, absolute: absolute,
@@ -90,7 +90,7 @@ public enum ConfigLoader {
                 continue
             }
             guard let configKey = ConfigKeys.key(key) else {
-                throw ConfigError(at: location, "unknown key '\(key)'" + unknownKeyHint(key))
+                throw ConfigError(at: location, "unknown key '\(key.excerpt)'" + unknownKeyHint(key))
             }
             if let first = firstLine[key] {
                 throw ConfigError(at: location, "duplicate key '\(key)' (first set on line \(first))")
@@ -124,7 +124,7 @@ public enum ConfigLoader {
 
     private static func applyOverride(_ word: String, into assigned: inout [String: Assignment]) throws {
         func failure(_ problem: String) -> ConfigError {
-            ConfigError(at: "command line", "override '\(word)': \(problem)")
+            ConfigError(at: "command line", "override '\(word.excerpt)': \(problem)")
         }
         guard let (key, value) = splitAssignment(word) else {
             let hint = word.hasSuffix(".conf") ? " (to load a config file, use --config \(word))" : ""
@@ -132,7 +132,7 @@ public enum ConfigLoader {
         }
         if key == "include" { throw failure("include works only inside config files") }
         guard let configKey = ConfigKeys.key(key) else {
-            throw failure("unknown key '\(key)'" + unknownKeyHint(key))
+            throw failure("unknown key '\(key.excerpt)'" + unknownKeyHint(key))
         }
         do {
             assigned[key] = Assignment(value: try configKey.parse(value), origin: .commandLine)

@@ -6,8 +6,10 @@ enum DidYouMean {
     /// `bench.repeats`. Comparison ignores case. "Close enough" is a distance of at most
     /// `max(1, min(3, word.count / 3))`: one edit for short words, up to three for long ones.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
+        // A word longer than every candidate by more than the allowed distance cannot match; the
+        // edit-distance table of a 10 MB word against every key would take minutes.
+        guard !word.isEmpty, word.count <= (candidates.map(\.count).max() ?? 0) + 3 else { return nil }
         let w = Array(word.lowercased())
-        guard !w.isEmpty else { return nil }
         // Ranked by distance, then a whole-name match before a last-part match, so `lrr`
         // suggests `lr` rather than `pretrain.lr`.
         var best: (candidate: String, distance: Int, rank: Int)?

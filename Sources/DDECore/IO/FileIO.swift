@@ -121,6 +121,19 @@ public enum FileIO {
         }
     }
 
+    /// Why `path` cannot be read as a file, phrased to follow a key's name ("'x.bin' does not
+    /// exist", "... is a folder, not a file", "... is a device, not a file"), or nil when it can.
+    /// The config's input-file keys are checked with it when the config is loaded.
+    public static func problemReadingFile(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "'\(path.excerpt)' \(errno == ENOENT ? "does not exist" : "cannot be read (\(String(cString: strerror(errno))))")" }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return "'\(path.excerpt)' is a folder, not a file"
+        case S_IFCHR, S_IFBLK: return "'\(path.excerpt)' is a device, not a file"
+        default: return access(path, R_OK) == 0 ? nil : "'\(path.excerpt)' cannot be read (\(String(cString: strerror(errno))))"
+        }
+    }
+
     /// The whole file; throws a `FileError` with the system's reason (`No such file or directory`).
     public static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY)

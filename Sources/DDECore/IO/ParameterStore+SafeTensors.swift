@@ -16,6 +16,7 @@ extension ParameterStore {
     public func safeTensorsWriter(metadata: [String: String] = [:],
                                   buffers: KeyValuePairs<String, FloatBuffer> = [:]) throws -> SafeTensorsWriter {
         var writer = SafeTensorsWriter(metadata: metadata)
+        writer.checksummed = true
         guard params.capacity >= count else {
             throw SafeTensorsError(writer.name, "parameter store is not sealed; nothing to write")
         }
@@ -76,6 +77,7 @@ extension ParameterStore {
         for t in file.tensors where !names.contains(t.name) && !allowExtra(t.name) {
             throw SafeTensorsError(file.name, "unexpected tensor \(SafeTensors.display(t.name)), not a parameter of this model (a checkpoint of another architecture or config?)")
         }
+        for slot in slots { try file.requireFinite(slot.name) }
         for slot in slots {
             try file.copy(slot.name, shape: slot.shape, into: parameters(slot))
         }
@@ -87,6 +89,7 @@ extension ParameterStore {
         guard buffer.capacity >= count else {
             throw SafeTensorsError(file.name, "buffer for '\(name)' holds \(buffer.capacity) floats, fewer than the store's \(count)")
         }
+        try file.requireFinite(name)
         try file.copy(name, shape: [count], into: buffer.pointer)
     }
 }

@@ -18,6 +18,19 @@ public enum SafeTensors {
 
     /// The key of the string -> string metadata object in the header.
     public static let metadataKey = "__metadata__"
+
+    /// The metadata key of dde-train's checksum of the data section: 16 hex digits of its 64-bit
+    /// FNV-1a (`ContentDigest`), which changes with any changed byte (each step of FNV-1a is a
+    /// bijection of the state, so one differing byte leaves a differing hash). Written into every
+    /// model file and checkpoint (`SafeTensorsWriter.checksummed`), verified by the reader.
+    public static let checksumKey = "dde.data_fnv1a64"
+
+    /// The checksum of a data section.
+    static func checksum(_ data: UnsafeRawBufferPointer) -> String {
+        var digest = ContentDigest()
+        digest.add(data)
+        return digest.hex
+    }
 }
 
 #if _endian(big)

@@ -22,6 +22,10 @@ public struct SafeTensorsReader: Sendable {
     public let tensors: [SafeTensorInfo]
     /// Bytes of the JSON header, padding included.
     public let headerByteCount: Int
+    /// True when the metadata carries the data section's checksum (`SafeTensors.checksumKey`),
+    /// which then matched; false for files without one (written before checksums, or by other
+    /// tools). A checksum that does not match is an error of `init`.
+    public let checksumVerified: Bool
 
     private let file: Data
     private let dataStart: Int
@@ -41,6 +45,17 @@ public struct SafeTensorsReader: Sendable {
         tensors = parsed.tensors
         headerByteCount = parsed.headerBytes
         dataStart = 8 + parsed.headerBytes
+        if let recorded = metadata[SafeTensors.checksumKey] {
+            let start = dataStart
+            let actual = data.withUnsafeBytes { SafeTensors.checksum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            guard actual == recorded else {
+                throw SafeTensorsError(name, "the tensor data does not match the checksum in its metadata (\(SafeTensors.checksumKey) "
+                                       + "\(recorded.excerpt), the data gives \(actual)): the file is damaged (a changed bit, a bad copy); use another copy or checkpoint")
+            }
+            checksumVerified = true
+        } else {
+            checksumVerified = false
+        }
         var index: [String: Int] = [:]
         for (i, t) in tensors.enumerated() { index[t.name] = i }
         self.index = index
@@ -77,6 +92,33 @@ public struct SafeTensorsReader: Sendable {
         return [T](unsafeUninitializedCapacity: t.count) { buffer, initialized in
             withRawBytes(t) { src in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: src) }
             initialized = t.count
+        }
+    }
+
+    /// The index of the first NaN or infinity in a float tensor (F32, F16, BF16), or nil.
+    public func firstNonFinite(_ name: String) throws -> Int? {
+        let t = try info(name)
+        try checkFloat(t)
+        return withRawBytes(t) { src -> Int? in
+            switch t.dtype {
+            case .f32:
+                for i in 0..<t.count where src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self) & 0x7f80_0000 == 0x7f80_0000 { return i }
+            case .f16:
+                for i in 0..<t.count where src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self) & 0x7c00 == 0x7c00 { return i }
+            default:
+                for i in 0..<t.count where src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self) & 0x7f80 == 0x7f80 { return i }
+            }
+            return nil
+        }
+    }
+
+    /// Throws naming the file, the tensor and the index when tensor `name` holds a NaN or an
+    /// infinity: weights loaded must be finite (a diverged run's checkpoint gives black images
+    /// and scores, as base model a loss of NaN far from its cause).
+    public func requireFinite(_ name: String) throws {
+        if let i = try firstNonFinite(name) {
+            throw SafeTensorsError(self.name, "tensor \(SafeTensors.display(name)) holds a NaN or an infinity (element \(i)); "
+                                   + "a diverged run or a damaged file: use an earlier checkpoint")
         }
     }
 

@@ -22,6 +22,10 @@ public struct SafeTensorsWriter {
     public private(set) var tensors: [SafeTensorInfo] = []
     /// Prefix of error messages (the destination, once known).
     public var name: String
+    /// Adds the data section's checksum to the metadata (`SafeTensors.checksumKey`), which
+    /// `SafeTensorsReader` verifies: dde-train's model files and checkpoints. Off by default, so
+    /// other files match the reference writer byte for byte.
+    public var checksummed = false
 
     private var data = Data()
     private var names = Set<String>()
@@ -90,6 +94,8 @@ public struct SafeTensorsWriter {
 
     /// The JSON header, padded with spaces to a multiple of 8 bytes.
     func header() -> Data {
+        var metadata = self.metadata
+        if checksummed { metadata[SafeTensors.checksumKey] = data.withUnsafeBytes { SafeTensors.checksum($0) } }
         var json = "{"
         if !metadata.isEmpty {
             json += JSONValue.quoted(SafeTensors.metadataKey) + ":{"

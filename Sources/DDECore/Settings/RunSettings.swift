@@ -46,7 +46,8 @@ public struct RunSettings: Sendable {
     public let bench: BenchSettings
 
     /// Decodes every section; the loader has already checked each value and the checks
-    /// between keys, so only a `t_range` that selects no step can still fail.
+    /// between keys, so only a `t_range` that selects no step, or sizes beyond the machine's
+    /// memory (`MemoryEstimate`, a `ConfigError` naming the key), can still fail.
     public init(_ config: Config) throws {
         self.config = config
         seed = UInt64(config.int("seed"))
@@ -72,6 +73,8 @@ public struct RunSettings: Sendable {
         eval = EvalSettings(config)
         compare = CompareSettings(config)
         bench = BenchSettings(config)
+        // The sizes against the machine's memory, before any stage starts.
+        try MemoryEstimate.check(self)
     }
 
     /// These settings with some keys set anew, validated like command-line overrides.

@@ -33,7 +33,8 @@ public enum Checkpoint {
 
     /// Rebuilds a model from a model file or checkpoint: architecture and tokenizer from the
     /// metadata, then every tensor checked by name and shape. Extra tensors are allowed only
-    /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`). The model computes in
+    /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`, `record.*`), so a fine-tune's
+    /// checkpoint loads as its model; every weight must be finite. The model computes in
     /// `workspace`.
     public static func loadModel(_ path: String, workspace: Workspace) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
         let file = try SafeTensorsReader(contentsOf: path)
@@ -43,8 +44,20 @@ public enum Checkpoint {
         }
         let (unet, tokenizer, dim) = try architecture(of: file)
         let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim, workspace: workspace)
-        try model.store.load(from: file, allowExtra: { ["adam.m", "adam.v", "ema"].contains($0) })
+        try model.store.load(from: file, allowExtra: Checkpoint.isTrainingState)
         return (model, file)
+    }
+
+    /// The tensors a checkpoint holds beside the model: AdamW's moments, the EMA weights and a
+    /// fine-tune's DDE record (`record.*`), training state a model load skips.
+    static func isTrainingState(_ name: String) -> Bool {
+        ["adam.m", "adam.v", "ema"].contains(name) || name.hasPrefix("record.")
+    }
+
+    /// The note for a model file or checkpoint without a checksum (`SafeTensors.checksumKey`),
+    /// or nil: written before dde-train checked its files, it is loaded unverified.
+    public static func unverifiedNote(_ file: SafeTensorsReader) -> String? {
+        file.checksumVerified ? nil : "note: \(file.name) carries no checksum (written before dde-train checked its files, or by another tool); loaded without verifying its bytes"
     }
 
     /// A random stream's state as metadata text, and back.

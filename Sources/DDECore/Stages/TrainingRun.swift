@@ -43,12 +43,18 @@ public final class TrainingRun {
 
     /// Restores `step` from the checkpoint the `resume` key names (nil: none) and returns the
     /// step to start from; the checkpoint must come from a run with this signature (only the
-    /// frame's `mayGrow` keys may differ).
+    /// frame's `mayGrow` keys may differ) and be at most at `steps` (the stage's step count,
+    /// key `stepsKey`): one at `steps` finishes at once, one past it is refused, naming the way on.
     @discardableResult
-    public func resume(_ step: TrainingStep, describing what: String) throws -> Int {
+    public func resume(_ step: TrainingStep, describing what: String, steps: Int, stepsKey: String) throws -> Int {
         guard let path = try Checkpoint.resumePath(frame.resume, checkpoints: checkpoints) else { return 0 }
         let (file, at) = try Checkpoint.openForResume(path, stage: checkpointStage, signature: frame.signature, mayGrow: frame.mayGrow)
+        guard at <= steps else {
+            throw TrainingError("key '\(stepsKey)': the checkpoint \(path) is at step \(at), past \(stepsKey) = \(steps); "
+                                + "set \(stepsKey)=\(at) or more to continue from it, or resume= to start again")
+        }
         try step.restore(from: file, step: at)
+        if let note = Checkpoint.unverifiedNote(file) { observer?.note(note) }
         start = at
         observer?.note("resuming \(what) from \(path) at step \(at)")
         return at
@@ -65,8 +71,9 @@ public final class TrainingRun {
     /// last and when a stop was requested (then `Interrupted` is thrown).
     public func loop(_ step: TrainingStep, steps: Int, name: String, log: MetricsLog, metadata: [String: String],
                      shown: Set<String>? = nil, after: (Int) throws -> Void = { _ in }) throws {
-        observer?.stageBegan(name, total: steps, completed: start)
-        for index in start..<steps {
+        // `resume` refuses a start past the steps; should one get here, no step runs.
+        observer?.stageBegan(name, total: steps, completed: min(start, steps))
+        for index in min(start, steps)..<steps {
             let t0 = Stopwatch.now()
             let done = index + 1
             let metrics = [("step", Double(done))] + (try step.run(step: index)) + [("seconds", Stopwatch.now() - t0)]

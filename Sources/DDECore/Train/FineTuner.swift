@@ -71,7 +71,7 @@ public final class FineTuner {
         meta["stage_signature"] = signature.text
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
         // this run (only `steps` may grow).
-        let start = try run.resume(step, describing: "the \(kind.rawValue) fine-tune")
+        let start = try run.resume(step, describing: "the \(kind.rawValue) fine-tune", steps: fineTune.steps, stepsKey: "steps")
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
                                                   sampleSize: policy.config.sampleSize, folder: folder,
