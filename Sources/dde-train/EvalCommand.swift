@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
             guard !checkpoint.isEmpty else { throw ValidationError("eval needs checkpoint=PATH") }
             let (model, _) = try options.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
+            let annotators = try options.loadAnnotators(settings, workspace: workspace)
             let started = Stopwatch.now()
             let evaluation = ModelEvaluation.run(model, annotators: annotators, prompts: ShapesWorld.split().test, settings: settings)
             print(String(format: "%@: %d test prompts x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,

@@ -14,9 +14,9 @@ struct PairsCommand: ParsableCommand {
 
     func run() throws {
         try options.execute { settings, workspace in
-            let (model, _) = try options.loadModel(settings.basePath, workspace: workspace)
+            let (model, _) = try options.loadModel(try options.basePath(settings), workspace: workspace)
             model.store.freeze()
-            let annotators = try AnnotatorSet.load(folder: RunLayout(out: settings.out).annotators, workspace: workspace)
+            let annotators = try options.loadAnnotators(settings, workspace: workspace)
             let progress = ProgressLine()  // held: `Comparison` keeps its observer weakly
             let path = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
                 .pairs(annotator: settings.pairs.annotator, base: model, annotators: annotators)

@@ -70,6 +70,27 @@ struct RunOptions: ParsableArguments {
         return loaded
     }
 
+    /// The base model a command starts from: the `base` key, or the run's own pretrain stage,
+    /// which must exist (else: what to set or run, instead of "cannot open").
+    func basePath(_ settings: RunSettings) throws -> String {
+        let path = settings.basePath
+        if settings.baseFile.isEmpty && !FileManager.default.fileExists(atPath: path) {
+            throw TrainingError("no base model: key 'base' is empty and \(path) does not exist; set base=PATH "
+                                + "or run 'dde-train pretrain' with out=\(settings.out) first")
+        }
+        return path
+    }
+
+    /// The run's annotators (its `annotators` stage), which must exist.
+    func loadAnnotators(_ settings: RunSettings, workspace: Workspace) throws -> AnnotatorSet {
+        let folder = RunLayout(out: settings.out).annotators
+        if !FileManager.default.fileExists(atPath: AnnotatorTrainer.classifierPath(folder)) {
+            throw TrainingError("no annotators in \(folder) (the align classifier \(AnnotatorTrainer.classifierPath(folder)) is missing); "
+                                + "run 'dde-train annotators' with out=\(settings.out) first, or point out= at a run that has them")
+        }
+        return try AnnotatorSet.load(folder: folder, workspace: workspace)
+    }
+
     /// "" on rank 0 (and alone), "rank N: " on the other ranks of an MPI job.
     private var rankPrefix: String { Cluster.current.rank == 0 ? "" : "rank \(Cluster.current.rank): " }
 

@@ -17,7 +17,7 @@ struct TrainCommand: ParsableCommand {
             // Held here: `Comparison` keeps its observer weakly (a temporary would be gone, and
             // with it every progress line and note of the fine-tune).
             let progress = ProgressLine()
-            let base = settings.basePath, loss = settings.fineTune.loss.kind.rawValue
+            let base = try options.basePath(settings), loss = settings.fineTune.loss.kind.rawValue
             let (model, _) = try options.loadModel(base, workspace: workspace)
             if settings.pairsFile.isEmpty {
                 // This run's own pairs: the same stage, signature and folder as the main job.

@@ -19,6 +19,14 @@ final class ReliabilityRound2Tests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: b + "/model.safetensors"))
         try Toy.pretrainer(c, ["pretrain.steps=2", "resume=\(checkpoint)"]).run()
         XCTAssertEqual(try tensorBytes(c + "/model.safetensors"), try tensorBytes(a + "/model.safetensors"))
+        // Into the finished run's own folder: refused before anything there changes (before: its
+        // finished-files list and signature were removed, the stage reopened, then refused).
+        let before = try allFiles(a).filter { $0 != ".lock" }.map { ($0, try FileIO.read(a + "/" + $0)) }
+        let refused = errorText { try Toy.pretrainer(a, ["pretrain.steps=1", "resume=auto"]).run() }
+        XCTAssertTrue(refused.contains("it continues only to more steps"), refused)
+        let after = try allFiles(a).filter { $0 != ".lock" }.map { ($0, try FileIO.read(a + "/" + $0)) }
+        XCTAssertEqual(before.map(\.0), after.map(\.0))
+        XCTAssertTrue(zip(before, after).allSatisfy { $0.1 == $1.1 }, "the finished stage's files are unchanged")
     }
 
     // MARK: Every bad value caught when the config is loaded
@@ -42,11 +50,16 @@ final class ReliabilityRound2Tests: XCTestCase {
             ("checkpoint=\(device)", "is a device"),
             ("base=\(folder)", "is a folder"),
             ("pairs=/nonexistent.jsonl", "does not exist"),
+            // Found by scripts/abuse.py: a legal-looking value that ran for hours.
+            ("eval.bootstrap=1000000000000", "out of range 100...1000000"),
+            // AdamW's decoupled decay at lr x weight_decay >= 1 zeroes or flips the weights.
+            ("weight_decay=1e12", "lr x weight_decay"),
         ]
         for (override, expected) in cases {
             let key = String(override.prefix { $0 != "=" })
             let message = errorText { try RunSettings(ConfigLoader.load(file: nil, overrides: [override])) }
-            XCTAssertTrue(message.hasPrefix("command line: override '\(override)': key '\(key)': "), message)
+            XCTAssertTrue(message.hasPrefix("command line: override '\(override)': key '\(key)': ")
+                          || message.hasPrefix("command line: keys '\(key)' ("), message)
             XCTAssertTrue(message.contains(expected), "\(override): \(message)")
         }
         // From a file, the file and line.

@@ -145,7 +145,7 @@ public enum ConfigKeys {
         ConfigKey("eval.steps", .int, "25", unit: "steps", affects: [.eval], "DDIM steps when evaluating", .range(1...1000)),
         ConfigKey("eval.guidance", .float, "3", affects: [.eval], "classifier-free guidance when evaluating", .atLeast(0.0)),
         ConfigKey("eval.seed", .int, "1000", affects: [.eval], "seed of the evaluation noise (shared by every model)", .atLeast(0)),
-        ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", affects: [.report], "bootstrap resamples for the 95% intervals", .atLeast(100)),
+        ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", affects: [.report], "bootstrap resamples for the 95% intervals (more than a million would run for hours and move no printed digit)", .range(100...1_000_000)),
         ConfigKey("eval.prompts", .choice(of: PromptSplit.self), "test", affects: [.eval], "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
     ])
 

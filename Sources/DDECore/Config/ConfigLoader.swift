@@ -207,6 +207,16 @@ public enum ConfigLoader {
             throw crossKey(config, "train.grad_accum", "batch",
                            "\(microBatches) does not divide \(pairs); a step's pairs are split into train.grad_accum equal micro-batches")
         }
+        // AdamW's decoupled decay multiplies every weight by (1 - lr x weight_decay) each step: at
+        // 1 or more it zeroes or flips the weights, whatever the gradients say.
+        let decay = config.double("weight_decay")
+        for key in ["lr", "pretrain.lr", "sft.lr", "uniform.lr", "discounted.lr", "dde.lr", "dde-single.lr", "dde-step.lr"] {
+            let lr = config.double(key)
+            if lr * decay >= 1 {
+                throw crossKey(config, "weight_decay", key,
+                               "\(key) x weight_decay = \(lr * decay) >= 1; the decoupled decay multiplies the weights by 1 - lr x weight_decay each step")
+            }
+        }
         let buckets = config.int("dde.record_buckets"), T = config.int("timesteps")
         if buckets > T {
             throw crossKey(config, "dde.record_buckets", "timesteps",

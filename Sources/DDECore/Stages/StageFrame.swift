@@ -40,8 +40,17 @@ public struct StageFrame {
             observer?.note("\(name): \(problem); not reused, the stage runs again")
             try folder.unfinish()
         case .other(let recorded):
-            // A finished stage continued for more steps differs only in its `mayGrow` keys.
+            // A finished stage continued for more steps differs only in its `mayGrow` keys, and
+            // only upwards: a refused resume to fewer steps must not reopen (unfinish) it.
+            let grows = mayGrow.allSatisfy { key in
+                guard let new = signature.value(of: key).flatMap(Int.init), let old = recorded.value(of: key).flatMap(Int.init) else { return true }
+                return new >= old
+            }
             let extending = !resume.isEmpty && !mayGrow.isEmpty && signature.without(mayGrow) == recorded.without(mayGrow)
+            if extending && !grows {
+                throw TrainingError("\(folder.path) holds a finished stage (" + signature.differences(from: recorded).joined(separator: ", ")
+                                    + "); it continues only to more steps: raise the steps, or choose another out=")
+            }
             guard extending else {
                 throw TrainingError("\(folder.path) holds a stage made with other settings ("
                                     + signature.differences(from: recorded).joined(separator: ", ")

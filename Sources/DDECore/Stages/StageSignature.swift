@@ -33,6 +33,9 @@ public struct StageSignature: Sendable, Equatable, CustomStringConvertible {
 
     public static func == (a: StageSignature, b: StageSignature) -> Bool { a.text == b.text }
 
+    /// The recorded value of key `name`, if the signature has it.
+    public func value(of name: String) -> String? { lines.first { $0.name == name }?.value }
+
     /// This signature without the lines of the named keys (those a resume may change: a finished
     /// pretraining continued for more `pretrain.steps`).
     public func without(_ names: [String]) -> StageSignature {
