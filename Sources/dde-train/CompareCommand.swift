@@ -29,6 +29,10 @@ struct CompareCommand: ParsableCommand {
                 }
                 let total = plan.filter { !$0.cached }.map(\.seconds).reduce(0, +)
                 print(String(format: "estimated total: %.0f s (%.1f min); nothing was run", total, total / 60))
+                let gib = { (bytes: Int) in String(format: "%.2f", Double(bytes) / Double(1 << 30)) }
+                print("estimated peak memory per stage (upper estimates, MemoryEstimate), of this machine's "
+                      + gib(Int(clamping: ProcessInfo.processInfo.physicalMemory)) + " GiB: "
+                      + MemoryEstimate.stages(settings).map { "\($0.name) \(gib($0.bytes)) GiB" }.joined(separator: ", "))
                 return
             }
             let started = Date()

@@ -10,12 +10,16 @@ import Foundation
 ///   3x3 convolutions dominate; 13.7 x 9 Σ C² for the bench net's 2.53 M, 11.6 for sd15's);
 ///   training keeps 12 copies (weights, gradients, AdamW's two moments, EMA, the reference,
 ///   the Winograd-transformed weights: 4 each);
-/// - activations: A = Σ_l C_l (S / 2^l)² floats per image at each level, and a training step
-///   keeps 160 A per image (measured: about 100 A for the bench net's DPO step, all kept
-///   tensors, Winograd inputs and workspaces); a forward without backward 40 A;
+/// - activations: A = Σ_l C_l (S / 2^l)² floats per image at each level; a pretraining step
+///   keeps 160 A per image, a fine-tune step 200 A per image of its pairs (the policy's kept
+///   tensors, Winograd inputs and workspaces, the reference's forward), a forward alone 40 A;
 /// - image sets held whole: 3 S² floats per image (validation images and their noise, the
 ///   classifier's held-out renders, the sampled images and their noise).
-/// An estimate above physical memory names the key of the stage's largest part.
+/// An estimate above physical memory names the key of the stage's largest part. Against the
+/// peak resident memory of real runs (`/usr/bin/time -v`, 3 steps, docs/RELIABILITY.md) it is
+/// 1.5 to 1.8 times too high, never too low: sd15 pretrain 0.51 GiB estimated / 349 MiB
+/// measured, fine-tune 0.67 GiB / 376 MiB; bench pretrain 1.11 GiB / 726 MiB, fine-tune
+/// 1.51 GiB / 845 MiB. `dde-train ... dry_run=true` prints each stage's estimate.
 public enum MemoryEstimate {
     /// One stage's estimate and the key that drives its largest part.
     public struct Stage: Sendable {
@@ -65,8 +69,8 @@ public enum MemoryEstimate {
         guard let peak = stages(settings).max(by: { $0.bytes < $1.bytes }), peak.bytes > physicalBytes else { return }
         let setting = settings.config.setting(peak.key)
         let location = setting.origin == .defaultValue ? nil : setting.origin.description
-        throw ConfigError(at: location, "key '\(peak.key)' (\(setting.value.text.excerpt)): the \(peak.name) stage would need about "
-                          + "\(gib(peak.bytes)) GiB (mostly \(peak.what)), more than this machine's \(gib(physicalBytes)) GiB of memory; "
+        throw ConfigError(at: location, "key '\(peak.key)' (\(setting.value.text.excerpt)): the \(peak.name) stage would need "
+                          + "\(peak.bytes == Int.max ? "more than 8e9" : "about " + gib(peak.bytes)) GiB (mostly \(peak.what)), more than this machine's \(gib(physicalBytes)) GiB of memory; "
                           + "lower \(peak.key)" + (peak.key.hasSuffix("batch") ? " or split the step with grad_accum" : ""))
     }
 
@@ -76,9 +80,7 @@ public enum MemoryEstimate {
         return (split.train.count, split.validation.count, split.test.count)
     }()
 
-    private static func gib(_ bytes: Int) -> String {
-        bytes == Int.max ? "more than 8e9" : String(format: "%.3g", Double(bytes) / Double(1 << 30))
-    }
+    private static func gib(_ bytes: Int) -> String { String(format: "%.3g", Double(bytes) / Double(1 << 30)) }
 
     /// Saturating arithmetic on non-negative sizes: past `Int.max` stays `Int.max`.
     static func product(_ factors: Int...) -> Int {
