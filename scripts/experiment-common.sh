@@ -22,6 +22,9 @@ for arg in "$@"; do
     esac
 done
 main_out="runs/$config_name"
+# reuse= only when the main job's folder exists (dde-train refuses a reuse= folder that does not).
+reuse=()
+[ -d "$main_out" ] && reuse=("reuse=$main_out")
 # DDE_TRAIN=/path/to/dde-train uses that binary (e.g. a copy, so rebuilding does not touch a
 # long run); otherwise the set-up builds this checkout in release.
 if [ -n "${DDE_TRAIN:-}" ]; then
@@ -34,5 +37,5 @@ echo "$script_name: config $config, run folder $out (stages reused from $main_ou
 
 # Runs the comparison in the script's folder with the script's keys, then the user's overrides.
 run_compare() {
-    "$dde_train" compare --config "$config" out="$out" reuse="$main_out" "$@" ${overrides[@]+"${overrides[@]}"}
+    "$dde_train" compare --config "$config" out="$out" ${reuse[@]+"${reuse[@]}"} "$@" ${overrides[@]+"${overrides[@]}"}
 }

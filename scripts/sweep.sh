@@ -40,7 +40,7 @@ betas_for() {
 # One method on one annotator's pairs (all annotators: "$annotators") at a grid, the user's other
 # overrides first and the grid last; its sweep.csv kept as sweep-<tag>.csv for the choice.
 sweep_run() {  # method annotators betas lrs tag
-    "$dde_train" compare --config "$config" out="$out" reuse="$main_out" ${passed[@]+"${passed[@]}"} \
+    "$dde_train" compare --config "$config" out="$out" ${reuse[@]+"${reuse[@]}"} ${passed[@]+"${passed[@]}"} \
         compare.methods="$1" compare.annotators="$2" compare.seeds=0,1 compare.beta="$3" compare.lr="$4" \
         eval.prompts=validation eval.images_per_prompt=12
     [ -f "$out/sweep.csv" ] || { echo "sweep: $out/sweep.csv was not written" >&2; exit 1; }

@@ -50,6 +50,7 @@ final class ReliabilityRound2Tests: XCTestCase {
             ("checkpoint=\(device)", "is a device"),
             ("base=\(folder)", "is a folder"),
             ("pairs=/nonexistent.jsonl", "does not exist"),
+            ("reuse=runs/nonexistent-run", "does not exist"),
             // Found by scripts/abuse.py: a legal-looking value that ran for hours.
             ("eval.bootstrap=1000000000000", "out of range 100...1000000"),
             // AdamW's decoupled decay at lr x weight_decay >= 1 zeroes or flips the weights.

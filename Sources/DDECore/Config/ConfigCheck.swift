@@ -147,6 +147,16 @@ public struct ConfigCheck: Sendable {
         return FileIO.problemReadingFile(text).map { "\($0) (use auto, a checkpoint path, or leave it empty)" }
     }
 
+    /// Empty, or a folder that exists (`reuse`: a run folder to copy finished stages from; a
+    /// mistyped one would otherwise copy nothing without a word).
+    public static let existingFolderOrEmpty = ConfigCheck("empty or an existing folder") { value in
+        guard case .string(let path) = value else { fatalError("existingFolderOrEmpty on \(value)") }
+        if path.isEmpty { return nil }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "the folder '\(path.excerpt)' does not exist" }
+        return isFolder.boolValue ? nil : "'\(path.excerpt)' is a file, not a run folder"
+    }
+
     /// `data`: `world` or `folder:PATH` naming a folder that exists.
     public static let dataSource = ConfigCheck("world or folder:PATH") { value in
         guard case .string(let text) = value else { fatalError("dataSource on \(value)") }

@@ -157,7 +157,7 @@ public enum ConfigKeys {
         ConfigKey("compare.beta", .floatList, "", affects: [], "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)", .eachPositive, .distinct),
         ConfigKey("compare.lr", .floatList, "", affects: [], "a grid: every method is also run at each of these learning rates (empty = each method's own)", .eachPositive, .distinct),
         ConfigKey("compare.t_range", .stringList, "", affects: [], "a grid of segments (Fig. 3): every method is also run on each t_range (0:1 = all)", .distinct),
-        ConfigKey("reuse", .path, "", affects: [], "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings"),
+        ConfigKey("reuse", .path, "", affects: [], "a run folder whose base, annotators, pairs and fine-tunes are copied when made with the same settings", .existingFolderOrEmpty),
         ConfigKey("dry_run", .bool, "false", affects: [], "print the plan, which stages are cached, and a time estimated from this machine's rates (the bench's steps at the run's sizes, a few seconds); run nothing"),
     ])
 
