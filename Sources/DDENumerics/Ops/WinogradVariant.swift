@@ -1,7 +1,8 @@
 /// A Winograd algorithm F(m x m, 3x3) for the 3x3, stride-1, padding-1 convolution: the tile
 /// transforms `Conv2d+Winograd.swift` runs around its (m + 2)^2 GEMMs. See `WinogradF2x3`
-/// (m = 2, 16 GEMMs) and `WinogradF4x3` (m = 4, 36) for the layouts.
-public protocol WinogradVariant {
+/// (m = 2, 16 GEMMs) and `WinogradF4x3` (m = 4, 36) for the layouts. `SendableMetatype`: the
+/// convolutions hand the variant's type to their threads' closures.
+public protocol WinogradVariant: SendableMetatype {
     /// m: output tiles are m x m.
     static var outputTile: Int { get }
     /// (m + 2)^2: the points of a transformed tile, one GEMM each.
