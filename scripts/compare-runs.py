@@ -16,7 +16,8 @@ logs, seconds included), signature.txt (see stage_signature), hidden files (the 
 temporaries: listed if any remain).
 
 --other-build: A and B were made by different builds (before and after a change): the
-metadata `git_commit` and `dde_train_version` are left out too, and the commit a page names.
+metadata `git_commit`, `dde_train_version` and the checksum `dde.data_fnv1a64` (which older builds
+did not write) are left out too, and the commit a page names.
 
 --detail: for tensors that differ, the number of differing values and the largest absolute
 difference (F32), e.g. to measure what changes between thread counts.
@@ -34,7 +35,9 @@ import sys
 # run-info.txt records when and by which build a run ran: it differs between any two runs.
 SKIPPED = {"config.resolved.conf", "artifacts.txt", "signature.txt", "run-info.txt"}
 IGNORED_META = {"config", "train_seconds", "stage_signature"}
-BUILD_META = {"git_commit", "dde_train_version"}
+# dde.data_fnv1a64: the tensor bytes' checksum (issue 14), absent in files of older builds; the
+# tensors themselves are compared.
+BUILD_META = {"git_commit", "dde_train_version", "dde.data_fnv1a64"}
 
 
 def files(root):

@@ -16,7 +16,7 @@ final class ReliabilityRound2Tests: XCTestCase {
         let checkpoint = a + "/checkpoints/step-0000002.safetensors"
         let message = errorText { try Toy.pretrainer(b, ["pretrain.steps=1", "resume=\(checkpoint)"]).run() }
         XCTAssertTrue(message.contains("key 'pretrain.steps'") && message.contains("at step 2") && message.contains("pretrain.steps=2"), message)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: b + "/model.safetensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b), "a refused resume makes no folder")
         try Toy.pretrainer(c, ["pretrain.steps=2", "resume=\(checkpoint)"]).run()
         XCTAssertEqual(try tensorBytes(c + "/model.safetensors"), try tensorBytes(a + "/model.safetensors"))
         // Into the finished run's own folder: refused before anything there changes (before: its

@@ -62,12 +62,13 @@ public final class AnnotatorTrainer {
             if let path = accurateClassifier() { return path }
             observer?.note("annotators: the finished classifier is below annotators.min_accuracy = \(settings.annotators.minAccuracy); trained again")
         }
-        try run.prepare(config: settings.config)
         let training = settings.annotators.training
         let stageMeta = ["stage": "annotators", "stage_signature": run.frame.signature.text, "config": settings.config.rendered(),
                          "dde_train_version": build.version, "git_commit": build.commit]
         let step = AlignTrainingStep(training, workspace: workspace)
         try run.resume(step, describing: "the align classifier's training", steps: training.steps, stepsKey: "annotators.steps")
+        // The folder is made only now: a refused resume leaves nothing behind.
+        try run.prepare(config: settings.config)
         let started = Stopwatch.now()
         try run.loop(step, steps: training.steps, name: "annotators", log: try run.log(), metadata: stageMeta)
         let result = step.result(seconds: Stopwatch.now() - started)

@@ -57,7 +57,6 @@ public final class FineTuner {
                               keep: settings.keepCheckpoints, observer: observer)
         let path = folder + "/model.safetensors"
         if try run.isFinished() { return path }
-        try run.prepare(config: settings.config)
         let heldoutPairs = heldout?.pairs ?? []
         let logEvery = fineTune.logEvery, creditEvery = fineTune.creditEvery
         let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
@@ -72,6 +71,8 @@ public final class FineTuner {
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
         // this run (only `steps` may grow).
         let start = try run.resume(step, describing: "the \(kind.rawValue) fine-tune", steps: fineTune.steps, stepsKey: "steps")
+        // The folder is made only now: a refused resume leaves nothing behind.
+        try run.prepare(config: settings.config)
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
                                                   sampleSize: policy.config.sampleSize, folder: folder,

@@ -40,19 +40,20 @@ public final class Pretrainer {
                               keep: settings.keepCheckpoints, observer: observer)
         let modelPath = folder + "/model.safetensors"
         if try run.isFinished() { return modelPath }
-        try run.prepare(config: settings.config, folders: ["samples"])
 
         let images = try settings.data.images(sampleSize: settings.model.unet.sampleSize)
-        if let skipped = (images as? FolderImages)?.skipped, !skipped.isEmpty {
-            // data.skip_bad: counted and listed, never dropped silently.
-            try FileIO.writeAtomically(Array((skipped.joined(separator: "\n") + "\n").utf8), to: folder + "/skipped.txt")
-            observer?.note("pretrain: data.skip_bad skipped \(skipped.count) bad caption lines or images (listed in \(folder)/skipped.txt); first: \(skipped[0].excerpt)")
-        }
         let model = settings.model.makeModel(captions: images.vocabularyCaptions, workspace: workspace)
         var initRNG = RandomStream(seed: settings.seed, stream: 1)
         model.initialize(&initRNG)
         let step = try PretrainStep(model: model, images: images, settings: settings)
         try run.resume(step, describing: "pretraining", steps: pretrain.steps, stepsKey: "pretrain.steps")
+        // The folder is made only now: a refused resume leaves nothing behind.
+        try run.prepare(config: settings.config, folders: ["samples"])
+        if let skipped = (images as? FolderImages)?.skipped, !skipped.isEmpty {
+            // data.skip_bad: counted and listed, never dropped silently.
+            try FileIO.writeAtomically(Array((skipped.joined(separator: "\n") + "\n").utf8), to: folder + "/skipped.txt")
+            observer?.note("pretrain: data.skip_bad skipped \(skipped.count) bad caption lines or images (listed in \(folder)/skipped.txt); first: \(skipped[0].excerpt)")
+        }
         let log = try run.log()
         // Cut back on resume like the metrics, so a step validated before a kill is not listed twice.
         let validationLog = try run.log("validation")
