@@ -1,5 +1,3 @@
-import Foundation
-
 /// A validator of one key's parsed value, with the one-line summary the key table shows.
 ///
 /// The common ones are static members (`.range(1...64)`, `.atLeast(0)`, `.positive`,
@@ -151,10 +149,7 @@ public struct ConfigCheck: Sendable {
     /// mistyped one would otherwise copy nothing without a word).
     public static let existingFolderOrEmpty = ConfigCheck("empty or an existing folder") { value in
         guard case .string(let path) = value else { fatalError("existingFolderOrEmpty on \(value)") }
-        if path.isEmpty { return nil }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return "the folder '\(path.excerpt)' does not exist" }
-        return isFolder.boolValue ? nil : "'\(path.excerpt)' is a file, not a run folder"
+        return path.isEmpty ? nil : FileIO.problemWithFolder(path, what: "a run folder")
     }
 
     /// `data`: `world` or `folder:PATH` naming a folder that exists.
@@ -164,12 +159,7 @@ public struct ConfigCheck: Sendable {
         guard text.hasPrefix("folder:") else {
             return "'\(text.excerpt)' is neither 'world' nor 'folder:PATH'" + DidYouMean.hint(for: text, among: ["world"])
         }
-        let folder = String(text.dropFirst("folder:".count))
-        var isFolder: ObjCBool = false
-        guard !folder.isEmpty, FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
-            return "the folder '\(folder.excerpt)' does not exist"
-        }
-        return isFolder.boolValue ? nil : "'\(folder.excerpt)' is a file, not a folder of images"
+        return FileIO.problemWithFolder(String(text.dropFirst("folder:".count)), what: "a folder of images")
     }
 
     /// A list with `lo...hi` entries.

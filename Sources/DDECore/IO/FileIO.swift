@@ -134,6 +134,16 @@ public enum FileIO {
         }
     }
 
+    /// Why `path` is not an existing folder ("the folder 'x' does not exist", "'x' is a file,
+    /// not `what`"), or nil when it is one: the config's folder keys (`reuse`, `data=folder:`).
+    public static func problemWithFolder(_ path: String, what: String) -> String? {
+        var isFolder: ObjCBool = false
+        guard !path.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            return "the folder '\(path.excerpt)' does not exist"
+        }
+        return isFolder.boolValue ? nil : "'\(path.excerpt)' is a file, not \(what)"
+    }
+
     /// The whole file; throws a `FileError` with the system's reason (`No such file or directory`).
     public static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY)

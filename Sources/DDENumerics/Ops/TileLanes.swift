@@ -68,8 +68,10 @@ extension TileLanes where Self: SIMD, Self.Scalar == Float {
 }
 
 extension SIMD8<Float> {
-    /// The 8x8 transpose: lane l of result j is lane j of row l. Three rounds of two-input
-    /// shuffles (unpack, 64-bit shuffle, 128-bit permute: 24 shuffles for 64 floats).
+    /// The 8x8 transpose: lane l of result j is lane j of row l, written as three rounds of
+    /// two-input lane selections (unpack, 64-bit pairs, 128-bit halves). The compiler picks the
+    /// instructions: here (haswell) inserts and blends, not the 24 textbook shuffles, yet still
+    /// faster than eight-insert gathers (docs/BENCHMARKS.md).
     @inline(__always)
     static func transpose(_ r: (Self, Self, Self, Self, Self, Self, Self, Self)) -> (Self, Self, Self, Self, Self, Self, Self, Self) {
         @inline(__always) func unpackLow(_ a: Self, _ b: Self) -> Self { Self(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
