@@ -1,9 +1,11 @@
 // Layers: the network's building blocks, each a forward and a backward over raw pointers in
 // PyTorch's layout: `Conv2d` (im2col + GEMM, or Winograd), `Linear`, `GroupNorm` (optionally fused
-// with SiLU), `SiLU`, `Embedding`, `TimestepEmbedding`, `Upsample2x`, `ChannelConcat`,
-// `GlobalAveragePool`, `PerImageMSE` and `SoftmaxCrossEntropy`. Layers with weights register them
-// in a `ParameterStore` (Optim) and add their gradients into it; they use Ops for the arithmetic,
-// `Workspace` (Tensor) for scratch and Profile for timing. Each has a naive twin in Reference.
+// with SiLU), `LayerNorm`, `SiLU` and `QuickGELU` (both `PointwiseActivation`s), `GELU` and the
+// `GEGLU` gate, `ScaledDotProductAttention` and `Attention` (with its projections), `Embedding`,
+// `TimestepEmbedding`, `Upsample2x`, `ChannelConcat`, `GlobalAveragePool`, `PerImageMSE` and
+// `SoftmaxCrossEntropy`. Layers with weights register them in a `ParameterStore` (Optim) and add
+// their gradients into it; they use Ops for the arithmetic, `Workspace` (Tensor) for scratch and
+// Profile for timing. Each has a naive twin in Reference.
 
 /// A 2-D convolution by im2col + GEMM, PyTorch semantics and layout: `weight` is
 /// `(OC, C, K, K)`, `bias` is `(OC)`, zero padding, square kernel and stride. 3x3 stride-1

@@ -1,5 +1,5 @@
 // Profile: timing. A `Profiler` adds up wall-clock time per kind of work (`Profiler.Section`:
-// convolutions, group norm, elementwise, linear, optimizer, gradient checks) for `dde-train bench
+// convolutions, group norm, layer norm, attention, elementwise, linear, optimizer, gradient checks) for `dde-train bench
 // step`. It travels in the workspace the kernels receive; the workspace's default profiler is
 // disabled, and then `measure` costs one branch. `Stopwatch` is the monotonic clock and
 // `TimingSummary` the median and spread of repeated timings. Uses no other folder.
@@ -18,6 +18,9 @@ public final class Profiler: @unchecked Sendable {
         /// Winograd weight transforms and their adjoint (all threads, not inside the above).
         case convWeightTransforms = "  of which Winograd weight transforms"
         case groupNorm = "group norm (+SiLU)"
+        case layerNorm = "layer norm"
+        /// Scores, softmax and the products with V (the projections count as linear).
+        case attention = "attention (scores, softmax, weighted sum)"
         case elementwise = "elementwise, concat, upsample"
         case linear = "linear, embeddings"
         case optimizer = "optimizer (AdamW)"

@@ -26,6 +26,14 @@ public final class Workspace: @unchecked Sendable {
     public let partial = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
     /// Per thread: the zero-bordered copy of one plane (Winograd's tile transforms).
     public let plane = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
+    /// Per thread: one (image, head) pair's attention probabilities and their gradient
+    /// (Lq x Lk each; `ScaledDotProductAttention`).
+    public let attentionScores = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
+    public let attentionScoreGradients = (0..<maxThreads).map { _ in FloatBuffer(count: 0) }
+    /// An attention layer's backward: the gradients of its attended values, queries, keys and
+    /// values, used only inside one call.
+    public let attentionProjectionGradients = (FloatBuffer(count: 0), FloatBuffer(count: 0), FloatBuffer(count: 0),
+                                               FloatBuffer(count: 0))
     /// The Winograd-transformed weights of the convolution running now (16 x OC x C).
     public let transformedWeights = FloatBuffer(count: 0)
     /// A resnet block's scratch, used only inside one call, so every block of a model shares
