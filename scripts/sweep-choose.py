@@ -4,7 +4,7 @@ the folder; rows of the same grid point are the same fine-tunes), per method and
 point with the largest mean change of that annotator on the validation prompts (mean over
 seeds); writes FOLDER/chosen.conf (`<method>.beta.by_annotator = align:...,pick:...` and the same
 for lr) and FOLDER/sweep.md, and prints, one per line, each (method, annotator) whose best point is
-on an edge of the grid it was tried on, with the grid extended past that edge:
+on an edge of the grid it was tried on, with the best point and its new neighbour past that edge:
 
     METHOD ANNOTATOR BETAS LRS        (comma-separated; BETAS empty for sft)
 
@@ -77,6 +77,12 @@ def main(folder, command):
         edges = []
         new_betas = extended(beta, betas, BETA_STEP, MIN_BETA, MAX_BETA, "beta", edges)
         new_lrs = extended(lr, lrs, LR_STEP, MIN_LR, MAX_LR, "lr", edges)
+        # The extension is local: the best point and its new neighbour along each edge axis (two
+        # fine-tunes a seed when one axis is on the edge, four when both), not the whole grid
+        # grown by a row (a quarter of the cost with four betas; the rest of the row lies away from
+        # the best point).
+        new_betas = [b for b in new_betas if b == beta or b not in betas]
+        new_lrs = [l for l in new_lrs if l == lr or l not in lrs]
         if edges:
             extensions.append(f"{method} {annotator} {','.join(map(short, new_betas))} {','.join(map(short, new_lrs))}")
         for c, b, l, r in sorted(tried, key=lambda p: (p[1] or 0, p[2] or 0)):
@@ -97,7 +103,7 @@ def main(folder, command):
     md = [f"# Sweep: {command}", "",
           "Validation prompts; change of the labelling annotator's mean vs the base, mean over seeds, with the 95% paired-bootstrap "
           "interval (mean of the seeds' intervals) and the range across seeds. A chosen point on an edge of the grid is marked; "
-          "scripts/sweep.sh extends such a grid past that edge and runs again.", "",
+          "scripts/sweep.sh then tries its neighbour past that edge and chooses again.", "",
           "| method | annotator | setting | mean | change % | interval | seed spread (of the mean) | seeds | |",
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"] + table + ["", "Chosen (chosen.conf):", "", "```"] + conf[3:] + ["```", ""]
     with open(os.path.join(folder, "sweep.md.tmp"), "w", encoding="utf-8") as f:

@@ -6,7 +6,8 @@
 # annotator (mean over seeds) is chosen (scripts/sweep-choose.py) and written as config keys to
 # <folder>/chosen.conf (uniform.beta.by_annotator = align:...,aesthetic:...,pick:..., ...), with
 # the whole grid in sweep-*.csv / sweep.md; a best point on the grid's edge makes the script
-# extend that grid past the edge and run again (at most SWEEP_MAX_ROUNDS=3 rounds).
+# try its neighbour past that edge (beside the best point's other value: a local step, not a
+# whole new row of the grid) and choose again (at most SWEEP_MAX_ROUNDS=3 rounds).
 #   scripts/sweep.sh [CONFIG] [key=value ...]     (default folder runs/sweep-<config>)
 # The grid and its scope are keys like any other, e.g. compare.beta=500,5000 compare.annotators=align.
 # Defaults: methods sft,uniform,discounted,dde (compare.methods=... picks others, e.g. dde-single,
@@ -50,8 +51,8 @@ for method in ${methods//,/ }; do
     sweep_run "$method" "$annotators" "$(betas_for "$method")" "$lr_grid" "$method"
 done
 
-# A best point on an edge of its grid: that method and annotator again with the grid extended past
-# the edge (the points already run are reused), until no best point is on an edge or after
+# A best point on an edge of its grid: that method and annotator again at the best point and its
+# neighbour past the edge (the best point is reused), until no best point is on an edge or after
 # SWEEP_MAX_ROUNDS rounds (default 3; sweep.md then marks the edges left).
 for round in $(seq 1 "${SWEEP_MAX_ROUNDS:-3}"); do
     extensions="$(python3 "$root/scripts/sweep-choose.py" "$out" "$command_line")"
