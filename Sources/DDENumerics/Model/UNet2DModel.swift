@@ -2,8 +2,11 @@
 // (built from `ResnetBlock`s, shaped by `UNetConfig`, parameters under diffusers' state-dict
 // names); `PromptEncoder` turns a prompt, split by the word-level `Tokenizer`, into the
 // conditioning vector; `TextToImageModel` holds both in one `ParameterStore` and predicts the
-// noise. Models own their activations in grow-only buffers. Builds on Layers, Ops, Optim, Tensor
-// and Random.
+// noise. For the Stable Diffusion family (issue 15): `Transformer2DModel` (group norm, projection
+// in, `BasicTransformerBlock`s of self-attention, cross-attention and a GEGLU `FeedForward`,
+// projection out, residual) and `CLIPTextEncoder` (token and position embeddings, causal pre-norm
+// layers, final layer norm), each under diffusers' or transformers' names. Models own their
+// activations in grow-only buffers. Builds on Layers, Ops, Optim, Tensor and Random.
 
 /// diffusers' `UNet2DModel` with `DownBlock2D`/`UpBlock2D` (no attention),
 /// `class_embed_type = "identity"`, positional time embedding (`flip_sin_to_cos = True`,

@@ -34,6 +34,15 @@ public final class Workspace: @unchecked Sendable {
     /// values, used only inside one call.
     public let attentionProjectionGradients = (FloatBuffer(count: 0), FloatBuffer(count: 0), FloatBuffer(count: 0),
                                                FloatBuffer(count: 0))
+    /// A feed-forward's backward: the gradients of its gate's output and of its projection.
+    public let feedForwardGradients = (FloatBuffer(count: 0), FloatBuffer(count: 0))
+    /// A transformer block's backward: the gradient flowing down its residual stream, and of the
+    /// normalised input of whichever sub-layer runs.
+    public let transformerGradients = (FloatBuffer(count: 0), FloatBuffer(count: 0))
+    /// A `Transformer2DModel`'s backward: the token gradients between its blocks (two, taking
+    /// turns) and the gradient of its normalised input.
+    public let transformerTokenGradients = (FloatBuffer(count: 0), FloatBuffer(count: 0))
+    public let transformerInputGradient = FloatBuffer(count: 0)
     /// The Winograd-transformed weights of the convolution running now (16 x OC x C).
     public let transformedWeights = FloatBuffer(count: 0)
     /// A resnet block's scratch, used only inside one call, so every block of a model shares

@@ -1,0 +1,89 @@
+/// diffusers' `BasicTransformerBlock` as SD's U-Net builds it (`norm_type = "layer_norm"`,
+/// `activation_fn = "geglu"`, no dropout, `only_cross_attention = False`, no attention bias):
+///
+///     h1  = x  + attn1(norm1(x))                      self-attention
+///     h2  = h1 + attn2(norm2(h1), context)            cross-attention on the text encoder's states
+///     out = h2 + ff(norm3(h2))
+///
+/// x, out: (B, L, D) tokens; context: (B, Lc, Dc). The block keeps what backward needs.
+public final class BasicTransformerBlock: @unchecked Sendable {
+    public let dimension: Int
+    public let norm1: LayerNorm
+    public let attn1: Attention
+    public let norm2: LayerNorm
+    public let attn2: Attention
+    public let norm3: LayerNorm
+    public let ff: FeedForward
+
+    let normalised1 = FloatBuffer(count: 0)   // (B, L, D) each
+    let normalised2 = FloatBuffer(count: 0)
+    let normalised3 = FloatBuffer(count: 0)
+    let residual1 = FloatBuffer(count: 0)     // h1
+    let residual2 = FloatBuffer(count: 0)     // h2
+    public let output = FloatBuffer(count: 0)
+    let cache1 = LayerNormCache(), cache2 = LayerNormCache(), cache3 = LayerNormCache()
+    var shape = (batch: 0, tokens: 0, contextTokens: 0)
+
+    public init(_ store: ParameterStore, _ name: String, dimension: Int, heads: Int, headDimension: Int,
+                contextDimension: Int) {
+        self.dimension = dimension
+        norm1 = LayerNorm(store, "\(name).norm1", dimension: dimension)
+        attn1 = Attention(store, "\(name).attn1", queryDimension: dimension, heads: heads, headDimension: headDimension)
+        norm2 = LayerNorm(store, "\(name).norm2", dimension: dimension)
+        attn2 = Attention(store, "\(name).attn2", queryDimension: dimension, contextDimension: contextDimension,
+                          heads: heads, headDimension: headDimension)
+        norm3 = LayerNorm(store, "\(name).norm3", dimension: dimension)
+        ff = FeedForward(store, "\(name).ff", dimension: dimension)
+    }
+
+    public func initialize(_ store: ParameterStore, _ rng: inout RandomStream) {
+        norm1.initialize(store)
+        attn1.initialize(store, &rng)
+        norm2.initialize(store)
+        attn2.initialize(store, &rng)
+        norm3.initialize(store)
+        ff.initialize(store, &rng)
+    }
+
+    /// x: (B, L, D)  context: (B, Lc, Dc)  returns (B, L, D), owned by the block
+    @discardableResult
+    public func forward(_ x: UnsafePointer<Float>, context: UnsafePointer<Float>, batch: Int, tokens l: Int,
+                        contextTokens lc: Int, _ store: ParameterStore, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
+        shape = (batch, l, lc)
+        let count = batch * l * dimension, rows = batch * l
+        let n1 = normalised1.reserve(count), n2 = normalised2.reserve(count), n3 = normalised3.reserve(count)
+        let h1 = residual1.reserve(count), h2 = residual2.reserve(count), out = output.reserve(count)
+        norm1.forward(x, n1, rows: rows, cache: cache1, store, ws)
+        attn1.forward(n1, context: nil, h1, batch: batch, queries: l, store, ws)
+        Elementwise.accumulate(x, into: h1, count: count, ws)
+        norm2.forward(h1, n2, rows: rows, cache: cache2, store, ws)
+        attn2.forward(n2, context: context, h2, batch: batch, queries: l, keys: lc, store, ws)
+        Elementwise.accumulate(h1, into: h2, count: count, ws)
+        norm3.forward(h2, n3, rows: rows, cache: cache3, store, ws)
+        ff.forward(n3, out, rows: rows, store, ws)
+        Elementwise.accumulate(h2, into: out, count: count, ws)
+        return out
+    }
+
+    /// dOut: (B, L, D)  x, context: the forward's inputs  dx: (B, L, D), added into
+    /// dContext: (B, Lc, Dc), added into. `dOut` must not be one of the workspace's transformer
+    /// buffers.
+    public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, context: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>, dContext: UnsafeMutablePointer<Float>,
+                         _ store: ParameterStore, _ ws: Workspace) {
+        let (batch, l, _) = shape, count = batch * l * dimension, rows = batch * l
+        // g: the gradient of the residual stream, from out back to x; d: of a sub-layer's input.
+        let g = ws.transformerGradients.0.reserve(count), d = ws.transformerGradients.1.reserve(count)
+        g.update(from: dOut, count: count)
+        d.update(repeating: 0, count: count)
+        ff.backward(dOut: dOut, x: normalised3.pointer, dx: d, store, ws)
+        norm3.backward(dOut: d, x: residual2.pointer, dx: g, rows: rows, cache: cache3, store, ws)
+        d.update(repeating: 0, count: count)
+        attn2.backward(dOut: g, x: normalised2.pointer, context: context, dx: d, dContext: dContext, store, ws)
+        norm2.backward(dOut: d, x: residual1.pointer, dx: g, rows: rows, cache: cache2, store, ws)
+        d.update(repeating: 0, count: count)
+        attn1.backward(dOut: g, x: normalised1.pointer, context: nil, dx: d, dContext: nil, store, ws)
+        norm1.backward(dOut: d, x: x, dx: g, rows: rows, cache: cache1, store, ws)
+        Elementwise.accumulate(g, into: dx, count: count, ws)
+    }
+}

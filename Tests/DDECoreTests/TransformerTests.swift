@@ -1,0 +1,57 @@
+import XCTest
+import DDECore
+
+/// `Transformer2DModel` (and through it `TokenProjection`, `BasicTransformerBlock`,
+/// `FeedForward`) against the naive composition of the definitions, and every gradient (input,
+/// context, each parameter tensor) against finite differences of that composition in Double.
+final class TransformerTests: XCTestCase {
+    func testTransformer2DMatchesNaiveAndFiniteDifferences() {
+        var data = TestData(seed: 51)
+        for (linearProjection, layers, threads) in [(false, 1, 1), (true, 2, 2)] {
+            let ws = Workspace(threads: threads), store = ParameterStore()
+            let b = 2, c = 8, height = 3, width = 2, lc = 3, dc = 5, heads = 2, dh = 4, groups = 2
+            let model = Transformer2DModel(store, "attn", channels: c, heads: heads, headDimension: dh, layers: layers,
+                                           contextDimension: dc, groups: groups, linearProjection: linearProjection)
+            store.seal()
+            var rng = RandomStream(seed: 3, stream: 1)
+            model.initialize(store, &rng)
+            // Norm weights away from their init (1, 0) so their gradients are exercised fully.
+            for slot in store.slots where slot.name.contains("norm") {
+                load(store, slot, read(store, slot).map { $0 + 0.3 * data.normal(1)[0] })
+            }
+            XCTAssertEqual(store.slot(named: "attn.proj_in.weight")!.shape, linearProjection ? [heads * dh, c] : [heads * dh, c, 1, 1])
+            XCTAssertNotNil(store.slot(named: "attn.transformer_blocks.0.attn2.to_k.weight"))
+            XCTAssertNil(store.slot(named: "attn.transformer_blocks.0.attn1.to_q.bias"), "SD's attention has no q/k/v bias")
+            let x = data.normal(b * c * height * width), ctx = data.normal(b * lc * dc), r = data.normal(x.count)
+            let mem = TestArena()
+            defer { mem.free() }
+            let xp = mem.copy(x), cp = mem.copy(ctx)
+            let out = model.forward(xp, context: cp, batch: b, height: height, width: width, contextTokens: lc, store, ws)
+            let params = Dictionary(uniqueKeysWithValues: store.slots.map { ($0.name, read(store, $0).doubles) })
+            func naive(_ p: [String: [Double]], _ x: [Double], _ ctx: [Double]) -> [Double] {
+                Naive.transformer2D(p, "attn", x, context: ctx, batch: b, channels: c, height: height, width: width,
+                                    contextTokens: lc, contextDimension: dc, heads: heads, headDimension: dh, layers: layers,
+                                    groups: groups)
+            }
+            let what = "transformer (linear projection \(linearProjection), \(layers) layers)"
+            assertClose(array(out, x.count), naive(params, x.doubles, ctx.doubles).map(Float.init), "\(what) forward")
+            store.zeroGrads()
+            let dx = mem.filled(x.count, 0.5), dctx = mem.filled(ctx.count, -0.5)
+            model.backward(dOut: mem.copy(r), x: xp, context: cp, dx: dx, dContext: dctx, store, ws)
+            let rd = r.doubles
+            GradCheck.check("\(what) dx", analytic: array(dx, x.count).map { $0 - 0.5 }, at: x.doubles) {
+                dotD(rd, naive(params, $0, ctx.doubles))
+            }
+            GradCheck.check("\(what) dcontext", analytic: array(dctx, ctx.count).map { $0 + 0.5 }, at: ctx.doubles) {
+                dotD(rd, naive(params, x.doubles, $0))
+            }
+            for slot in store.slots where !slot.name.hasSuffix("to_k.bias") {
+                GradCheck.check("\(what) d\(slot.name)", analytic: readGrad(store, slot), at: params[slot.name]!, maxCoordinates: 24) {
+                    var p = params
+                    p[slot.name] = $0
+                    return dotD(rd, naive(p, x.doubles, ctx.doubles))
+                }
+            }
+        }
+    }
+}
