@@ -6,7 +6,7 @@ seeds); writes FOLDER/chosen.conf (`<method>.beta.by_annotator = align:...,pick:
 for lr) and FOLDER/sweep.md, and prints, one per line, each (method, annotator) whose best point is
 on an edge of the grid it was tried on, with the best point and its new neighbour past that edge:
 
-    METHOD ANNOTATOR BETAS LRS        (comma-separated; BETAS empty for sft)
+    METHOD ANNOTATOR BETAS LRS        (comma-separated; BETAS "-" for a method without beta, sft)
 
     scripts/sweep-choose.py FOLDER "COMMAND LINE OF THE SWEEP"
 """
@@ -84,7 +84,9 @@ def main(folder, command):
         new_betas = [b for b in new_betas if b == beta or b not in betas]
         new_lrs = [l for l in new_lrs if l == lr or l not in lrs]
         if edges:
-            extensions.append(f"{method} {annotator} {','.join(map(short, new_betas))} {','.join(map(short, new_lrs))}")
+            # "-" stands for an axis the method does not have (sft's beta): the shell's `read`
+            # would otherwise shift the learning rates into the empty field.
+            extensions.append(f"{method} {annotator} {','.join(map(short, new_betas)) or '-'} {','.join(map(short, new_lrs)) or '-'}")
         for c, b, l, r in sorted(tried, key=lambda p: (p[1] or 0, p[2] or 0)):
             mark = " **chosen**" + (f" (on the {', '.join(edges)} edge)" if edges else "") if (c, b, l) == (change, beta, lr) else ""
             table.append(f"| {method} | {annotator} | {r['setting']} | {float(r['mean']):.4f} | {c:+.2f} | "

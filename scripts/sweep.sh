@@ -58,6 +58,9 @@ for round in $(seq 1 "${SWEEP_MAX_ROUNDS:-3}"); do
     extensions="$(python3 "$root/scripts/sweep-choose.py" "$out" "$command_line")"
     [ -n "$extensions" ] || break
     while read -r method annotator betas lrs; do
+        # "-": an axis the method does not have (sft's beta); its compare run takes the usual grid.
+        [ "$betas" = - ] && betas="$(betas_for "$method")"
+        [ "$lrs" = - ] && lrs="$lr_grid"
         echo "sweep: round $round: $method on $annotator's pairs: the best point is on the grid's edge; beta {$betas} x lr {$lrs}"
         sweep_run "$method" "$annotator" "$betas" "$lrs" "round$round-$method-$annotator"
     done <<< "$extensions"

@@ -8,6 +8,8 @@ import Foundation
 ///     out[n] = [cos(k_n freq_0) ... cos(k_n freq_{half-1}), sin(k_n freq_0) ... sin(k_n freq_{half-1})]
 ///
 /// (diffusers builds `[sin, cos]` and `flip_sin_to_cos` swaps the halves.) No parameters.
+/// `UNet2DConditionModel`'s config may set `flip_sin_to_cos = False` (`[sin, cos]`) and
+/// `freq_shift = s` (`freq_i = exp(-ln(10000) * i / (half - s))`); the defaults are the above.
 ///
 /// Precision: computed in Double and rounded once to Float, so each entry is within 0.5 ulp
 /// of the exact value. diffusers computes in float32 (`freq` rounded, `k * freq` rounded,
@@ -20,23 +22,26 @@ import Foundation
 /// steps are integers and carry no gradient; the layers after the embedding get theirs.
 public enum TimestepEmbedding {
     /// steps: (N) diffusion steps k (integral values)  out: (N, C0)
-    public static func forward(_ steps: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dimension: Int) {
-        for i in 0..<n { embed(Double(steps[i]), out + i * dimension, dimension) }
+    public static func forward(_ steps: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dimension: Int,
+                               flipSinToCos: Bool = true, freqShift: Int = 0) {
+        for i in 0..<n { embed(Double(steps[i]), out + i * dimension, dimension, flipSinToCos, freqShift) }
     }
 
     /// steps: (N) diffusion steps k  out: (N, C0)
     public static func forward(_ steps: UnsafePointer<Int>, _ out: UnsafeMutablePointer<Float>, n: Int, dimension: Int) {
-        for i in 0..<n { embed(Double(steps[i]), out + i * dimension, dimension) }
+        for i in 0..<n { embed(Double(steps[i]), out + i * dimension, dimension, true, 0) }
     }
 
-    /// One row: [cos(k freq), sin(k freq)]. N*C0 is small (64 x 64), so no table is kept.
-    static func embed(_ k: Double, _ row: UnsafeMutablePointer<Float>, _ dimension: Int) {
+    /// One row: [cos(k freq), sin(k freq)] (flipped) or [sin, cos]. N*C0 is small (64 x 64), so no table is kept.
+    static func embed(_ k: Double, _ row: UnsafeMutablePointer<Float>, _ dimension: Int, _ flip: Bool, _ shift: Int) {
         precondition(dimension > 0 && dimension % 2 == 0, "TimestepEmbedding: dimension \(dimension) must be even")
         let half = dimension / 2
+        precondition(half > shift, "TimestepEmbedding: freq_shift \(shift) must be below half the dimension \(half)")
+        let (first, second) = flip ? (0, half) : (half, 0)
         for i in 0..<half {
-            let arg = k * Foundation.exp(-Foundation.log(10000.0) * Double(i) / Double(half))
-            row[i] = Float(Foundation.cos(arg))
-            row[half + i] = Float(Foundation.sin(arg))
+            let arg = k * Foundation.exp(-Foundation.log(10000.0) * Double(i) / Double(half - shift))
+            row[first + i] = Float(Foundation.cos(arg))
+            row[second + i] = Float(Foundation.sin(arg))
         }
     }
 }

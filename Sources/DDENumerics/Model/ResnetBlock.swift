@@ -32,13 +32,13 @@ public final class ResnetBlock: @unchecked Sendable {
     let cache2 = GroupNormCache()
 
     public init(_ store: ParameterStore, _ name: String, inChannels: Int, outChannels: Int,
-                groups: Int, embeddingDimension: Int) {
+                groups: Int, embeddingDimension: Int, eps: Float = 1e-5) {
         self.inChannels = inChannels
         self.outChannels = outChannels
-        norm1 = GroupNorm(store, "\(name).norm1", groups: groups, channels: inChannels)
+        norm1 = GroupNorm(store, "\(name).norm1", groups: groups, channels: inChannels, eps: eps)
         conv1 = Conv2d(store, "\(name).conv1", inChannels: inChannels, outChannels: outChannels, kernel: 3)
         timeProjection = Linear(store, "\(name).time_emb_proj", inFeatures: embeddingDimension, outFeatures: outChannels)
-        norm2 = GroupNorm(store, "\(name).norm2", groups: groups, channels: outChannels)
+        norm2 = GroupNorm(store, "\(name).norm2", groups: groups, channels: outChannels, eps: eps)
         conv2 = Conv2d(store, "\(name).conv2", inChannels: outChannels, outChannels: outChannels, kernel: 3)
         shortcut = inChannels == outChannels ? nil
             : Conv2d(store, "\(name).conv_shortcut", inChannels: inChannels, outChannels: outChannels, kernel: 1)

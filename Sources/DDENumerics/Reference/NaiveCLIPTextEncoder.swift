@@ -2,7 +2,7 @@ extension Naive {
     /// transformers' `CLIPTextModel` by its definition (pre-norm layers, causal self-attention with
     /// CLIP's biased projections, quick-GELU MLP, final layer norm), parameters by their names
     /// under `CLIPTextEncoder.prefix` in `p`. ids: (N, L)  out: (N, L, D)
-    public static func clipTextEncoder<T: BinaryFloatingPoint>(_ p: [String: [T]], ids: [Int32], batch n: Int,
+    @inlinable public static func clipTextEncoder<T: BinaryFloatingPoint>(_ p: [String: [T]], ids: [Int32], batch n: Int,
                                                                config: TextEncoderConfig) -> [T] {
         let prefix = CLIPTextEncoder.prefix, l = config.length, d = config.width, rows = n * l
         let dh = d / config.heads

@@ -3,7 +3,7 @@ extension Naive {
     /// under `prefix` in `p` (so a test can perturb any one): GroupNorm (eps 1e-6), the pixels as
     /// tokens through `proj_in`, the `BasicTransformerBlock`s, `proj_out` back to an image, plus x.
     /// x: (B, C, H, W)  context: (B, Lc, Dc)  out: (B, C, H, W)
-    public static func transformer2D<T: BinaryFloatingPoint>(_ p: [String: [T]], _ prefix: String, _ x: [T], context: [T],
+    @inlinable public static func transformer2D<T: BinaryFloatingPoint>(_ p: [String: [T]], _ prefix: String, _ x: [T], context: [T],
                                                              batch b: Int, channels c: Int, height: Int, width: Int,
                                                              contextTokens lc: Int, contextDimension dc: Int, heads: Int,
                                                              headDimension dh: Int, layers: Int, groups: Int) -> [T] {
@@ -30,7 +30,7 @@ extension Naive {
 
     /// diffusers' `BasicTransformerBlock` (layer norms, self-attention, cross-attention, GEGLU
     /// feed-forward, three residuals) by its definition. x: (B, L, D)  context: (B, Lc, Dc)
-    public static func basicTransformerBlock<T: BinaryFloatingPoint>(_ p: [String: [T]], _ prefix: String, _ x: [T],
+    @inlinable public static func basicTransformerBlock<T: BinaryFloatingPoint>(_ p: [String: [T]], _ prefix: String, _ x: [T],
                                                                      context: [T], batch b: Int, tokens l: Int, dimension d: Int,
                                                                      contextTokens lc: Int, contextDimension dc: Int,
                                                                      heads: Int, headDimension dh: Int) -> [T] {
@@ -60,7 +60,7 @@ extension Naive {
     }
 
     /// (B, C, P) -> (B*P, C)
-    public static func pixelsAsTokens<T>(_ x: [T], batch b: Int, channels c: Int, pixels p: Int) -> [T] {
+    @inlinable public static func pixelsAsTokens<T>(_ x: [T], batch b: Int, channels c: Int, pixels p: Int) -> [T] {
         var out = x
         for i in 0..<b {
             for ch in 0..<c {

@@ -3,16 +3,16 @@ extension Naive {
     /// values by its state-dict name. x: (N, C, H, W)  embSiLU: (N, E)  out: (N, OC, H, W)
     @inlinable public static func resnetBlock<T: BinaryFloatingPoint>(_ p: (String) -> [T], _ name: String, _ x: [T], embSiLU: [T],
                                                            n: Int, c: Int, oc: Int, h: Int, w: Int,
-                                                           groups: Int, embedding e: Int) -> [T] {
+                                                           groups: Int, embedding e: Int, eps: T = 1e-5) -> [T] {
         let a1 = groupNorm(x, gamma: p("\(name).norm1.weight"), beta: p("\(name).norm1.bias"), n: n, c: c, h: h, w: w,
-                           groups: groups, applySiLU: true)
+                           groups: groups, eps: eps, applySiLU: true)
         var hidden = conv2d(a1, p("\(name).conv1.weight"), p("\(name).conv1.bias"), n: n, channels: c, height: h,
                             width: w, outChannels: oc, kernel: 3, stride: 1, padding: 1)
         let t = linear(embSiLU, p("\(name).time_emb_proj.weight"), p("\(name).time_emb_proj.bias"), n: n,
                        inFeatures: e, outFeatures: oc)
         for i in 0..<n { for o in 0..<oc { for q in 0..<(h * w) { hidden[(i * oc + o) * h * w + q] += t[i * oc + o] } } }
         let a2 = groupNorm(hidden, gamma: p("\(name).norm2.weight"), beta: p("\(name).norm2.bias"), n: n, c: oc, h: h,
-                           w: w, groups: groups, applySiLU: true)
+                           w: w, groups: groups, eps: eps, applySiLU: true)
         let out = conv2d(a2, p("\(name).conv2.weight"), p("\(name).conv2.bias"), n: n, channels: oc, height: h,
                          width: w, outChannels: oc, kernel: 3, stride: 1, padding: 1)
         let skip = c == oc ? x : conv2d(x, p("\(name).conv_shortcut.weight"), p("\(name).conv_shortcut.bias"), n: n,
