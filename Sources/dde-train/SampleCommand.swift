@@ -21,7 +21,7 @@ struct SampleCommand: ParsableCommand {
             let (model, _) = try options.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
             var prompts = settings.sample.prompts
-            if prompts.isEmpty { prompts = WorldImages(sampleSize: model.config.sampleSize, defectRate: 0).samplePrompts }
+            if prompts.isEmpty { prompts = WorldImages(sampleSize: model.sampleSize, defectRate: 0).samplePrompts }
             let n = settings.sample.n, sampler = settings.sampler, diffusion = settings.diffusion
             let started = Stopwatch.now()
             let result = Sampling.generate(model, prompts: prompts, perPrompt: n, sampler: sampler, schedule: settings.schedule,
@@ -36,7 +36,7 @@ struct SampleCommand: ParsableCommand {
             for (i, p) in prompts.enumerated() { print("  \(i + 1). \(p)") }
             let trace = settings.sample.trace
             if !trace.isEmpty {
-                let s = model.config.sampleSize, count = prompts.count * n, e = model.config.embeddingDimension
+                let s = model.sampleSize, count = prompts.count * n, e = model.conditioningCount
                 var writer = SafeTensorsWriter(metadata: [
                     "schedule": diffusion.kind.rawValue, "timesteps_T": String(diffusion.timesteps),
                     "beta_start": String(diffusion.betaStart), "beta_end": String(diffusion.betaEnd),

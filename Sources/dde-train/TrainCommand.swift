@@ -23,12 +23,12 @@ struct TrainCommand: ParsableCommand {
                 // This run's own pairs: the same stage, signature and folder as the main job.
                 let run = Comparison.Run(method: loss, annotator: settings.pairs.annotator, seed: Int(settings.seed))
                 let folder = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
-                    .fineTune(run, base: base, size: model.config.sampleSize)
+                    .fineTune(run, base: base, size: model.sampleSize)
                 print("\(folder)/model.safetensors")
                 return
             }
             let (folder, pairs) = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
-                .fineTune(pairsFile: settings.pairsFile, base: base, size: model.config.sampleSize)
+                .fineTune(pairsFile: settings.pairsFile, base: base, size: model.sampleSize)
             print("\(folder)/model.safetensors: \(loss) on \(pairs.pairs.count) pairs")
         }
     }

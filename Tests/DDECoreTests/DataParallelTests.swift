@@ -71,7 +71,7 @@ final class DataParallelTests: XCTestCase {
         var rng = RandomStream(seed: 12)
         model.initialize(&rng)
         var data = TestData(seed: 13)
-        let n = 6, d = model.imageSize, s = model.config.sampleSize
+        let n = 6, d = model.imageSize, s = model.sampleSize
         let xt = data.normal(n * d), target = data.normal(n * d)
         let steps: [Float] = (0..<n).map { Float($0 * 150) }
         let prompts = (0..<n).map { $0 % 2 == 0 ? "a red circle" : "a blue square" }

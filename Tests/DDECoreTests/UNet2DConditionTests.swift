@@ -106,4 +106,54 @@ final class UNet2DConditionTests: XCTestCase {
         }
         XCTAssertEqual(run(keep: true), run(keep: false))
     }
+
+    /// The text-to-image model of this architecture: the prompts through the tokenizer and the
+    /// text encoder into the U-Net's cross-attention, forward against the naive composition and
+    /// the text encoder's and the U-Net's gradients (through `backward`) against finite
+    /// differences of it; the empty prompt (guidance's unconditional input) is an all-padding row.
+    func testTextToImageModelTrainsTheTextEncoderThroughCrossAttention() {
+        let tokenizer = Tokenizer(captions: ["red circle", "blue square on red"], maxTokens: 4)
+        var unet = Self.sdLike
+        unet.crossAttentionDim = 8
+        let text = TextEncoderConfig(vocabularySize: tokenizer.vocabularySize, width: 8, layers: 1, heads: 2, intermediate: 12,
+                                     length: 4)
+        let model = TextToImageModel(.unet2DCondition(unet, textEncoder: text), tokenizer: tokenizer, workspace: Workspace(threads: 2))
+        var rng = RandomStream(seed: 6)
+        model.initialize(&rng)
+        var data = TestData(seed: 63)
+        for slot in model.store.slots where slot.name.hasPrefix("text_encoder") {
+            load(model.store, slot, read(model.store, slot).map { $0 + 0.2 * data.normal(1)[0] })
+        }
+        XCTAssertEqual(model.conditioningCount, 4 * 8)
+        let prompts = ["red circle", "", "blue square on red"], n = prompts.count, d = model.imageSize
+        let ids = prompts.flatMap { tokenizer.encode($0) }
+        XCTAssertEqual(Array(ids[4..<8]), [Tokenizer.pad, Tokenizer.pad, Tokenizer.pad, Tokenizer.pad], "the empty prompt is all padding")
+        let x = data.normal(n * d), steps: [Float] = [5, 500, 990]
+        let mem = TestArena()
+        defer { mem.free() }
+        let pred = array(model.predictNoise(mem.copy(x), steps: steps, prompts: prompts), n * d)
+        var params = Dictionary(uniqueKeysWithValues: model.store.slots.map { ($0.name, read(model.store, $0).doubles) })
+        func naive() -> [Double] {
+            let context = Naive.clipTextEncoder(params, ids: ids, batch: n, config: text)
+            return Naive.unet2DCondition(unet, params, x: x.doubles, steps: steps.map(Double.init), context: context,
+                                         contextTokens: 4, n: n)
+        }
+        assertClose(pred, naive().map(Float.init), "text-to-image forward")
+        let r = data.normal(n * d), rd = r.doubles
+        model.store.zeroGrads()
+        model.backward(mem.copy(r))
+        let checked = model.store.slots.filter {
+            $0.name.hasPrefix("text_encoder") && !$0.name.hasSuffix("k_proj.bias")
+                || $0.name.hasPrefix("down_blocks.0.attentions.0.transformer_blocks.0.attn2")
+        }
+        for slot in checked {
+            let saved = params[slot.name]!
+            GradCheck.check("text-to-image \(slot.name)", analytic: readGrad(model.store, slot), at: saved, tolerance: 2e-3,
+                            maxCoordinates: 3) {
+                params[slot.name] = $0
+                defer { params[slot.name] = saved }
+                return dotD(rd, naive())
+            }
+        }
+    }
 }

@@ -77,7 +77,7 @@ public struct TrainingBench {
             let measured: (TimingSummary, Double, (seconds: Double, bytes: Double))
             switch part {
             case .pretrain:
-                let step = try PretrainStep(model: model, images: WorldImages(sampleSize: model.config.sampleSize,
+                let step = try PretrainStep(model: model, images: WorldImages(sampleSize: model.sampleSize,
                                                                               defectRate: settings.data.worldDefectRate), settings: settings)
                 figures.pretrainFLOPs = 3 * forwardFLOPs(model, batch: settings.pretrain.batch)
                 var index = 0

@@ -210,7 +210,7 @@ public final class Comparison {
         }
         for r in runs {
             try Interruption.check(before: "train-\(r.name)")
-            let folder = try times.measure("train-\(r.name)") { try fineTune(r, base: base, size: baseModel.config.sampleSize) }
+            let folder = try times.measure("train-\(r.name)") { try fineTune(r, base: base, size: baseModel.sampleSize) }
             try Interruption.check(before: "eval-\(r.name)")
             try times.measure("eval-\(r.name)") {
                 let tuned = try Checkpoint.loadModel(folder + "/model.safetensors", workspace: workspace).model

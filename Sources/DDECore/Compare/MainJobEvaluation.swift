@@ -25,9 +25,9 @@ final class MainJobEvaluation {
         observer.note("evaluating the base model on \(prompts.count) \(settings.eval.prompts.rawValue) prompts")
         baseEval = ModelEvaluation.run(base, annotators: annotators, prompts: prompts, settings: settings)
         scores = ScoreTable(prompts: prompts.count, perPrompt: baseEval.perPrompt, base: baseEval.scores)
-        reference = DistributionMetrics.reference(prompts: prompts, size: base.config.sampleSize, classifier: annotators.align.classifier,
+        reference = DistributionMetrics.reference(prompts: prompts, size: base.sampleSize, classifier: annotators.align.classifier,
                                                   seed: settings.eval.seed)
-        distribution = [("base", "", nil, try distributionReport(baseEval, size: base.config.sampleSize))]
+        distribution = [("base", "", nil, try distributionReport(baseEval, size: base.sampleSize))]
         samples.add("base", baseEval)
         try FileIO.createFolder(baseFolder)
         try FileIO.writeAtomically(Array(scores.csv(baseEval.scores).utf8), to: baseFolder + "/scores.csv")
@@ -42,7 +42,7 @@ final class MainJobEvaluation {
     func add(_ run: Comparison.Run, model: TextToImageModel, folder: String) throws {
         observer.note("eval-\(run.name): \(prompts.count) \(settings.eval.prompts.rawValue) prompts x \(settings.eval.imagesPerPrompt) images")
         let e = ModelEvaluation.run(model, annotators: annotators, prompts: prompts, settings: settings)
-        distribution.append((run.methodLabel, run.annotator, run.seed, try distributionReport(e, size: model.config.sampleSize)))
+        distribution.append((run.methodLabel, run.annotator, run.seed, try distributionReport(e, size: model.sampleSize)))
         samples.add(run.name, e)
         scores.add(ScoreTable.Model(method: run.method, trainAnnotator: run.annotator, seed: run.seed, setting: run.setting, scores: e.scores))
         try FileIO.writeAtomically(Array(scores.csv(e.scores).utf8), to: folder + "/scores.csv")

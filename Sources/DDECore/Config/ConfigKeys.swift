@@ -20,12 +20,29 @@ public enum ConfigKeys {
         ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none", .existingFileOrEmpty),
     ])
 
-    /// The U-Net: diffusers' `UNet2DModel` arguments of the same names.
+    /// The U-Net: diffusers' `UNet2DModel` / `UNet2DConditionModel` arguments of the same names
+    /// and meanings, and the CLIP-style text encoder of the latter.
     static let model = section("model", [
+        ConfigKey("model.class", .choice(of: ModelClass.self), "UNet2DModel", affects: [.pretrain], "the network: UNet2DModel (attention-free, the prompt encoder's vector added to the time embedding) or UNet2DConditionModel (Stable Diffusion's: cross-attention on a CLIP-style text encoder)"),
         ConfigKey("block_out_channels", .intList, "32,64", unit: "channels", affects: [.pretrain], "U-Net channels per resolution level (diffusers block_out_channels)", .eachAtLeast(8), .count(1...4)),
         ConfigKey("layers_per_block", .int, "1", affects: [.pretrain], "resnets per down block (up blocks have one more)", .range(1...4)),
         ConfigKey("norm_num_groups", .int, "8", unit: "groups", affects: [.pretrain], "GroupNorm groups; must divide every block_out_channels entry", .positive),
         ConfigKey("sample_size", .int, "16", unit: "px", affects: [.pretrain, .annotators], "image side; a multiple of 2^(levels-1), levels = block_out_channels entries", .range(8...64)),
+        ConfigKey("down_block_types", .stringList, "CrossAttnDownBlock2D,DownBlock2D", affects: [.pretrain], "UNet2DConditionModel: one per level, highest resolution first", .eachOneOf(UNet2DConditionConfig.DownBlock.allCases.map(\.rawValue)), .count(1...4)),
+        ConfigKey("up_block_types", .stringList, "UpBlock2D,CrossAttnUpBlock2D", affects: [.pretrain], "UNet2DConditionModel: one per level, lowest resolution first", .eachOneOf(UNet2DConditionConfig.UpBlock.allCases.map(\.rawValue)), .count(1...4)),
+        ConfigKey("mid_block_type", .choice(of: MidBlockType.self), "UNetMidBlock2DCrossAttn", affects: [.pretrain], "UNet2DConditionModel: the mid block (resnet, transformer, resnet)"),
+        ConfigKey("cross_attention_dim", .int, "64", unit: "floats", affects: [.pretrain], "UNet2DConditionModel: width of encoder_hidden_states, the text encoder's width", .range(4...2048)),
+        ConfigKey("attention_head_dim", .intList, "2", affects: [.pretrain], "UNet2DConditionModel: with num_attention_heads empty, the NUMBER of heads per level (diffusers' naming quirk kept); one value = every level", .eachAtLeast(1), .count(1...4)),
+        ConfigKey("num_attention_heads", .intList, "", affects: [.pretrain], "UNet2DConditionModel: heads per level when set (then attention_head_dim is ignored); one value = every level", .eachAtLeast(1), .count(0...4)),
+        ConfigKey("transformer_layers_per_block", .intList, "1", affects: [.pretrain], "UNet2DConditionModel: BasicTransformerBlocks per attention, per level; one value = every level", .eachAtLeast(1), .count(1...4)),
+        ConfigKey("use_linear_projection", .bool, "false", affects: [.pretrain], "UNet2DConditionModel: proj_in/proj_out as linear layers (SD 2.x, SDXL) instead of 1x1 convolutions (SD 1.x)"),
+        ConfigKey("flip_sin_to_cos", .bool, "true", affects: [.pretrain], "UNet2DConditionModel: time embedding as [cos, sin] (true) or [sin, cos]"),
+        ConfigKey("freq_shift", .int, "0", affects: [.pretrain], "UNet2DConditionModel: time embedding frequencies exp(-ln(10000) i / (C0/2 - freq_shift))", .range(0...8)),
+        ConfigKey("norm_eps", .float, "1e-5", affects: [.pretrain], "UNet2DConditionModel: epsilon of the resnets' and conv_norm_out's group norms (the transformers' are 1e-6)", .positive, .range(0.0...0.1)),
+        ConfigKey("text_encoder.layers", .int, "2", unit: "layers", affects: [.pretrain], "UNet2DConditionModel's text encoder: pre-norm transformer layers (CLIP num_hidden_layers)", .range(1...24)),
+        ConfigKey("text_encoder.heads", .int, "4", unit: "heads", affects: [.pretrain], "text encoder: attention heads; must divide cross_attention_dim", .range(1...64)),
+        ConfigKey("text_encoder.intermediate_size", .int, "256", unit: "floats", affects: [.pretrain], "text encoder: MLP hidden width (CLIP intermediate_size)", .range(4...16384)),
+        ConfigKey("text_encoder.length", .int, "8", unit: "tokens", affects: [.pretrain], "text encoder: tokens per prompt, padded or cut (CLIP max_position_embeddings)", .range(1...77)),
     ])
 
     /// The training images and the prompt encoder.

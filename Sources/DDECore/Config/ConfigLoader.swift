@@ -193,6 +193,9 @@ public enum ConfigLoader {
             throw crossKey(config, "sample_size", "block_out_channels",
                            "\(size) is not a multiple of \(factor) = 2^(\(channels.count)-1); each of the \(channels.count) levels but the last halves the image")
         }
+        if config.choice("model.class", as: ModelClass.self) == .unet2DCondition {
+            try checkConditionModel(config)
+        }
         let betaStart = config.double("beta_start"), betaEnd = config.double("beta_end")
         if !(betaStart < betaEnd) {
             throw crossKey(config, "beta_start", "beta_end", "beta_start must be below beta_end")
@@ -235,6 +238,27 @@ public enum ConfigLoader {
 
     /// `<where>: keys 'a' (value, origin) and 'b' (value, origin): problem`, located where the
     /// stronger of the two was set (command line over file over default; `a` on a tie).
+    /// The cross-attention U-Net's keys against each other: one entry per level, heads that
+    /// divide their level's channels, text-encoder heads that divide its width.
+    private static func checkConditionModel(_ config: Config) throws {
+        let levels = config.intList("block_out_channels").count
+        for key in ["down_block_types", "up_block_types"] where config.stringList(key).count != levels {
+            throw crossKey(config, key, "block_out_channels", "\(config.stringList(key).count) entries for \(levels) levels; one block type per level")
+        }
+        let headsKey = config.intList("num_attention_heads").isEmpty ? "attention_head_dim" : "num_attention_heads"
+        for key in [headsKey, "transformer_layers_per_block"] where ![1, levels].contains(config.intList(key).count) {
+            throw crossKey(config, key, "block_out_channels", "\(config.intList(key).count) entries for \(levels) levels; give one value or one per level")
+        }
+        let shape = ModelSettings.conditionConfig(config)
+        if let problem = shape.problem {
+            throw crossKey(config, headsKey, "block_out_channels", problem)
+        }
+        let width = config.int("cross_attention_dim"), heads = config.int("text_encoder.heads")
+        if width % heads != 0 {
+            throw crossKey(config, "text_encoder.heads", "cross_attention_dim", "\(heads) heads do not divide the text encoder's width \(width)")
+        }
+    }
+
     private static func crossKey(_ config: Config, _ a: String, _ b: String, _ problem: String) -> ConfigError {
         func rank(_ origin: ConfigOrigin) -> Int {
             switch origin {

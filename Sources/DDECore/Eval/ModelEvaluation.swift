@@ -28,11 +28,11 @@ public struct ModelEvaluation {
         let repeated = prompts.flatMap { [ShapesPrompt](repeating: $0, count: n) }
         var scores: [String: [Double]] = [:]
         // The images split over the ranks of an MPI job.
-        let d = 3 * model.config.sampleSize * model.config.sampleSize
+        let d = 3 * model.sampleSize * model.sampleSize
         for annotator in annotators.all {
             scores[annotator.name] = Cluster.current.gather(count: repeated.count) { mine in
                 annotator.scores(Array(flat[(mine.lowerBound * d)..<(mine.upperBound * d)]), prompts: Array(repeated[mine]),
-                                 size: model.config.sampleSize)
+                                 size: model.sampleSize)
             }
         }
         return ModelEvaluation(prompts: prompts, perPrompt: n, scores: scores, images: images)

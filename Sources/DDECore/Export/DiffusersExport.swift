@@ -13,8 +13,10 @@ import Foundation
 public enum DiffusersExport {
     public static func write(_ model: TextToImageModel, to folder: String, schedule: NoiseSchedule,
                              metadata: [String: String]) throws {
+        guard case .unet2D(let c, _) = model.architecture, case .unet2D(let unetModel, let promptEncoder) = model.networks else {
+            throw TrainingError("export: a \(model.architecture.className) checkpoint cannot be exported yet (issue 15: unet/, text_encoder/, scheduler/); only UNet2DModel models export today")
+        }
         try FileIO.createFolder(folder)
-        let c = model.config
         let levels = c.blockOutChannels.count
         let config: [String: Any] = [
             "_class_name": "UNet2DModel",
@@ -68,10 +70,10 @@ public enum DiffusersExport {
                 + "cond = linear_2(h); an empty prompt (no words) gives null_embedding instead. "
                 + "cond is UNet2DModel's class_labels (class_embed_type = identity).",
             "tokenizer": "lower-case, split on every character that is not a letter or digit",
-            "words": model.encoder.tokenizer.words,
-            "max_tokens": model.encoder.tokenizer.maxTokens,
-            "dim": model.encoder.dimension,
-            "output_dim": model.encoder.outputDimension,
+            "words": model.tokenizer.words,
+            "max_tokens": model.tokenizer.maxTokens,
+            "dim": promptEncoder.dimension,
+            "output_dim": promptEncoder.outputDimension,
         ]
         let encoderJSON = try JSONSerialization.data(withJSONObject: encoderInfo, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically([UInt8](encoderJSON), to: folder + "/prompt_encoder.json")
@@ -82,13 +84,13 @@ public enum DiffusersExport {
         var x = [Float](repeating: 0, count: n * d)
         x.withUnsafeMutableBufferPointer { rng.fillNormal($0.baseAddress!, count: n * d) }
         let steps: [Float] = [0, Float(schedule.T / 3), Float(2 * schedule.T / 3), Float(schedule.T - 1)]
-        let words = model.encoder.tokenizer.words.dropFirst(2)
+        let words = model.tokenizer.words.dropFirst(2)
         let prompts = [words.prefix(8).joined(separator: " "), "", words.suffix(5).joined(separator: " "), words.prefix(3).joined(separator: " ")]
         let cond = FloatBuffer(count: n * e)
-        model.encoder.forward(prompts, cond.pointer, model.workspace)
+        promptEncoder.forward(prompts, cond.pointer, model.workspace)
         let eps = x.withUnsafeBufferPointer { xp in
             steps.withUnsafeBufferPointer { sp in
-                Array(UnsafeBufferPointer(start: model.unet.forward(xp.baseAddress!, steps: sp.baseAddress!, cond: cond.pointer, n: n, keepActivations: false),
+                Array(UnsafeBufferPointer(start: unetModel.forward(xp.baseAddress!, steps: sp.baseAddress!, cond: cond.pointer, n: n, keepActivations: false),
                                           count: n * d))
             }
         }

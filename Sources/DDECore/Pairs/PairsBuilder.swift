@@ -35,7 +35,7 @@ public enum PairsBuilder {
         precondition(result.images.count == prompts.count && result.images.allSatisfy { $0.count == n }, "pairs: sampled images do not match")
         var rows: [PreferencePairs.Row] = []
         var gaps = 0.0
-        let size = model.config.sampleSize
+        let size = model.sampleSize
         // Each prompt's n images scored together; the prompts split over the ranks of an MPI job.
         let allScores = Cluster.current.gather(count: prompts.count, itemSize: n) { mine in
             mine.flatMap { i in

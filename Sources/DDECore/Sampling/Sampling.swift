@@ -12,7 +12,7 @@ public enum Sampling {
         public var images: [[(image: RGBImage, x0: [Float])]]
         /// (P * n, 3, S, S) initial noise x_T, in prompt-major order.
         public var noise: [Float]
-        /// (P * n, E) conditioning vectors, and the unconditional ones.
+        /// (P * n, conditioningCount) conditioning (vectors or hidden states), and the unconditional ones.
         public var cond: [Float]
         public var uncond: [Float]
         /// The network steps k visited, noisiest first.
@@ -32,7 +32,7 @@ public enum Sampling {
                                 batch: Int = 32) -> Result {
         let scheduler = settings.scheduler(schedule, steps: steps)
         let guidance = guidance ?? Float(settings.guidance)
-        let s = model.config.sampleSize, d = model.imageSize, e = model.config.embeddingDimension
+        let s = model.sampleSize, d = model.imageSize, e = model.conditioningCount
         let sampler = GuidedSampler(model: model)
         // Every (prompt, column) in prompt-major order.
         let jobs = prompts.indices.flatMap { i in (0..<n).map { (i, $0) } }
@@ -42,9 +42,9 @@ public enum Sampling {
         while start < jobs.count {
             let chunk = jobs[start..<min(jobs.count, start + batch)]
             noise += chunk.flatMap { Sampling.noise(seed: base, column: $0.1, count: d) }
-            model.encoder.forward(chunk.map { prompts[$0.0] }, condBuffer.pointer, model.workspace)
+            model.encode(chunk.map { prompts[$0.0] }, into: condBuffer.pointer)
             cond += condBuffer.array(chunk.count * e)
-            model.encoder.forward([String](repeating: "", count: chunk.count), condBuffer.pointer, model.workspace)
+            model.encode([String](repeating: "", count: chunk.count), into: condBuffer.pointer)
             uncond += condBuffer.array(chunk.count * e)
             start += chunk.count
         }

@@ -9,7 +9,16 @@ extension Checkpoint {
     /// `norm_num_groups`, `sample_size`, `encoder.dim`, `encoder.max_tokens`) and the checks
     /// between keys the U-Net relies on. The table has no upper bound on channels or vocabulary,
     /// so those are held to the file itself: every weight of the model is a value stored in it.
-    static func architecture(of file: SafeTensorsReader) throws -> (unet: UNetConfig, tokenizer: Tokenizer, encoderDimension: Int) {
+    static func architecture(of file: SafeTensorsReader) throws -> (architecture: ModelArchitecture, tokenizer: Tokenizer) {
+        switch file.metadata["model_class"] {
+        case nil, "UNet2DModel": return try unet2DArchitecture(of: file)
+        case "UNet2DConditionModel": return try unet2DConditionArchitecture(of: file)
+        case let other?:
+            throw SafeTensorsError(file.name, "metadata model_class '\(other)' is not one dde-train builds (UNet2DModel, UNet2DConditionModel)")
+        }
+    }
+
+    static func unet2DArchitecture(of file: SafeTensorsReader) throws -> (architecture: ModelArchitecture, tokenizer: Tokenizer) {
         func fail(_ what: String) -> SafeTensorsError { SafeTensorsError(file.name, "metadata \(what) (a damaged or foreign file?)") }
         let meta = file.metadata, decoder = JSONDecoder()
         guard let unetText = meta["unet_config"], let unet = try? decoder.decode(UNetConfig.self, from: Data(unetText.utf8)),
@@ -47,7 +56,49 @@ extension Checkpoint {
         if words.words.count > values / dim {
             throw fail("tokenizer: \(words.words.count) words x \(dim) need more weights than the file's \(values) values")
         }
-        return (unet, Tokenizer(words: words.words, maxTokens: words.maxTokens), dim)
+        return (.unet2D(unet, encoderDimension: dim), Tokenizer(words: words.words, maxTokens: words.maxTokens))
+    }
+
+    /// The cross-attention model's metadata (`unet_config`, `text_encoder_config`, `tokenizer`),
+    /// held to the same rules: the config table's bounds, the shape's own consistency, and no
+    /// more weights than the file stores.
+    static func unet2DConditionArchitecture(of file: SafeTensorsReader) throws -> (architecture: ModelArchitecture, tokenizer: Tokenizer) {
+        func fail(_ what: String) -> SafeTensorsError { SafeTensorsError(file.name, "metadata \(what) (a damaged or foreign file?)") }
+        let meta = file.metadata, decoder = JSONDecoder()
+        guard let unetText = meta["unet_config"], let unet = try? decoder.decode(UNet2DConditionConfig.self, from: Data(unetText.utf8)),
+              let textText = meta["text_encoder_config"], let text = try? decoder.decode(TextEncoderConfig.self, from: Data(textText.utf8)),
+              let tokText = meta["tokenizer"], let words = try? decoder.decode(TokenizerFields.self, from: Data(tokText.utf8)) else {
+            throw fail("lacks a readable unet_config, text_encoder_config or tokenizer")
+        }
+        let checks: [(String, String, ConfigValue)] = [
+            ("unet_config", "block_out_channels", .intList(unet.blockOutChannels)), ("unet_config", "layers_per_block", .int(unet.layersPerBlock)),
+            ("unet_config", "norm_num_groups", .int(unet.normNumGroups)), ("unet_config", "sample_size", .int(unet.sampleSize)),
+            ("unet_config", "cross_attention_dim", .int(unet.crossAttentionDim)),
+            ("text_encoder_config", "text_encoder.layers", .int(text.layers)), ("text_encoder_config", "text_encoder.heads", .int(text.heads)),
+            ("text_encoder_config", "text_encoder.length", .int(text.length)),
+        ]
+        for (field, key, value) in checks {
+            do { try ConfigKeys.key(key)!.validate(value) } catch let error as ConfigError { throw fail("\(field): \(error.message)") }
+        }
+        if let problem = unet.problem { throw fail("unet_config: \(problem)") }
+        guard unet.inChannels == 3, unet.outChannels == 3 else {
+            throw fail("unet_config: \(unet.inChannels) input and \(unet.outChannels) output channels, expected 3 (RGB)")
+        }
+        guard words.words.count >= 2, words.words[0] == "<pad>", words.words[1] == "<unk>" else {
+            throw fail("tokenizer: the vocabulary does not start with <pad>, <unk>")
+        }
+        guard text.vocabularySize == words.words.count, text.length == words.maxTokens, text.width == unet.crossAttentionDim,
+              text.width % text.heads == 0, text.intermediate > 0 else {
+            throw fail("text_encoder_config: vocabulary, length, width or heads disagree with the tokenizer and cross_attention_dim")
+        }
+        let values = file.tensors.reduce(0) { $0 + $1.count }
+        if let c = unet.blockOutChannels.first(where: { $0 > values / 9 / $0 }) {
+            throw fail("unet_config: \(c) channels need more weights than the file's \(values) values")
+        }
+        if words.words.count > values / text.width || text.intermediate > values / text.width {
+            throw fail("text_encoder_config: \(words.words.count) words x \(text.width) need more weights than the file's \(values) values")
+        }
+        return (.unet2DCondition(unet, textEncoder: text), Tokenizer(words: words.words, maxTokens: words.maxTokens))
     }
 
     /// `Tokenizer`'s stored fields, decoded without its initializer's precondition so a damaged

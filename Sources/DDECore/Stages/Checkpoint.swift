@@ -1,7 +1,7 @@
 import Foundation
 
 /// Model files and training checkpoints: safetensors with the U-Net's diffusers names and the
-/// prompt encoder's `prompt_encoder.*` tensors; a checkpoint adds the AdamW moments (`adam.m`,
+/// prompt encoder's `prompt_encoder.*` (or the text encoder's `text_encoder.text_model.*`) tensors; a checkpoint adds the AdamW moments (`adam.m`,
 /// `adam.v`) and the EMA weights (`ema`) as flat tensors. Everything that is not a tensor goes
 /// into `__metadata__`: the architecture, the tokenizer, the resolved config, the step, every
 /// random stream's state, the dde-train version and git commit.
@@ -13,16 +13,27 @@ public enum Checkpoint {
                                      stage: String) -> [String: String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return [
+        func json<T: Encodable>(_ value: T) -> String { String(decoding: try! encoder.encode(value), as: UTF8.self) }
+        var meta = [
             "format": format,
             "stage": stage,
-            "unet_config": String(decoding: try! encoder.encode(model.config), as: UTF8.self),
-            "tokenizer": String(decoding: try! encoder.encode(model.encoder.tokenizer), as: UTF8.self),
-            "encoder_dim": String(model.encoder.dimension),
+            "tokenizer": json(model.tokenizer),
             "config": config.rendered(),
             "dde_train_version": build.version,
             "git_commit": build.commit,
         ]
+        // The attention-free model's files carry what they carried before the second
+        // architecture (no model_class: UNet2DModel), so earlier files and signatures still match.
+        switch model.architecture {
+        case .unet2D(let unet, let encoderDimension):
+            meta["unet_config"] = json(unet)
+            meta["encoder_dim"] = String(encoderDimension)
+        case .unet2DCondition(let unet, let text):
+            meta["model_class"] = model.architecture.className
+            meta["unet_config"] = json(unet)
+            meta["text_encoder_config"] = json(text)
+        }
+        return meta
     }
 
     /// Writes the model's weights (crash-safe), with `extra` metadata and optional flat buffers.
@@ -42,8 +53,8 @@ public enum Checkpoint {
         guard meta["format"] == format else {
             throw SafeTensorsError(path, "not a dde-train model (metadata 'format' is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
         }
-        let (unet, tokenizer, dim) = try architecture(of: file)
-        let model = TextToImageModel(unet, tokenizer: tokenizer, encoderDimension: dim, workspace: workspace)
+        let (architecture, tokenizer) = try architecture(of: file)
+        let model = TextToImageModel(architecture, tokenizer: tokenizer, workspace: workspace)
         try model.store.load(from: file, allowExtra: Checkpoint.isTrainingState)
         return (model, file)
     }

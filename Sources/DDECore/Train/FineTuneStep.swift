@@ -59,7 +59,7 @@ public final class FineTuneStep: TrainingStep {
         baseLR = fineTune.lr
         sharedNoise = fineTune.sharedNoise
         try Cluster.current.requireShards(microBatch, key: microBatches > 1 ? "batch / train.grad_accum" : "batch", item: "a pair")
-        pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.config.sampleSize)
+        pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.sampleSize)
         dPred = FloatBuffer(count: 2 * microBatch * policy.imageSize)
     }
 

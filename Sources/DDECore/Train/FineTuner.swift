@@ -75,7 +75,7 @@ public final class FineTuner {
         try run.prepare(config: settings.config)
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
-                                                  sampleSize: policy.config.sampleSize, folder: folder,
+                                                  sampleSize: policy.sampleSize, folder: folder,
                                                   resumeAfterStep: start > 0 ? start : nil, frozen: frozen, baseDigest: baseDigest)
         let steps = fineTune.steps
         func logDiagnostics(_ done: Int) throws {

@@ -53,7 +53,7 @@ public final class PretrainStep: TrainingStep {
     }
 
     public func run(step: Int) throws -> [(String, Double)] {
-        let store = model.store, d = model.imageSize, s = model.config.sampleSize
+        let store = model.store, d = model.imageSize, s = model.sampleSize
         store.zeroGrads()
         // The batch, drawn in micro-batches as one process draws it.
         prompts.removeAll(keepingCapacity: true)

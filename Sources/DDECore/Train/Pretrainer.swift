@@ -116,8 +116,8 @@ public final class Pretrainer {
                     for j in 0..<d { xt.pointer[i * d + j] = a * set.images[(i0 + i) * d + j] + s * eps.pointer[i * d + j] }
                 }
                 let pred = model.predictNoise(xt.pointer, steps: k.pointer, prompts: Array(set.prompts[i0..<(i0 + m)]), keepActivations: false)
-                PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: m, c: 3, h: model.config.sampleSize,
-                                    w: model.config.sampleSize, model.workspace)
+                PerImageMSE.forward(pred: pred, target: eps.pointer, e.pointer, n: m, c: 3, h: model.sampleSize,
+                                    w: model.sampleSize, model.workspace)
                 for i in 0..<m { total += Double(e.pointer[i]) }
                 i0 += m
             }

@@ -1,6 +1,6 @@
 /// Text-to-image sampling with classifier-free guidance:
 /// `eps = eps_uncond + g * (eps_cond - eps_uncond)` (g = 1: the conditional prediction alone,
-/// one network pass), the unconditional input being the prompt encoder's empty-prompt output.
+/// one network pass), the unconditional input being the encoder's empty-prompt output.
 public final class GuidedSampler: @unchecked Sendable {
     public let model: TextToImageModel
     let x2 = FloatBuffer(count: 0)
@@ -16,21 +16,21 @@ public final class GuidedSampler: @unchecked Sendable {
     /// image does not depend on which others share its batch.
     public func sample(_ x: UnsafeMutablePointer<Float>, prompts: [String], scheduler: DenoisingScheduler,
                        guidance: Float, rngs: inout [RandomStream]) {
-        let n = prompts.count, d = model.imageSize, e = model.config.embeddingDimension
+        let n = prompts.count, d = model.imageSize, e = model.conditioningCount
         precondition(rngs.count == n)
         let guided = guidance != 1
         let rows = guided ? 2 * n : n
         // The conditioning is the same at every step: encode once.
         let c = cond2.reserve(rows * e)
-        model.encoder.forward(prompts, c, model.workspace)
-        if guided { model.encoder.forward([String](repeating: "", count: n), c + n * e, model.workspace) }
+        model.encode(prompts, into: c)
+        if guided { model.encode([String](repeating: "", count: n), into: c + n * e) }
         let xin = x2.reserve(rows * d), st = steps2.reserve(rows), out = eps.reserve(n * d)
         let z = noise.reserve(n * d)
         for k in scheduler.timesteps {
             xin.update(from: x, count: n * d)
             if guided { (xin + n * d).update(from: x, count: n * d) }
             st.update(repeating: Float(k), count: rows)
-            let pred = model.unet.forward(xin, steps: st, cond: c, n: rows, keepActivations: false)
+            let pred = model.predictNoise(xin, steps: st, conditioning: c, n: rows, keepActivations: false)
             if guided {
                 for i in 0..<(n * d) {
                     let u = pred[n * d + i]

@@ -3,14 +3,24 @@ import Foundation
 extension TextToImageModel {
     /// The model's content: its architecture, tokenizer and every weight (not the file it came
     /// from, whose metadata also names the run): what a fine-tune's or the pairs' signature
-    /// records of the base model they start from.
+    /// records of the base model they start from. (The attention-free model's digest is what it
+    /// was before the second architecture existed, so earlier runs' stages are still reused.)
     public var contentDigest: ContentDigest {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) -> String { String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) }
         var d = ContentDigest()
-        d.add(String(decoding: (try? encoder.encode(config)) ?? Data(), as: UTF8.self))
-        d.add(String(decoding: (try? encoder.encode(self.encoder.tokenizer)) ?? Data(), as: UTF8.self))
-        d.add(String(self.encoder.dimension))
+        switch architecture {
+        case .unet2D(let config, let encoderDimension):
+            d.add(json(config))
+            d.add(json(tokenizer))
+            d.add(String(encoderDimension))
+        case .unet2DCondition(let config, let text):
+            d.add(architecture.className)
+            d.add(json(config))
+            d.add(json(tokenizer))
+            d.add(json(text))
+        }
         d.add(store.params.pointer, count: store.count)
         return d
     }
