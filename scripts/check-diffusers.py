@@ -1,78 +1,57 @@
-"""Checks a `dde-train export` folder against diffusers (run by scripts/check-diffusers.sh).
+#!/usr/bin/env python3
+"""Checks a `dde-train export` folder of a UNet2DConditionModel against diffusers and
+transformers themselves (run by scripts/check-diffusers.sh in its Python environment):
 
-1. UNet2DModel.from_pretrained(folder) predicts epsilon for the export's check batch
-   (dde_train_check.safetensors: sample, timesteps, class_labels) and is compared with the
-   epsilon dde-train computed for the same input.
-2. With a sampling trace (`dde-train sample ... trace=PATH`): the prompt encoder is re-implemented
-   here in numpy from prompt_encoder.json + prompt_encoder.safetensors (checked against the trace's
-   `cond`/`uncond`), and the whole guided DDIM run is replayed with diffusers' DDIMScheduler from the
-   trace's initial noise; the final images are compared with dde-train's.
+  - UNet2DConditionModel.from_pretrained(DIR/unet) on the check batch of
+    DIR/dde_train_check.safetensors gives dde-train's epsilon;
+  - CLIPTextModel.from_pretrained(DIR/text_encoder) on the batch's token ids gives dde-train's
+    last hidden states;
+  - with FORWARD_OUT (the output of `dde-train forward` on FORWARD_IN), the same for an
+    arbitrary input file: diffusers' output on FORWARD_IN equals dde-train's.
+
+Tolerance: float32 through a few dozen layers, compared relative to the output's scale
+(max |a - b| / max |b| <= 1e-4); the time embedding alone differs by up to ~4e-5 absolute
+(TimestepEmbeddingTests). Prints one line per check; exits 1 on any mismatch.
+
+    check-diffusers.py DIR [FORWARD_IN FORWARD_OUT]
 """
-import json
 import sys
 
-import numpy as np
 import torch
-from diffusers import DDIMScheduler, UNet2DModel
-from safetensors.numpy import load_file, safe_open
+from safetensors.torch import load_file
 
-folder = sys.argv[1]
-trace_path = sys.argv[2] if len(sys.argv) > 2 else None
-torch.set_num_threads(2)
+TOLERANCE = 1e-4
 
-unet = UNet2DModel.from_pretrained(folder).eval()
-check = load_file(f"{folder}/dde_train_check.safetensors")
-with torch.no_grad():
-    eps = unet(torch.from_numpy(check["sample"]), torch.from_numpy(check["timesteps"]),
-               class_labels=torch.from_numpy(check["class_labels"])).sample.numpy()
-diff = np.abs(eps - check["eps"]).max()
-print(f"epsilon: max |diffusers - dde-train| = {diff:.3e} over {eps.size} values (max |eps| {np.abs(eps).max():.3f})")
-ok = diff < 1e-4
 
-if trace_path:
-    enc = json.load(open(f"{folder}/prompt_encoder.json"))
-    w = load_file(f"{folder}/prompt_encoder.safetensors")
-    ids_of = {word: i for i, word in enumerate(enc["words"])}
+def compare(what, ours, theirs):
+    scale = theirs.abs().max().item()
+    err = (ours - theirs).abs().max().item() / max(scale, 1e-12)
+    ok = err <= TOLERANCE
+    print(f"check-diffusers: {what}: max relative difference {err:.2e} ({'ok' if ok else 'MISMATCH'}, tolerance {TOLERANCE:g})")
+    return ok
 
-    def encode(prompt):
-        words = [x for x in "".join(c if c.isalnum() else " " for c in prompt.lower()).split()]
-        if not words:
-            return w["prompt_encoder.null_embedding"]
-        ids = [ids_of.get(x, 1) for x in words[: enc["max_tokens"]]]
-        ids += [0] * (enc["max_tokens"] - len(ids))
-        tok = w["prompt_encoder.token_embedding.weight"][ids].reshape(-1)
-        h = tok @ w["prompt_encoder.linear_1.weight"].T + w["prompt_encoder.linear_1.bias"]
-        h = h / (1 + np.exp(-h))
-        return h @ w["prompt_encoder.linear_2.weight"].T + w["prompt_encoder.linear_2.bias"]
 
-    trace = load_file(trace_path)
-    with safe_open(trace_path, "np") as f:
-        meta = f.metadata()
-    prompts = meta["prompts"].split(";")
-    n = int(meta["n"])
-    cond = np.stack([encode(p) for p in prompts for _ in range(n)]).astype(np.float32)
-    uncond = np.stack([encode("") for _ in range(len(prompts) * n)]).astype(np.float32)
-    cdiff = max(np.abs(cond - trace["cond"]).max(), np.abs(uncond - trace["uncond"]).max())
-    print(f"prompt encoder: max |numpy - dde-train| = {cdiff:.3e}")
-    assert meta["sampler"] == "ddim", "the replay covers DDIM traces"
-    sched = DDIMScheduler(num_train_timesteps=int(meta["timesteps_T"]), beta_start=float(meta["beta_start"]),
-                          beta_end=float(meta["beta_end"]), beta_schedule=meta["schedule"], clip_sample=False,
-                          set_alpha_to_one=False, steps_offset=1, timestep_spacing="leading")
-    sched.set_timesteps(int(meta["steps"]))
-    tdiff = np.abs(sched.timesteps.numpy() - trace["timesteps"]).max()
-    print(f"timesteps: diffusers {sched.timesteps[:3].tolist()}... dde-train {trace['timesteps'][:3].tolist()}... max diff {tdiff}")
-    g, eta = float(meta["guidance"]), float(meta["eta"])
-    assert eta == 0, "the replay covers deterministic DDIM (eta = 0)"
-    x = torch.from_numpy(trace["noise"])
-    c = torch.from_numpy(np.concatenate([trace["cond"], trace["uncond"]]))
-    with torch.no_grad():
-        for t in sched.timesteps:
-            e = unet(torch.cat([x, x]), t, class_labels=c).sample
-            ec, eu = e.chunk(2)
-            x = sched.step(eu + g * (ec - eu), t, x).prev_sample
-    idiff = np.abs(x.numpy() - trace["images"]).max()
-    print(f"DDIM replay ({meta['steps']} steps, guidance {g}): max |diffusers - dde-train| over the final images = {idiff:.3e}")
-    ok = ok and cdiff < 1e-4 and tdiff == 0 and idiff < 1e-3
+def main(folder, forward_in=None, forward_out=None):
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModel
+    torch.set_grad_enabled(False)
+    unet = UNet2DConditionModel.from_pretrained(f"{folder}/unet").eval()
+    text = CLIPTextModel.from_pretrained(f"{folder}/text_encoder").eval()
+    check = load_file(f"{folder}/dde_train_check.safetensors")
+    ok = True
+    states = text(input_ids=check["input_ids"]).last_hidden_state
+    ok &= compare("text encoder (CLIPTextModel) hidden states", check["encoder_hidden_states"], states)
+    eps = unet(check["sample"], check["timestep"], encoder_hidden_states=check["encoder_hidden_states"]).sample
+    ok &= compare("U-Net (UNet2DConditionModel) epsilon", check["eps"], eps)
+    if forward_in:
+        inputs, ours = load_file(forward_in), load_file(forward_out)["sample"]
+        theirs = unet(inputs["sample"], inputs["timestep"], encoder_hidden_states=inputs["encoder_hidden_states"]).sample
+        ok &= compare(f"dde-train forward on {forward_in}", ours, theirs)
+    sys.exit(0 if ok else 1)
 
-print("OK" if ok else "MISMATCH")
-sys.exit(0 if ok else 1)
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 4):
+        print(__doc__, file=sys.stderr)
+        sys.exit(64)
+    main(*sys.argv[1:])

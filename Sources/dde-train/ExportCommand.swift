@@ -5,7 +5,7 @@ import DDECore
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write checkpoint=PATH as a diffusers UNet2DModel folder (out=DIR) plus the prompt encoder."
+        abstract: "Write checkpoint=PATH as a diffusers folder (out=DIR): UNet2DModel plus the prompt encoder, or unet/, text_encoder/, scheduler/ for a UNet2DConditionModel."
     )
 
     @OptionGroup var options: RunOptions
@@ -15,9 +15,13 @@ struct ExportCommand: ParsableCommand {
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
             let (model, file) = try options.loadModel(checkpoint, workspace: workspace)
-            try DiffusersExport.write(model, to: settings.out, schedule: settings.schedule,
+            try DiffusersExport.write(model, to: settings.out, schedule: settings.schedule, sampler: settings.sampler.kind,
                                       metadata: file.metadata.filter { ["tokenizer", "encoder_dim", "unet_config", "format"].contains($0.key) })
-            print("exported \(checkpoint) to \(settings.out) (UNet2DModel.from_pretrained loads it)")
+            switch model.architecture {
+            case .unet2D: print("exported \(checkpoint) to \(settings.out) (UNet2DModel.from_pretrained loads it)")
+            case .unet2DCondition:
+                print("exported \(checkpoint) to \(settings.out): unet/ (UNet2DConditionModel.from_pretrained), text_encoder/ (CLIPTextModel.from_pretrained), scheduler/, tokenizer/")
+            }
         }
     }
 }

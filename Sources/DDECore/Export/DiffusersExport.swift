@@ -11,11 +11,19 @@ import Foundation
 /// `prompt_encoder.json` with the vocabulary and the architecture) and `dde_train_check.safetensors`:
 /// a fixed input batch and dde-train's epsilon for it, so anyone can verify the export.
 public enum DiffusersExport {
-    public static func write(_ model: TextToImageModel, to folder: String, schedule: NoiseSchedule,
+    public static func write(_ model: TextToImageModel, to folder: String, schedule: NoiseSchedule, sampler: SamplerKind,
                              metadata: [String: String]) throws {
-        guard case .unet2D(let c, _) = model.architecture, case .unet2D(let unetModel, let promptEncoder) = model.networks else {
-            throw TrainingError("export: a \(model.architecture.className) checkpoint cannot be exported yet (issue 15: unet/, text_encoder/, scheduler/); only UNet2DModel models export today")
+        switch model.networks {
+        case .unet2D(let unet, let encoder):
+            try writeUNet2D(model, unet, encoder, to: folder, schedule: schedule, metadata: metadata)
+        case .unet2DCondition(let unet, let text):
+            try writeUNet2DCondition(model, unet, text, to: folder, schedule: schedule, sampler: sampler)
         }
+    }
+
+    static func writeUNet2D(_ model: TextToImageModel, _ unetModel: UNet2DModel, _ promptEncoder: PromptEncoder, to folder: String,
+                            schedule: NoiseSchedule, metadata: [String: String]) throws {
+        let c = unetModel.config
         try FileIO.createFolder(folder)
         let levels = c.blockOutChannels.count
         let config: [String: Any] = [
