@@ -6,8 +6,8 @@ transformers themselves (run by scripts/check-diffusers.sh in its Python environ
     DIR/dde_train_check.safetensors gives dde-train's epsilon;
   - CLIPTextModel.from_pretrained(DIR/text_encoder) on the batch's token ids gives dde-train's
     last hidden states;
-  - with FORWARD_OUT (the output of `dde-train forward` on FORWARD_IN), the same for an
-    arbitrary input file: diffusers' output on FORWARD_IN equals dde-train's.
+  - or, given FORWARD_IN and FORWARD_OUT (the output of `dde-train forward` on FORWARD_IN)
+    instead: diffusers' output on FORWARD_IN (widened to float32) equals dde-train's.
 
 Tolerance: float32 through a few dozen layers, compared relative to the output's scale
 (max |a - b| / max |b| <= 1e-4); the time embedding alone differs by up to ~4e-5 absolute
@@ -35,16 +35,19 @@ def main(folder, forward_in=None, forward_out=None):
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextModel
     torch.set_grad_enabled(False)
-    unet = UNet2DConditionModel.from_pretrained(f"{folder}/unet").eval()
-    text = CLIPTextModel.from_pretrained(f"{folder}/text_encoder").eval()
-    check = load_file(f"{folder}/dde_train_check.safetensors")
+    # In float32 whatever the stored dtype (a BF16 copy's weights are widened exactly, as dde-train widens them).
+    unet = UNet2DConditionModel.from_pretrained(f"{folder}/unet").float().eval()
     ok = True
-    states = text(input_ids=check["input_ids"]).last_hidden_state
-    ok &= compare("text encoder (CLIPTextModel) hidden states", check["encoder_hidden_states"], states)
-    eps = unet(check["sample"], check["timestep"], encoder_hidden_states=check["encoder_hidden_states"]).sample
-    ok &= compare("U-Net (UNet2DConditionModel) epsilon", check["eps"], eps)
-    if forward_in:
-        inputs, ours = load_file(forward_in), load_file(forward_out)["sample"]
+    if not forward_in:
+        check = load_file(f"{folder}/dde_train_check.safetensors")
+        text = CLIPTextModel.from_pretrained(f"{folder}/text_encoder").eval()
+        states = text(input_ids=check["input_ids"]).last_hidden_state
+        ok &= compare("text encoder (CLIPTextModel) hidden states", check["encoder_hidden_states"], states)
+        eps = unet(check["sample"], check["timestep"], encoder_hidden_states=check["encoder_hidden_states"]).sample
+        ok &= compare("U-Net (UNet2DConditionModel) epsilon", check["eps"], eps)
+    else:
+        inputs = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(forward_in).items()}
+        ours = load_file(forward_out)["sample"]
         theirs = unet(inputs["sample"], inputs["timestep"], encoder_hidden_states=inputs["encoder_hidden_states"]).sample
         ok &= compare(f"dde-train forward on {forward_in}", ours, theirs)
     sys.exit(0 if ok else 1)

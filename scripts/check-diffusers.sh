@@ -1,21 +1,56 @@
 #!/usr/bin/env bash
-# By hand, not in CI: checks that an exported model gives the same epsilon in diffusers
-# (torch 2.13.0+cpu) as in dde-train (max abs difference under 1e-4), and that a guided DDIM
-# run replayed with diffusers' DDIMScheduler lands on the same images.
-#   scripts/check-diffusers.sh CHECKPOINT [--config FILE] [key=value ...]
+# The diffusers check (issue 15): a small UNet2DConditionModel (the smoke config's size, with the
+# SDXL-like options: linear projections, two transformer layers at the lower level, heads per
+# level through num_attention_heads) is pretrained briefly, exported, and loaded by diffusers'
+# UNet2DConditionModel and transformers' CLIPTextModel themselves:
+#   1. the export's check batch: hidden states and epsilon equal dde-train's (scripts/check-diffusers.py);
+#   2. dde-train forward checkpoint=diffusers:EXPORT on an input file of F16/I64/BF16 tensors
+#      equals diffusers on the same file, and so does the import of a BF16 copy of the weights
+#      against diffusers on that copy;
+#   3. an export whose config sets SDXL's addition_embed_type = text_time is refused with one
+#      line naming the key, exit 64, and no output file.
+# The Python environment (torch==2.13.0+cpu, diffusers, transformers) is made once in
+# ${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers} and reused.
+#   scripts/check-diffusers.sh            (DDE_TRAIN=PATH: that binary; otherwise this checkout's release build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-checkpoint="${1:?usage: scripts/check-diffusers.sh CHECKPOINT [--config FILE] [key=value ...]}"
-shift
-"$root/scripts/setup"
-venv="$root/.venv"
-if ! "$venv/bin/python" -c "import torch, diffusers, safetensors" 2>/dev/null; then
+cd "$root"
+venv="${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers}"
+if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors" 2>/dev/null; then
+    echo "check-diffusers: making the Python environment in $venv (torch 2.13.0+cpu, diffusers, transformers; once)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "torch==2.13.0+cpu" diffusers safetensors
+    "$venv/bin/pip" install -q "torch==2.13.0+cpu"
+    "$venv/bin/pip" install -q diffusers transformers safetensors numpy
 fi
-work="$(mktemp -d)"
-"$root/.build/release/dde-train" export "$@" checkpoint="$checkpoint" out="$work/export"
-"$root/.build/release/dde-train" sample "$@" checkpoint="$checkpoint" out="$work/sample" \
-    prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
-    sampler=ddim sample.eta=0 trace="$work/trace.safetensors" >/dev/null
-"$venv/bin/python" "$root/scripts/check-diffusers.py" "$work/export" "$work/trace.safetensors"
+py="$venv/bin/python"
+"$py" -c "import torch, diffusers, transformers; print('check-diffusers: torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__)"
+bin="${DDE_TRAIN:-$root/.build/release/dde-train}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/check-diffusers.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+model=(model.class=UNet2DConditionModel use_linear_projection=true transformer_layers_per_block=1,2
+       down_block_types=CrossAttnDownBlock2D,CrossAttnDownBlock2D up_block_types=CrossAttnUpBlock2D,CrossAttnUpBlock2D
+       num_attention_heads=2,4 norm_eps=1e-4)
+"$bin" pretrain --config configs/smoke.conf "${model[@]}" out="$work/run" > "$work/pretrain.log" 2>&1 \
+    || { cat "$work/pretrain.log" >&2; exit 1; }
+"$bin" export checkpoint="$work/run/pretrain/model.safetensors" out="$work/export" > /dev/null
+"$py" scripts/check-diffusers.py "$work/export" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+
+"$py" scripts/check-diffusers-inputs.py inputs "$work/export" "$work/inputs.safetensors"
+"$bin" forward checkpoint="diffusers:$work/export" inputs="$work/inputs.safetensors" out="$work/out.safetensors"
+"$py" scripts/check-diffusers.py "$work/export" "$work/inputs.safetensors" "$work/out.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+"$py" scripts/check-diffusers-inputs.py bf16 "$work/export" "$work/export-bf16"
+"$bin" forward checkpoint="diffusers:$work/export-bf16" inputs="$work/inputs.safetensors" out="$work/out-bf16.safetensors"
+"$py" scripts/check-diffusers.py "$work/export-bf16" "$work/inputs.safetensors" "$work/out-bf16.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+
+"$py" scripts/check-diffusers-inputs.py foreign "$work/export" "$work/export-sdxl" addition_embed_type '"text_time"'
+status=0
+"$bin" forward checkpoint="diffusers:$work/export-sdxl" inputs="$work/inputs.safetensors" out="$work/out-sdxl.safetensors" \
+    2> "$work/refused.txt" > /dev/null || status=$?
+if [ "$status" != 64 ] || [ "$(wc -l < "$work/refused.txt")" != 1 ] || ! grep -q "addition_embed_type = text_time" "$work/refused.txt" \
+    || [ -e "$work/out-sdxl.safetensors" ]; then
+    echo "check-diffusers: an unsupported config should exit 64 with one line naming addition_embed_type; got status $status:" >&2
+    cat "$work/refused.txt" >&2
+    exit 1
+fi
+echo "check-diffusers: refused as it should: $(cat "$work/refused.txt")"
+echo "check-diffusers: all checks passed"

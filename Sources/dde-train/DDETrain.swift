@@ -1,5 +1,5 @@
 // dde-train: the command line, kept thin. `DDETrain` lists the subcommands (compare, the default;
-// pretrain, annotators, pairs, train, sample, eval, claims, inspect, export, config, bench), one
+// pretrain, annotators, pairs, train, sample, eval, claims, inspect, export, forward, config, bench), one
 // `*Command` file each; `RunOptions` resolves `--config` and `key=value` overrides into
 // `RunSettings`, joins an MPI job, sets the threads, takes the run lock and turns errors into exit
 // codes. `ProgressLine` is the `StageObserver` that prints, and `StopSignals` turns SIGINT and
@@ -16,7 +16,7 @@ struct DDETrain: ParsableCommand {
         commandName: "dde-train",
         abstract: "Align a text-to-image diffusion model with preferences: DDE vs Uniform, Discounted and SFT.",
         version: DDEVersion.string,
-        subcommands: [CompareCommand.self, PretrainCommand.self, AnnotatorsCommand.self, PairsCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, ClaimsCommand.self, InspectCommand.self, ExportCommand.self, ConfigCommand.self, BenchCommand.self],
+        subcommands: [CompareCommand.self, PretrainCommand.self, AnnotatorsCommand.self, PairsCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, ClaimsCommand.self, InspectCommand.self, ExportCommand.self, ForwardCommand.self, ConfigCommand.self, BenchCommand.self],
         defaultSubcommand: CompareCommand.self
     )
 }

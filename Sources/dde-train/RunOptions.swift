@@ -32,7 +32,8 @@ struct RunOptions: ParsableArguments {
     /// The common shape of a command: resolve the config (exit 64 on a config error), make the
     /// run's workspace from it (threads, convolution algorithm), take the run folder's lock (`lockRunFolder`: the commands that write into
     /// `out`), catch SIGINT/SIGTERM, run `body`. A stop on request exits with 130 after the
-    /// checkpoint is written; any other error becomes one line on stderr and exit status 1.
+    /// checkpoint is written; a model config dde-train does not build (`ConfigError`) exits with 64;
+    /// any other error becomes one line on stderr and exit status 1.
     ///
     /// Under `mpirun` the process first joins the MPI job (`Cluster.join`): ranks other than 0
     /// print no progress (their standard output goes to /dev/null) and prefix their errors with
@@ -57,6 +58,10 @@ struct RunOptions: ParsableArguments {
             throw error
         } catch let error as ValidationError {
             throw error
+        } catch let error as ConfigError {
+            // A model's config outside what dde-train builds (diffusers:DIR): a usage error too.
+            FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
+            throw ExitCode(64)
         } catch {
             FileHandle.standardError.write(Data("\(rankPrefix)error: \(error)\n".utf8))
             throw ExitCode(1)

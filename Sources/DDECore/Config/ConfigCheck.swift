@@ -137,6 +137,17 @@ public struct ConfigCheck: Sendable {
         return path.isEmpty ? nil : FileIO.problemReadingFile(path)
     }
 
+    /// Empty, a model file that exists, or `diffusers:DIR` naming a folder that exists (a
+    /// diffusers `UNet2DConditionModel` folder or a pipeline folder holding `unet/`): `checkpoint`, `base`.
+    public static let modelSourceOrEmpty = ConfigCheck("empty, an existing file or diffusers:DIR") { value in
+        guard case .string(let text) = value else { fatalError("modelSourceOrEmpty on \(value)") }
+        if text.isEmpty { return nil }
+        if text.hasPrefix(DiffusersImport.prefix) {
+            return FileIO.problemWithFolder(String(text.dropFirst(DiffusersImport.prefix.count)), what: "a diffusers folder")
+        }
+        return FileIO.problemReadingFile(text)
+    }
+
     /// `resume`: empty (a fresh run), `auto` (the newest checkpoint in the run folder, if any) or
     /// a checkpoint file that exists.
     public static let resumeTarget = ConfigCheck("empty, auto or a checkpoint file") { value in

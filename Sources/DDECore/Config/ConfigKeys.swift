@@ -14,9 +14,10 @@ public enum ConfigKeys {
         ConfigKey("threads", .int, "2", unit: "threads", affects: [.pretrain, .annotators, .pairs, .train, .eval], "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...Workspace.maxThreads)),
         ConfigKey("conv.winograd", .choice(of: Conv2d.WinogradSetting.self), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
         ConfigKey("out", .path, "", affects: [], "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
-        ConfigKey("checkpoint", .path, "", affects: [], "checkpoint file to load the model from; empty = none", .existingFileOrEmpty),
+        ConfigKey("checkpoint", .path, "", affects: [], "model or checkpoint file to load the model from, or diffusers:DIR (a UNet2DConditionModel folder, or a pipeline folder with unet/ and text_encoder/); empty = none", .modelSourceOrEmpty),
         ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path", .resumeTarget),
-        ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from; empty = none", .existingFileOrEmpty),
+        ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from: a model file or diffusers:DIR; empty = none", .modelSourceOrEmpty),
+        ConfigKey("inputs", .path, "", affects: [], "dde-train forward: safetensors file of the U-Net's inputs (sample, timestep, encoder_hidden_states)", .existingFileOrEmpty),
         ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none", .existingFileOrEmpty),
     ])
 

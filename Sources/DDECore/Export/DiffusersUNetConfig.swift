@@ -67,11 +67,11 @@ public enum DiffusersUNetConfig {
         return object
     }
 
-    /// The shape a `config.json` describes, or an error naming the first key outside the
-    /// supported family with its value. `sampleSize` stands in when the file has none (null).
+    /// The shape a `config.json` describes, or a `ConfigError` (exit 64) naming the first key
+    /// outside the supported family with its value. `sampleSize` stands in when the file has none (null).
     public static func decode(_ object: [String: Any], file: String, sampleSize fallback: Int? = nil) throws -> UNet2DConditionConfig {
-        func fail(_ key: String, _ value: Any?, _ why: String) -> TrainingError {
-            TrainingError("\(file): \(key) = \(render(value)): \(why)")
+        func fail(_ key: String, _ value: Any?, _ why: String) -> ConfigError {
+            ConfigError(at: file, "\(key) = \(render(value)): \(why)")
         }
         if let name = object["_class_name"] as? String, name != "UNet2DConditionModel" {
             throw fail("_class_name", name, "not a UNet2DConditionModel")
@@ -116,8 +116,9 @@ public enum DiffusersUNetConfig {
             throw fail("cross_attention_dim", value, "one width for every level is supported")
         }
         // diffusers: num_attention_heads = num_attention_heads or attention_head_dim.
-        let heads = try ints("num_attention_heads", nil, levels: levels) ?? ints("attention_head_dim", [8], levels: levels)!
-        let transformerLayers = try ints("transformer_layers_per_block", [1], levels: levels)!
+        let heads = try ints("num_attention_heads", nil, levels: levels)
+            ?? ints("attention_head_dim", Array(repeating: 8, count: levels), levels: levels)!
+        let transformerLayers = try ints("transformer_layers_per_block", Array(repeating: 1, count: levels), levels: levels)!
         if let value = object["transformer_layers_per_block"] as? [Any], value.contains(where: { $0 is [Any] }) {
             throw fail("transformer_layers_per_block", value, "per-resnet lists are not supported")
         }
@@ -130,7 +131,7 @@ public enum DiffusersUNetConfig {
             useLinearProjection: (object["use_linear_projection"] as? Bool) ?? false,
             flipSinToCos: (object["flip_sin_to_cos"] as? Bool) ?? true, freqShift: try int("freq_shift", 0),
             inChannels: try int("in_channels", 4), outChannels: try int("out_channels", 4), sampleSize: sampleSize)
-        if let problem = config.problem { throw TrainingError("\(file): \(problem)") }
+        if let problem = config.problem { throw ConfigError(at: file, problem) }
         return config
     }
 

@@ -55,31 +55,36 @@ extension ParameterStore {
     /// `allowExtra(name)` accepts it (e.g. optimizer state under `"adam."`), so nothing is ignored
     /// silently. Everything is checked before the first value is copied: a failed load leaves
     /// the store as it was.
-    public func load(from file: SafeTensorsReader, allowExtra: (String) -> Bool = { _ in false }) throws {
+    ///
+    /// `only` limits the load to some slots (those of one network of a model held in several
+    /// files); `fileName` maps a slot's name to the file's name for it (a prefix the file lacks).
+    public func load(from file: SafeTensorsReader, allowExtra: (String) -> Bool = { _ in false },
+                     only: (ParameterSlot) -> Bool = { _ in true }, fileName: (String) -> String = { $0 }) throws {
         guard params.capacity >= count else {
             throw SafeTensorsError(file.name, "parameter store is not sealed; nothing to load into")
         }
+        let slots = self.slots.filter(only).map { (slot: $0, name: fileName($0.name)) }
         let missing = slots.filter { file.tensor($0.name) == nil }
         if let first = missing.first {
             let more = missing.count > 1 ? " and \(missing.count - 1) more" : ""
             throw SafeTensorsError(file.name, "missing tensor \(SafeTensors.display(first.name))\(more) (a checkpoint of another architecture or config?)")
         }
-        for slot in slots {
-            let t = try file.info(slot.name)
+        for (slot, name) in slots {
+            let t = try file.info(name)
             guard t.shape == slot.shape else {
-                throw SafeTensorsError(file.name, "tensor \(SafeTensors.display(slot.name)) has shape \(SafeTensors.format(t.shape)), expected \(SafeTensors.format(slot.shape)) (a checkpoint of another architecture or config?)")
+                throw SafeTensorsError(file.name, "tensor \(SafeTensors.display(name)) has shape \(SafeTensors.format(t.shape)), expected \(SafeTensors.format(slot.shape)) (a checkpoint of another architecture or config?)")
             }
             guard t.dtype == .f32 || t.dtype == .f16 || t.dtype == .bf16 else {
-                throw SafeTensorsError(file.name, "tensor \(SafeTensors.display(slot.name)) is \(t.dtype.rawValue), expected F32")
+                throw SafeTensorsError(file.name, "tensor \(SafeTensors.display(name)) is \(t.dtype.rawValue), expected F32, F16 or BF16")
             }
         }
         let names = Set(slots.map(\.name))
         for t in file.tensors where !names.contains(t.name) && !allowExtra(t.name) {
             throw SafeTensorsError(file.name, "unexpected tensor \(SafeTensors.display(t.name)), not a parameter of this model (a checkpoint of another architecture or config?)")
         }
-        for slot in slots { try file.requireFinite(slot.name) }
-        for slot in slots {
-            try file.copy(slot.name, shape: slot.shape, into: parameters(slot))
+        for (_, name) in slots { try file.requireFinite(name) }
+        for (slot, name) in slots {
+            try file.copy(name, shape: slot.shape, into: parameters(slot))
         }
     }
 

@@ -23,6 +23,8 @@ public struct ModelSettings: Sendable, Equatable {
     public var maxTokens: Int
     /// The cross-attention U-Net's shape, resolved from its keys.
     public var conditionUNet: UNet2DConditionConfig
+    /// `mid_block_type`: the family has one (`UNetMidBlock2DCrossAttn`), which `UNetCore` builds.
+    public var midBlock: MidBlockType
     /// `text_encoder.layers`, `text_encoder.heads`, `text_encoder.intermediate_size`, `text_encoder.length`.
     public var textEncoderLayers: Int, textEncoderHeads: Int, textEncoderIntermediate: Int, textEncoderLength: Int
 
@@ -33,6 +35,7 @@ public struct ModelSettings: Sendable, Equatable {
         encoderDimension = config.int("encoder.dim")
         maxTokens = config.int("encoder.max_tokens")
         conditionUNet = Self.conditionConfig(config)
+        midBlock = config.choice("mid_block_type")
         textEncoderLayers = config.int("text_encoder.layers")
         textEncoderHeads = config.int("text_encoder.heads")
         textEncoderIntermediate = config.int("text_encoder.intermediate_size")

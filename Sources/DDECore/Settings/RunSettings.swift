@@ -39,6 +39,8 @@ public struct RunSettings: Sendable {
     public let optimizer: OptimizerSettings
     public let fineTune: FineTuneSettings
     public let pairs: PairsSettings
+    /// `inputs`: `dde-train forward`'s input tensors.
+    public let inputs: String
     public let sampler: SamplerSettings
     public let sample: SampleSettings
     public let eval: EvalSettings
@@ -55,6 +57,7 @@ public struct RunSettings: Sendable {
         winograd = config.choice("conv.winograd")
         out = config.outDirectory
         checkpoint = config.string("checkpoint")
+        inputs = config.string("inputs")
         resume = config.string("resume")
         baseFile = config.string("base")
         pairsFile = config.string("pairs")

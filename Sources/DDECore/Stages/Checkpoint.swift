@@ -47,7 +47,11 @@ public enum Checkpoint {
     /// under the checkpoint's own names (`adam.m`, `adam.v`, `ema`, `record.*`), so a fine-tune's
     /// checkpoint loads as its model; every weight must be finite. The model computes in
     /// `workspace`.
+    /// `diffusers:DIR` imports a diffusers folder instead (`DiffusersImport.model`).
     public static func loadModel(_ path: String, workspace: Workspace) throws -> (model: TextToImageModel, file: SafeTensorsReader) {
+        if path.hasPrefix(DiffusersImport.prefix) {
+            return try DiffusersImport.model(String(path.dropFirst(DiffusersImport.prefix.count)), workspace: workspace)
+        }
         let file = try SafeTensorsReader(contentsOf: path)
         let meta = file.metadata
         guard meta["format"] == format else {
