@@ -60,7 +60,7 @@ struct BenchCommand: ParsableCommand {
 
     private func trainingBench(_ settings: RunSettings, _ parts: [TrainingBench.Part], _ workspace: Workspace) throws {
         let threads = settings.threads, unet = settings.model.unet, size = unet.sampleSize
-        let header = "U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), \(size)x\(size); "
+        let header = "\(settings.model.modelClass.rawValue) \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), \(size)x\(size); "
             + (Cluster.current.isParallel ? "\(Cluster.current.size) MPI ranks x " : "") + "threads \(threads); OpenBLAS \(BLAS.coreName) (OPENBLAS_CORETYPE=\(env("OPENBLAS_CORETYPE")) OPENBLAS_L2_SIZE=\(env("OPENBLAS_L2_SIZE"))); "
             + "conv.winograd=\(settings.winograd.rawValue); median (min-max) of \(settings.bench.repeats) after \(settings.bench.warmup) warm-up"
         if !json { print(header) }
@@ -134,10 +134,10 @@ struct BenchCommand: ParsableCommand {
     /// Forward + backward of the configured U-Net at `pretrain.batch` images, with a profile.
     private func stepBench(_ settings: RunSettings, _ workspace: Workspace) {
         let unet = settings.model.unet, batch = settings.pretrain.batch
-        let r = StepBench(config: unet, batch: batch, warmup: settings.bench.warmup, repeats: settings.bench.repeats,
+        let r = StepBench(settings: settings.model, batch: batch, warmup: settings.bench.warmup, repeats: settings.bench.repeats,
                            workspace: workspace).run()
-        print("U-Net \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), "
-              + "\(unet.sampleSize)x\(unet.sampleSize), batch \(batch), \(r.parameters) parameters (with the prompt encoder); "
+        print("\(settings.model.modelClass.rawValue) \(unet.blockOutChannels.map(String.init).joined(separator: ",")) x\(unet.layersPerBlock), "
+              + "\(unet.sampleSize)x\(unet.sampleSize), batch \(batch), \(r.parameters) parameters (with the prompt's encoder); "
               + "threads \(settings.threads); OpenBLAS \(BLAS.coreName)")
         print(String(format: "forward %.1f ms (%.1f-%.1f), backward %.1f ms (%.1f-%.1f): median (min-max) of %d",
                      r.forward.median * 1000, r.forward.min * 1000, r.forward.max * 1000,

@@ -1,5 +1,5 @@
-/// `dde-train bench step`: forward + backward of the configured U-Net and prompt encoder at a
-/// batch size, timed, with the profiler's breakdown of where the time goes.
+/// `dde-train bench step`: forward + backward of the configured model (either U-Net with its
+/// encoder) at a batch size, timed, with the profiler's breakdown of where the time goes.
 public struct StepBench {
     public struct Result {
         public let forward: TimingSummary
@@ -9,24 +9,23 @@ public struct StepBench {
         public let parameters: Int
     }
 
-    public let config: UNetConfig
+    public let settings: ModelSettings
     public let batch: Int
     public let warmup: Int
     public let repeats: Int
     /// Where the model computes; its profiler is switched on for the profiled step.
     public let workspace: Workspace
 
-    public init(config: UNetConfig, batch: Int, warmup: Int, repeats: Int, workspace: Workspace) {
+    public init(settings: ModelSettings, batch: Int, warmup: Int, repeats: Int, workspace: Workspace) {
         self.workspace = workspace
-        self.config = config
+        self.settings = settings
         self.batch = batch
         self.warmup = warmup
         self.repeats = repeats
     }
 
     public func run() -> Result {
-        let tokenizer = Tokenizer(captions: ShapesWorld.prompts.map(\.text), maxTokens: 8)
-        let model = TextToImageModel(config, tokenizer: tokenizer, encoderDimension: 32, workspace: workspace)
+        let model = settings.makeModel(captions: ShapesWorld.prompts.map(\.text), workspace: workspace)
         var rng = RandomStream(seed: 1)
         model.initialize(&rng)
         let d = model.imageSize

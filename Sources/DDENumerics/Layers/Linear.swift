@@ -20,42 +20,55 @@ public struct Linear: Sendable {
     }
 
     /// x: (N, IN)  w: (OUT, IN)  out: (N, OUT)  — out = x w^T + b
+    /// The rows are split over the workspace's threads (one sgemm each; OpenBLAS stays
+    /// single-threaded, Parallel.swift), once a thread's share is worth a dispatch.
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int,
                         _ store: ParameterStore, _ ws: Workspace) {
         let profile = ws.profiler.start()
         defer { ws.profiler.stop(.linear, profile) }
         ws.profiler.count(flops: 2 * Double(n) * Double(self.inFeatures) * Double(self.outFeatures))
-        let w = store.parameters(weight)
-        if let bias {
-            let b = store.parameters(bias)
-            for i in 0..<n { (out + i * outFeatures).update(from: b, count: outFeatures) }
+        let w = SendablePointer(store.parameters(weight)), b = bias.map { SendablePointer(store.parameters($0)) }
+        let xs = SendablePointer(x), outs = SendablePointer(out), fin = inFeatures, fout = outFeatures
+        parallelChunks(n, threads: ws.threads, minimumPerThread: rowsPerThread) { rows in
+            let o = outs.pointer + rows.lowerBound * fout
+            if let b { for i in 0..<rows.count { (o + i * fout).update(from: b.pointer, count: fout) } }
+            BLAS.sgemm(transB: true, m: rows.count, n: fout, k: fin, a: xs.pointer + rows.lowerBound * fin, lda: fin,
+                       b: w.pointer, ldb: fin, beta: b == nil ? 0 : 1, c: o, ldc: fout)
         }
-        BLAS.sgemm(transB: true, m: n, n: outFeatures, k: inFeatures,
-                   a: x, lda: inFeatures, b: w, ldb: inFeatures,
-                   beta: bias == nil ? 0 : 1, c: out, ldc: outFeatures)
     }
 
     /// dOut: (N, OUT)  x: (N, IN)  dx: (N, IN), all added into.
+    /// dW and the bias's gradient are split over the threads by output feature (each thread owns
+    /// whole rows of dW, summing over every input row), dx by input row.
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          n: Int, _ store: ParameterStore, _ ws: Workspace) {
         let profile = ws.profiler.start()
         defer { ws.profiler.stop(.linear, profile) }
-        // dW (OUT, IN) += dOut^T x
-        BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: n,
-                   a: dOut, lda: outFeatures, b: x, ldb: inFeatures,
-                   beta: 1, c: store.gradient(weight), ldc: inFeatures)
-        if let bias {
-            let db = store.gradient(bias)
-            for i in 0..<n {
-                let row = dOut + i * outFeatures
-                for o in 0..<outFeatures { db[o] += row[o] }
+        let d = SendablePointer(dOut), xs = SendablePointer(x), fin = inFeatures, fout = outFeatures
+        let dw = SendablePointer(store.gradient(weight)), db = bias.map { SendablePointer(store.gradient($0)) }
+        // dW (OUT, IN) += dOut^T x, rows o of dW per thread
+        parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Self.work / max(1, n * fin))) { outs in
+            BLAS.sgemm(transA: true, m: outs.count, n: fin, k: n, a: d.pointer + outs.lowerBound, lda: fout, b: xs.pointer, ldb: fin,
+                       beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
+            if let db {
+                for i in 0..<n {
+                    let row = d.pointer + i * fout
+                    for o in outs { db.pointer[o] += row[o] }
+                }
             }
         }
         if let dx {
-            // dx (N, IN) += dOut w
-            BLAS.sgemm(m: n, n: inFeatures, k: outFeatures,
-                       a: dOut, lda: outFeatures, b: store.parameters(weight), ldb: inFeatures,
-                       beta: 1, c: dx, ldc: inFeatures)
+            // dx (N, IN) += dOut w, rows per thread
+            let dxs = SendablePointer(dx), w = SendablePointer(store.parameters(weight))
+            parallelChunks(n, threads: ws.threads, minimumPerThread: rowsPerThread) { rows in
+                BLAS.sgemm(m: rows.count, n: fin, k: fout, a: d.pointer + rows.lowerBound * fout, lda: fout, b: w.pointer, ldb: fin,
+                           beta: 1, c: dxs.pointer + rows.lowerBound * fin, ldc: fin)
+            }
         }
     }
+
+    /// Multiply-adds a thread's share should hold before the work is split (a dispatch costs a
+    /// few microseconds; 2^18 multiply-adds take about 10 on one core here).
+    static let work = 1 << 18
+    var rowsPerThread: Int { max(1, Self.work / max(1, inFeatures * outFeatures)) }
 }
