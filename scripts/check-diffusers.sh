@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The diffusers check (issue 15): a small UNet2DConditionModel (the smoke config's size, with the
+# The diffusers checks. First the attention-free model (model.md): a smoke-size UNet2DModel is
+# pretrained briefly and exported; diffusers' UNet2DModel gives the same epsilon on the export's
+# check batch, and a guided DDIM run replayed with diffusers' DDIMScheduler from dde-train's
+# sampling trace lands on the same images (scripts/check-diffusers-unet2d.py).
+# Then the Stable Diffusion network (issue 15): a small UNet2DConditionModel (the smoke config's size, with the
 # SDXL-like options: linear projections, two transformer layers at the lower level, heads per
 # level through num_attention_heads) is pretrained briefly, exported, and loaded by diffusers'
 # UNet2DConditionModel and transformers' CLIPTextModel themselves:
@@ -27,6 +31,13 @@ py="$venv/bin/python"
 bin="${DDE_TRAIN:-$root/.build/release/dde-train}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/check-diffusers.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+"$bin" pretrain --config configs/smoke.conf out="$work/plain" > "$work/plain.log" 2>&1 || { cat "$work/plain.log" >&2; exit 1; }
+"$bin" export checkpoint="$work/plain/pretrain/model.safetensors" out="$work/plain-export" > /dev/null
+"$bin" sample --config configs/smoke.conf checkpoint="$work/plain/pretrain/model.safetensors" out="$work/plain-sample" \
+    prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
+    sampler=ddim sample.eta=0 trace="$work/trace.safetensors" > /dev/null
+"$py" scripts/check-diffusers-unet2d.py "$work/plain-export" "$work/trace.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+
 model=(model.class=UNet2DConditionModel use_linear_projection=true transformer_layers_per_block=1,2
        down_block_types=CrossAttnDownBlock2D,CrossAttnDownBlock2D up_block_types=CrossAttnUpBlock2D,CrossAttnUpBlock2D
        num_attention_heads=2,4 norm_eps=1e-4)
