@@ -7,14 +7,20 @@ transformers themselves (run by scripts/check-diffusers.sh in its Python environ
   - CLIPTextModel.from_pretrained(DIR/text_encoder) on the batch's token ids gives dde-train's
     last hidden states;
   - or, given FORWARD_IN and FORWARD_OUT (the output of `dde-train forward` on FORWARD_IN)
-    instead: diffusers' output on FORWARD_IN (widened to float32) equals dde-train's.
+    instead: diffusers' output on FORWARD_IN (widened to float32) equals dde-train's (DIR may be
+    a pipeline folder or a UNet2DConditionModel folder, weights plain or the fp16 variant);
+  - or, given `replay TRACE` (`dde-train sample ... trace=TRACE` of the exported model): the
+    text encoder's hidden states for the trace's input_ids and uncond_input_ids equal the trace's,
+    and the guided DDIM run replayed with DIR/scheduler (DDIMScheduler.from_pretrained) from the
+    trace's noise lands on dde-train's images.
 
 Tolerance: float32 through a few dozen layers, compared relative to the output's scale
 (max |a - b| / max |b| <= 1e-4); the time embedding alone differs by up to ~4e-5 absolute
 (TimestepEmbeddingTests). Prints one line per check; exits 1 on any mismatch.
 
-    check-diffusers.py DIR [FORWARD_IN FORWARD_OUT]
+    check-diffusers.py DIR [FORWARD_IN FORWARD_OUT | replay TRACE]
 """
+import os
 import sys
 
 import torch
@@ -31,12 +37,40 @@ def compare(what, ours, theirs):
     return ok
 
 
+def replay(folder, unet, text, trace_path):
+    from diffusers import DDIMScheduler
+    from safetensors import safe_open
+    trace = load_file(trace_path)
+    with safe_open(trace_path, "pt") as f:
+        meta = f.metadata()
+    ok = compare("trace: conditional hidden states", trace["encoder_hidden_states"],
+                 text(input_ids=trace["input_ids"]).last_hidden_state)
+    ok &= compare("trace: unconditional (empty prompt) hidden states", trace["uncond_encoder_hidden_states"],
+                  text(input_ids=trace["uncond_input_ids"]).last_hidden_state)
+    sched = DDIMScheduler.from_pretrained(f"{folder}/scheduler")
+    sched.set_timesteps(int(meta["steps"]))
+    if sched.timesteps.tolist() != trace["timesteps"].tolist():
+        print(f"check-diffusers: timesteps differ: diffusers {sched.timesteps.tolist()[:4]}..., dde-train {trace['timesteps'].tolist()[:4]}...")
+        return False
+    g = float(meta["guidance"])
+    x = trace["noise"]
+    c = torch.cat([trace["encoder_hidden_states"], trace["uncond_encoder_hidden_states"]])
+    for t in sched.timesteps:
+        e = unet(torch.cat([x, x]), t, encoder_hidden_states=c).sample
+        ec, eu = e.chunk(2)
+        x = sched.step(eu + g * (ec - eu), t, x).prev_sample
+    ok &= compare(f"guided DDIM replay ({meta['steps']} steps, guidance {g}) final images", trace["images"], x)
+    return ok
+
+
 def main(folder, forward_in=None, forward_out=None):
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextModel
     torch.set_grad_enabled(False)
     # In float32 whatever the stored dtype (a BF16 copy's weights are widened exactly, as dde-train widens them).
-    unet = UNet2DConditionModel.from_pretrained(f"{folder}/unet").float().eval()
+    unet_dir = folder if os.path.exists(f"{folder}/config.json") else f"{folder}/unet"
+    variant = "fp16" if os.path.exists(f"{unet_dir}/diffusion_pytorch_model.fp16.safetensors") else None
+    unet = UNet2DConditionModel.from_pretrained(unet_dir, variant=variant).float().eval()
     ok = True
     if not forward_in:
         check = load_file(f"{folder}/dde_train_check.safetensors")
@@ -45,6 +79,8 @@ def main(folder, forward_in=None, forward_out=None):
         ok &= compare("text encoder (CLIPTextModel) hidden states", check["encoder_hidden_states"], states)
         eps = unet(check["sample"], check["timestep"], encoder_hidden_states=check["encoder_hidden_states"]).sample
         ok &= compare("U-Net (UNet2DConditionModel) epsilon", check["eps"], eps)
+    elif forward_in == "replay":
+        ok &= replay(folder, unet, CLIPTextModel.from_pretrained(f"{folder}/text_encoder").eval(), forward_out)
     else:
         inputs = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(forward_in).items()}
         ours = load_file(forward_out)["sample"]

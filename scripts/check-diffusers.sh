@@ -7,11 +7,15 @@
 # SDXL-like options: linear projections, two transformer layers at the lower level, heads per
 # level through num_attention_heads) is pretrained briefly, exported, and loaded by diffusers'
 # UNet2DConditionModel and transformers' CLIPTextModel themselves:
-#   1. the export's check batch: hidden states and epsilon equal dde-train's (scripts/check-diffusers.py);
+#   1. the export's check batch: hidden states and epsilon equal dde-train's (scripts/check-diffusers.py),
+#      and a guided DDIM run of `dde-train sample` replayed with diffusers (the export's scheduler
+#      config, the text encoder on the trace's token ids) lands on dde-train's images;
 #   2. dde-train forward checkpoint=diffusers:EXPORT on an input file of F16/I64/BF16 tensors
 #      equals diffusers on the same file, and so does the import of a BF16 copy of the weights
 #      against diffusers on that copy;
-#   3. an export whose config sets SDXL's addition_embed_type = text_time is refused with one
+#   3. a random UNet2DConditionModel made by diffusers (fp16 variant, a shape the tests do not
+#      use) imported with diffusers:DIR gives diffusers' output through dde-train forward;
+#   4. an export whose config sets SDXL's addition_embed_type = text_time is refused with one
 #      line naming the key, exit 64, and no output file.
 # The Python environment (torch==2.13.0+cpu, diffusers, transformers) is made once in
 # ${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers} and reused.
@@ -23,7 +27,11 @@ venv="${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers}"
 if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors" 2>/dev/null; then
     echo "check-diffusers: making the Python environment in $venv (torch 2.13.0+cpu, diffusers, transformers; once)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "torch==2.13.0+cpu"
+    # The +cpu build: from the machine's own wheels or index when it has it (this one: pip's
+    # find-links), else from PyTorch's CPU index, which users' machines need (PyPI has no +cpu
+    # builds, and an unpinned torch pulls the GPU packages).
+    "$venv/bin/pip" install -q "torch==2.13.0+cpu" 2>/dev/null \
+        || "$venv/bin/pip" install -q "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
     "$venv/bin/pip" install -q diffusers transformers safetensors numpy
 fi
 py="$venv/bin/python"
@@ -45,6 +53,10 @@ model=(model.class=UNet2DConditionModel use_linear_projection=true transformer_l
     || { cat "$work/pretrain.log" >&2; exit 1; }
 "$bin" export checkpoint="$work/run/pretrain/model.safetensors" out="$work/export" > /dev/null
 "$py" scripts/check-diffusers.py "$work/export" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+"$bin" sample --config configs/smoke.conf "${model[@]}" checkpoint="$work/run/pretrain/model.safetensors" out="$work/sample" \
+    prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
+    sampler=ddim sample.eta=0 trace="$work/cond-trace.safetensors" > /dev/null
+"$py" scripts/check-diffusers.py "$work/export" replay "$work/cond-trace.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 
 "$py" scripts/check-diffusers-inputs.py inputs "$work/export" "$work/inputs.safetensors"
 "$bin" forward checkpoint="diffusers:$work/export" inputs="$work/inputs.safetensors" out="$work/out.safetensors"
@@ -52,6 +64,10 @@ model=(model.class=UNet2DConditionModel use_linear_projection=true transformer_l
 "$py" scripts/check-diffusers-inputs.py bf16 "$work/export" "$work/export-bf16"
 "$bin" forward checkpoint="diffusers:$work/export-bf16" inputs="$work/inputs.safetensors" out="$work/out-bf16.safetensors"
 "$py" scripts/check-diffusers.py "$work/export-bf16" "$work/inputs.safetensors" "$work/out-bf16.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+
+"$py" scripts/check-diffusers-inputs.py random "$work/random" "$work/random-inputs.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+"$bin" forward checkpoint="diffusers:$work/random" inputs="$work/random-inputs.safetensors" out="$work/random-out.safetensors"
+"$py" scripts/check-diffusers.py "$work/random" "$work/random-inputs.safetensors" "$work/random-out.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 
 "$py" scripts/check-diffusers-inputs.py foreign "$work/export" "$work/export-sdxl" addition_embed_type '"text_time"'
 status=0

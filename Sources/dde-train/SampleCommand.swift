@@ -46,8 +46,20 @@ struct SampleCommand: ParsableCommand {
                     "timestep_spacing": "leading", "steps_offset": "1", "set_alpha_to_one": "false", "clip_sample": "false",
                 ])
                 try writer.add("noise", shape: [count, 3, s, s], result.noise)
-                try writer.add("cond", shape: [count, e], result.cond)
-                try writer.add("uncond", shape: [count, e], result.uncond)
+                switch model.architecture {
+                case .unet2D:
+                    try writer.add("cond", shape: [count, e], result.cond)
+                    try writer.add("uncond", shape: [count, e], result.uncond)
+                case .unet2DCondition:
+                    // The conditional and unconditional branches as Stable Diffusion's pipeline
+                    // feeds them: token ids and the text encoder's last hidden states.
+                    let l = model.tokenizer.maxTokens
+                    let ids = prompts.flatMap { p in (0..<n).flatMap { _ in model.tokenizer.encode(p).map(Int64.init) } }
+                    try writer.add("input_ids", shape: [count, l], ids)
+                    try writer.add("uncond_input_ids", shape: [count, l], Array(repeating: Int64(Tokenizer.pad), count: count * l))
+                    try writer.add("encoder_hidden_states", shape: [count, l, e / l], result.cond)
+                    try writer.add("uncond_encoder_hidden_states", shape: [count, l, e / l], result.uncond)
+                }
                 try writer.add("timesteps", shape: [result.timesteps.count], result.timesteps.map { Int64($0) })
                 try writer.add("images", shape: [count, 3, s, s], result.images.flatMap { $0.flatMap(\.x0) })
                 try writer.write(to: trace)
