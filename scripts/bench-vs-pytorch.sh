@@ -7,28 +7,31 @@
 # environment as set, and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for both commands.
 #   scripts/bench-vs-pytorch.sh
 #   ROUNDS=5 DDE_TRAIN=path/to/dde-train scripts/bench-vs-pytorch.sh
+#   CONFIG=configs/bench-cond.conf scripts/bench-vs-pytorch.sh     (the cross-attention U-Net, issue 15)
 # ROUNDS: rounds per setting (default 3). DDE_TRAIN: the binary (default .build/release/dde-train,
 # built with scripts/setup when missing). Both sides take warm-up, timed steps and sampling runs
 # from the resolved configs/bench.conf (bench.warmup, bench.repeats, bench.sample_repeats,
-# bench.sample_images). torch 2.13.0+cpu, diffusers and safetensors are installed into .venv
-# (ignored by git) when missing.
+# bench.sample_images). torch 2.13.0+cpu, diffusers and safetensors come from the Python
+# environment scripts/check-diffusers.sh caches (made here when missing).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${ROUNDS:-3}"
-conf="$root/configs/bench.conf"
+conf="$root/${CONFIG:-configs/bench.conf}"
 modes=(pretrain dpo dde sample)
 
 fail() { echo "bench-vs-pytorch: $*" >&2; exit 1; }
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || fail "ROUNDS must be a positive whole number, not '$rounds'"
 
-venv="$root/.venv"
+# The Python environment scripts/check-diffusers.sh makes and caches (torch 2.13.0+cpu, diffusers).
+venv="${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers}"
 ready="import diffusers, safetensors, torch; assert torch.__version__ == '2.13.0+cpu'"
 if ! "$venv/bin/python" -c "$ready" 2>/dev/null; then
     echo "bench-vs-pytorch: installing torch 2.13.0+cpu, diffusers and safetensors into $venv" >&2
     python3 -m venv "$venv" || fail "python3 -m venv $venv failed"
-    # Pinned, from the CPU index: an unpinned torch pulls the CUDA packages.
-    "$venv/bin/pip" install -q --extra-index-url https://download.pytorch.org/whl/cpu \
-        "torch==2.13.0+cpu" diffusers safetensors >&2 || fail "pip install into $venv failed"
+    # Pinned (an unpinned torch pulls the CUDA packages): the machine's wheels, else PyTorch's CPU index.
+    { "$venv/bin/pip" install -q "torch==2.13.0+cpu" 2>/dev/null \
+        || "$venv/bin/pip" install -q --extra-index-url https://download.pytorch.org/whl/cpu "torch==2.13.0+cpu"; } >&2 \
+        && "$venv/bin/pip" install -q diffusers transformers safetensors >&2 || fail "pip install into $venv failed"
 fi
 
 dde="${DDE_TRAIN:-$root/.build/release/dde-train}"
@@ -46,6 +49,10 @@ sample_repeats="$(setting bench.sample_repeats)"
 sample_images="$(setting bench.sample_images)"
 [ -n "$warmup" ] && [ -n "$repeats" ] && [ -n "$sample_repeats" ] && [ -n "$sample_images" ] ||
     fail "$conf resolves without bench.warmup, bench.repeats, bench.sample_repeats or bench.sample_images"
+
+# The network the config names: PyTorch builds the same class (bench_pytorch.py --model).
+model=plain
+[ "$(setting model.class)" = UNet2DConditionModel ] && model=cond
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -137,7 +144,7 @@ for setting in "as set" "unset"; do
             measure "bench_pytorch.py --only $mode" "$folder/pytorch-$mode-$r.json" \
                 "${prefix[@]}" "$venv/bin/python" "$root/scripts/bench_pytorch.py" --json --only "$mode" \
                 --warmup "$warmup" --repeats "$repeats" \
-                --sample-repeats "$sample_repeats" --sample-images "$sample_images"
+                --sample-repeats "$sample_repeats" --sample-images "$sample_images" --model "$model"
         done
     done
     summarise "$folder" "environment $setting: $values"

@@ -12,6 +12,12 @@ Sources/DDECore/IO/DiffusersExport.swift), on two threads, measured the way
 - sample: DDIM, 50 steps, classifier-free guidance 3 (cond and uncond in one batch of 2 x 64)
   for 64 images (--sample-images), diffusers' DDIMScheduler; images per second.
 
+With --model cond, configs/bench-cond.conf's cross-attention U-Net as diffusers'
+UNet2DConditionModel (64,128; CrossAttnDownBlock2D, DownBlock2D / UpBlock2D, CrossAttnUpBlock2D;
+a cross-attention mid block; 8 heads as attention_head_dim; cross_attention_dim 64), with fixed
+random encoder_hidden_states (N, 8, 64) standing in for the text encoder (dde-train's bench also
+trains its one-layer text encoder: a few percent of the step).
+
 Random normal (N, 256) vectors stand in for the prompt encoder (256 = 4 x 64, added to the time
 embedding: class_embed_type = "identity"). PyTorch gets its fastest settings: AdamW(fused=True)
 (about 2 ms a step against 5 ms for the default loop here) and zero_grad(set_to_none=True)
@@ -26,7 +32,7 @@ over the median pretraining step.
 
     python scripts/bench_pytorch.py [--json] [--only pretrain|dpo|dde|sample]
         [--warmup 2] [--repeats 10] [--sample-warmup 1] [--sample-repeats 3] [--sample-images 64]
-        [--memory-format contiguous|channels_last]
+        [--memory-format contiguous|channels_last] [--model plain|cond]
 """
 import argparse
 import copy
@@ -41,7 +47,7 @@ import time
 import diffusers
 import torch
 import torch.nn.functional as F
-from diffusers import DDIMScheduler, UNet2DModel
+from diffusers import DDIMScheduler, UNet2DConditionModel, UNet2DModel
 
 MODES = ("pretrain", "dpo", "dde", "sample")
 METRIC = {"pretrain": "pretrain_step_ms", "dpo": "dpo_step_ms", "dde": "dde_step_ms",
@@ -67,6 +73,16 @@ UNET_CONFIG = dict(
     num_class_embeds=None, num_train_timesteps=None,
 )
 
+# configs/bench-cond.conf's network: the config `dde-train export` writes for it.
+COND_CONFIG = dict(
+    sample_size=16, in_channels=3, out_channels=3, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), mid_block_type="UNetMidBlock2DCrossAttn",
+    block_out_channels=(64, 128), layers_per_block=1, norm_num_groups=8, norm_eps=1e-5, cross_attention_dim=64,
+    attention_head_dim=8, flip_sin_to_cos=True, freq_shift=0, use_linear_projection=False,
+)
+TOKENS = 8
+MODEL = {"kind": "plain"}  # --model, set in main()
+
 # SD1.5's scaled_linear schedule: betas linear in sqrt from 0.00085 to 0.012.
 ALPHA_BAR = torch.cumprod(1 - torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, T) ** 2, dim=0)
 
@@ -82,6 +98,8 @@ def peak_rss_mb():
 
 
 def build_unet(memory_format):
+    if MODEL["kind"] == "cond":
+        return UNet2DConditionModel(**COND_CONFIG).to(memory_format=memory_format)
     unet = UNet2DModel(**UNET_CONFIG)
     count = sum(p.numel() for p in unet.parameters())
     if count != PARAMETERS:
@@ -101,10 +119,21 @@ def forward_flops(unet, x, t, cond):
     hooks = [m.register_forward_hook(count) for m in unet.modules()
              if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     with torch.no_grad():
-        unet(x, t, class_labels=cond)
+        call(unet, x, t, cond)
     for h in hooks:
         h.remove()
     return 2 * sum(macs)
+
+
+def call(unet, x, t, cond):
+    """The U-Net on its conditioning: class_labels (N, 256) or encoder_hidden_states (N, 8, 64)."""
+    if MODEL["kind"] == "cond":
+        return unet(x, t, encoder_hidden_states=cond)
+    return unet(x, t, class_labels=cond)
+
+
+def conditioning(n):
+    return torch.randn(n, TOKENS, COND_CONFIG["cross_attention_dim"]) if MODEL["kind"] == "cond" else torch.randn(n, COND)
 
 
 def noisy(x0, t, eps):
@@ -126,7 +155,7 @@ def pretrain_step(unet, opt, x0, cond):
     # x0: (N, 3, 16, 16)  cond: (N, 256)
     t = torch.randint(0, T, (x0.shape[0],))
     eps = torch.randn_like(x0)
-    F.mse_loss(unet(noisy(x0, t, eps), t, class_labels=cond).sample, eps).backward()
+    F.mse_loss(call(unet, noisy(x0, t, eps), t, cond).sample, eps).backward()
     optimizer_step(unet, opt)
 
 
@@ -139,8 +168,8 @@ def preference_step(unet, reference, opt, x0, cond, weights=None):
     eps = torch.cat([eps, eps])
     x_t = noisy(x0, t, eps)
     with torch.no_grad():
-        e_ref = per_image_mse(reference(x_t, t, class_labels=cond).sample, eps)
-    d = per_image_mse(unet(x_t, t, class_labels=cond).sample, eps) - e_ref
+        e_ref = per_image_mse(call(reference, x_t, t, cond).sample, eps)
+    d = per_image_mse(call(unet, x_t, t, cond).sample, eps) - e_ref
     terms = -F.logsigmoid(-DPO_BETA / 2 * (d[:pairs] - d[pairs:]))
     (terms if weights is None else weights * terms).mean().backward()
     optimizer_step(unet, opt)
@@ -151,7 +180,7 @@ def sample(unet, scheduler, noise, cond, uncond):
     x, c = noise, torch.cat([cond, uncond])
     with torch.no_grad():
         for t in scheduler.timesteps:
-            e_cond, e_uncond = unet(torch.cat([x, x]), t, class_labels=c).sample.chunk(2)
+            e_cond, e_uncond = call(unet, torch.cat([x, x]), t, c).sample.chunk(2)
             x = scheduler.step(e_uncond + GUIDANCE * (e_cond - e_uncond), t, x).prev_sample
     return x
 
@@ -186,14 +215,14 @@ def measure(mode, format_name, args):
                                   steps_offset=1, timestep_spacing="leading")
         scheduler.set_timesteps(SAMPLE_STEPS)
         n = args.sample_images
-        cond = torch.randn(n, COND)
-        uncond = torch.randn(1, COND).expand(n, COND)  # the empty prompt's embedding
+        cond = conditioning(n)
+        uncond = conditioning(1).expand(n, *cond.shape[1:])  # the empty prompt's embedding
         noise = lambda: torch.randn(n, 3, 16, 16).to(memory_format=memory_format)
         seconds = timed(lambda: sample(unet, scheduler, noise(), cond, uncond), args.sample_warmup, args.sample_repeats)
         return out | summary(metric, [n / s for s in seconds])
 
     x0 = torch.randn(BATCH, 3, 16, 16).to(memory_format=memory_format)
-    prompts = torch.randn(BATCH // 2, COND)
+    prompts = conditioning(BATCH // 2)
     cond = torch.cat([prompts, prompts])  # a pair's winner and loser share the prompt
     opt = torch.optim.AdamW(unet.parameters(), lr=1e-4, weight_decay=1e-2, fused=True)
     if mode == "pretrain":
@@ -214,7 +243,7 @@ def measure_in_child(mode, format_name, args):
     command = [sys.executable, os.path.abspath(__file__), "--in-process", "--only", mode,
                "--memory-format", format_name, "--warmup", str(args.warmup), "--repeats", str(args.repeats),
                "--sample-warmup", str(args.sample_warmup), "--sample-repeats", str(args.sample_repeats),
-               "--sample-images", str(args.sample_images), "--seed", str(args.seed)]
+               "--sample-images", str(args.sample_images), "--seed", str(args.seed), "--model", args.model]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         sys.exit(f"bench_pytorch: the {mode} measurement ({format_name}) failed with status {done.returncode}")
@@ -238,7 +267,8 @@ def run(args):
         result |= {mode + "_memory_format": winner, mode + "_peak_rss_mb": trials[winner]["peak_rss_mb"]}
         baselines += [t["baseline_rss_mb"] for t in trials.values()]
     result["peak_rss_mb"] = max(result[m + "_peak_rss_mb"] for m in modes)
-    result |= {"baseline_rss_mb": min(baselines), "parameters": PARAMETERS, "batch": BATCH,
+    result |= {"baseline_rss_mb": min(baselines), "parameters": sum(p.numel() for p in build_unet(torch.contiguous_format).parameters()),
+               "model": "UNet2DConditionModel" if args.model == "cond" else "UNet2DModel", "batch": BATCH,
                "threads": THREADS, "warmup": args.warmup, "repeats": args.repeats,
                "sample_warmup": args.sample_warmup, "sample_repeats": args.sample_repeats,
                "sample_images": args.sample_images, "torch": torch.__version__, "diffusers": diffusers.__version__,
@@ -248,7 +278,7 @@ def run(args):
 
 
 def print_table(r):
-    print(f"diffusers {r['diffusers']} UNet2DModel, {r['parameters']:,} parameters; torch {r['torch']}, "
+    print(f"diffusers {r['diffusers']} {r['model']}, {r['parameters']:,} parameters; torch {r['torch']}, "
           f"{r['threads']} threads; batch {r['batch']}; OPENBLAS_CORETYPE={r['OPENBLAS_CORETYPE'] or '(unset)'} "
           f"OPENBLAS_L2_SIZE={r['OPENBLAS_L2_SIZE'] or '(unset)'}")
     print(f"training steps: median (min-max) of {r['repeats']} after {r['warmup']} warm-up; "
@@ -275,11 +305,14 @@ def main():
     parser.add_argument("--sample-repeats", type=int, default=3, help="timed sampling runs (default 3)")
     parser.add_argument("--sample-images", type=int, default=64, help="images per sampling run (default 64)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", choices=("plain", "cond"), default="plain",
+                        help="plain: configs/bench.conf's UNet2DModel; cond: configs/bench-cond.conf's UNet2DConditionModel")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)  # measure_in_child's child
     args = parser.parse_args()
     if args.repeats < 10 or args.sample_repeats < 3:
         parser.error("at least 10 timed training steps and 3 timed sampling runs")
     torch.set_num_threads(THREADS)
+    MODEL["kind"] = args.model
     if args.in_process:
         print(json.dumps(measure(args.only, args.memory_format, args) | {"peak_rss_mb": peak_rss_mb()}))
         return
