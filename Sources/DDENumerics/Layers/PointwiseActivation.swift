@@ -2,8 +2,9 @@
 /// that perform the same operations in the same order (bit-identical results). The forward and
 /// backward loops are written once, here: eight lanes at a time, the rest scalar, on the
 /// workspace's threads above 16 Ki floats a thread. `@inlinable` and called on a concrete type
-/// (`SiLU.forward`), they are specialised, so `value` inlines into the loop.
-public protocol PointwiseActivation {
+/// (`SiLU.forward`), they are specialised, so `value` inlines into the loop. `SendableMetatype`:
+/// the threads' closures call the type's static functions (Swift 6 warns otherwise).
+public protocol PointwiseActivation: SendableMetatype {
     static func value(_ v: Float) -> Float
     static func value(_ v: SIMD8<Float>) -> SIMD8<Float>
     static func derivative(_ v: Float) -> Float
