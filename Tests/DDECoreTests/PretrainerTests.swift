@@ -75,6 +75,6 @@ final class PretrainerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/samples/step-0000040.png"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/validation.csv"))
         let (model, _) = try Checkpoint.loadModel(folder + "/model.safetensors")
-        XCTAssertEqual(model.architecture.blockOutChannels, [8, 16])
+        XCTAssertEqual(model.architecture.unet.blockOutChannels, [8, 16])
     }
 }

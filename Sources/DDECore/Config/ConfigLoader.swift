@@ -236,8 +236,6 @@ public enum ConfigLoader {
         }
     }
 
-    /// `<where>: keys 'a' (value, origin) and 'b' (value, origin): problem`, located where the
-    /// stronger of the two was set (command line over file over default; `a` on a tie).
     /// The cross-attention U-Net's keys against each other: one entry per level, heads that
     /// divide their level's channels, text-encoder heads that divide its width.
     private static func checkConditionModel(_ config: Config) throws {
@@ -259,6 +257,8 @@ public enum ConfigLoader {
         }
     }
 
+    /// `<where>: keys 'a' (value, origin) and 'b' (value, origin): problem`, located where the
+    /// stronger of the two was set (command line over file over default; `a` on a tie).
     private static func crossKey(_ config: Config, _ a: String, _ b: String, _ problem: String) -> ConfigError {
         func rank(_ origin: ConfigOrigin) -> Int {
             switch origin {

@@ -75,9 +75,4 @@ extension DiffusersExport {
         try check.add("eps", shape: [n, unet.config.outChannels, s, s], eps)
         try check.write(to: folder + "/dde_train_check.safetensors")
     }
-
-    static func writeJSON(_ object: [String: Any], to path: String) throws {
-        let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically([UInt8](json), to: path)
-    }
 }

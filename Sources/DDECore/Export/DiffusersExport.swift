@@ -57,8 +57,7 @@ public enum DiffusersExport {
             "num_class_embeds": NSNull(),
             "num_train_timesteps": NSNull(),
         ]
-        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically([UInt8](json), to: folder + "/config.json")
+        try writeJSON(config, to: folder + "/config.json")
 
         var unet = SafeTensorsWriter(metadata: ["format": "pt"])
         var encoder = SafeTensorsWriter(metadata: metadata)
@@ -83,8 +82,7 @@ public enum DiffusersExport {
             "dim": promptEncoder.dimension,
             "output_dim": promptEncoder.outputDimension,
         ]
-        let encoderJSON = try JSONSerialization.data(withJSONObject: encoderInfo, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically([UInt8](encoderJSON), to: folder + "/prompt_encoder.json")
+        try writeJSON(encoderInfo, to: folder + "/prompt_encoder.json")
 
         // The check batch: fixed noise images, steps across the range, prompts and the empty one.
         let n = 4, d = model.imageSize, e = c.embeddingDimension
@@ -108,5 +106,11 @@ public enum DiffusersExport {
         try check.add("class_labels", shape: [n, e], cond.array(n * e))
         try check.add("eps", shape: [n, 3, c.sampleSize, c.sampleSize], eps)
         try check.write(to: folder + "/dde_train_check.safetensors")
+    }
+
+    /// A JSON object, pretty-printed with sorted keys, written crash-safely.
+    static func writeJSON(_ object: [String: Any], to path: String) throws {
+        let json = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try FileIO.writeAtomically([UInt8](json), to: path)
     }
 }

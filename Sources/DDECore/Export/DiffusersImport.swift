@@ -33,15 +33,13 @@ public enum DiffusersImport {
     /// (the network is the same at any size; diffusers' `sample_size` is only a default).
     public static func unet(_ dir: String, workspace: Workspace, sampleSize: Int) throws -> (UNet2DConditionModel, SafeTensorsReader) {
         let folders = try folders(dir)
-        var config = try DiffusersUNetConfig.decode(try readJSON(folders.unet + "/config.json"), file: folders.unet + "/config.json",
-                                                    sampleSize: sampleSize)
+        var config = try unetConfig(folders, sampleSize: sampleSize)
         config.sampleSize = sampleSize
         if let problem = config.problem { throw TrainingError("\(prefix)\(dir): the inputs' \(problem)") }
         let store = ParameterStore()
         let unet = UNet2DConditionModel(config, store: store, workspace: workspace)
         store.seal()
-        let file = try SafeTensorsReader(contentsOf: try weights(folders.unet, ["diffusion_pytorch_model.safetensors",
-                                                                                  "diffusion_pytorch_model.fp16.safetensors"]))
+        let file = try SafeTensorsReader(contentsOf: try weights(folders.unet, unetWeights))
         try store.load(from: file)
         return (unet, file)
     }
@@ -53,10 +51,9 @@ public enum DiffusersImport {
         guard let textFolder = folders.textEncoder, let tokenizerFile = folders.tokenizer else {
             throw TrainingError("\(prefix)\(dir): a model to sample or train needs text_encoder/ and tokenizer/dde_tokenizer.json beside unet/ (as dde-train export writes them); for the U-Net alone use dde-train forward")
         }
-        let unetConfigPath = folders.unet + "/config.json"
-        let unetConfig = try DiffusersUNetConfig.decode(try readJSON(unetConfigPath), file: unetConfigPath)
+        let unetConfig = try unetConfig(folders)
         guard unetConfig.inChannels == 3, unetConfig.outChannels == 3 else {
-            throw TrainingError("\(unetConfigPath): in_channels = \(unetConfig.inChannels), out_channels = \(unetConfig.outChannels): dde-train samples and trains RGB pixel models (3 and 3); dde-train forward runs any U-Net")
+            throw TrainingError("\(folders.unet)/config.json: in_channels = \(unetConfig.inChannels), out_channels = \(unetConfig.outChannels): dde-train samples and trains RGB pixel models (3 and 3); dde-train forward runs any U-Net")
         }
         let tokenizer = try readTokenizer(tokenizerFile)
         let text = try textEncoderConfig(try readJSON(textFolder + "/config.json"), file: textFolder + "/config.json")
@@ -67,8 +64,7 @@ public enum DiffusersImport {
             throw TrainingError("\(textFolder)/config.json: hidden_size = \(text.width) differs from the U-Net's cross_attention_dim \(unetConfig.crossAttentionDim)")
         }
         let model = TextToImageModel(.unet2DCondition(unetConfig, textEncoder: text), tokenizer: tokenizer, workspace: workspace)
-        let unetFile = try SafeTensorsReader(contentsOf: try weights(folders.unet, ["diffusion_pytorch_model.safetensors",
-                                                                                      "diffusion_pytorch_model.fp16.safetensors"]))
+        let unetFile = try SafeTensorsReader(contentsOf: try weights(folders.unet, unetWeights))
         let textFile = try SafeTensorsReader(contentsOf: try weights(textFolder, ["model.safetensors", "model.fp16.safetensors"]))
         let textPrefix = "text_encoder."
         try model.store.load(from: unetFile, only: { !$0.name.hasPrefix(textPrefix) })
@@ -76,6 +72,14 @@ public enum DiffusersImport {
         try model.store.load(from: textFile, allowExtra: { $0 == "text_model.embeddings.position_ids" },
                              only: { $0.name.hasPrefix(textPrefix) }, fileName: { String($0.dropFirst(textPrefix.count)) })
         return (model, unetFile)
+    }
+
+    /// The U-Net's weight files, in the order looked for (the plain file, else the fp16 variant).
+    static let unetWeights = ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.fp16.safetensors"]
+
+    static func unetConfig(_ folders: Folders, sampleSize: Int? = nil) throws -> UNet2DConditionConfig {
+        let path = folders.unet + "/config.json"
+        return try DiffusersUNetConfig.decode(try readJSON(path), file: path, sampleSize: sampleSize)
     }
 
     /// transformers' `CLIPTextConfig` as this project's text encoder, or an error naming the key.

@@ -1,3 +1,13 @@
+/// What both U-Net configs say alike: the image they take and the channels per level.
+public protocol UNetShape: Sendable {
+    var sampleSize: Int { get }
+    var inChannels: Int { get }
+    var blockOutChannels: [Int] { get }
+}
+
+extension UNetConfig: UNetShape {}
+extension UNet2DConditionConfig: UNetShape {}
+
 /// Which text-to-image network a model is, with its shape: what a model file records and what
 /// `TextToImageModel` builds.
 public enum ModelArchitecture: Sendable, Equatable {
@@ -16,31 +26,11 @@ public enum ModelArchitecture: Sendable, Equatable {
         }
     }
 
-    public var sampleSize: Int {
+    /// The U-Net's config, for what both say alike.
+    public var unet: any UNetShape {
         switch self {
-        case .unet2D(let c, _): c.sampleSize
-        case .unet2DCondition(let c, _): c.sampleSize
-        }
-    }
-
-    public var inChannels: Int {
-        switch self {
-        case .unet2D(let c, _): c.inChannels
-        case .unet2DCondition(let c, _): c.inChannels
-        }
-    }
-
-    public var outChannels: Int {
-        switch self {
-        case .unet2D(let c, _): c.outChannels
-        case .unet2DCondition(let c, _): c.outChannels
-        }
-    }
-
-    public var blockOutChannels: [Int] {
-        switch self {
-        case .unet2D(let c, _): c.blockOutChannels
-        case .unet2DCondition(let c, _): c.blockOutChannels
+        case .unet2D(let c, _): c
+        case .unet2DCondition(let c, _): c
         }
     }
 

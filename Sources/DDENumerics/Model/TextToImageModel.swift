@@ -49,9 +49,9 @@ public final class TextToImageModel: @unchecked Sendable {
         self.init(.unet2D(config, encoderDimension: encoderDimension), tokenizer: tokenizer, workspace: workspace)
     }
 
-    public var sampleSize: Int { architecture.sampleSize }
+    public var sampleSize: Int { architecture.unet.sampleSize }
     /// Floats per image: C * S * S.
-    public var imageSize: Int { architecture.inChannels * sampleSize * sampleSize }
+    public var imageSize: Int { architecture.unet.inChannels * sampleSize * sampleSize }
     /// Floats of conditioning per prompt (`encode`'s output per row).
     public var conditioningCount: Int { architecture.conditioningCount }
 
