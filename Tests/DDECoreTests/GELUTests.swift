@@ -24,6 +24,30 @@ final class GELUTests: XCTestCase {
         XCTAssertEqual(GELU.value(-10), 0, accuracy: 1e-12)
     }
 
+    /// The shared-exponential pair backward uses: the value as `value` computes it and the
+    /// derivative as the exact Φ(v) + v φ(v) in Double, within Float rounding of erf's bound;
+    /// scalar and eight-lane forms bit-identical.
+    func testValueAndDerivativeShareOneExponentialCorrectly() {
+        var worstValue = 0.0, worstSlope = 0.0
+        var x: Float = -8
+        while x <= 8 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 1e-3 })
+            let vector = GELU.valueAndDerivative(lanes)
+            for i in 0..<8 {
+                let v = Double(lanes[i]), scalar = GELU.valueAndDerivative(lanes[i])
+                XCTAssertEqual(vector.value[i], scalar.value, "lane \(i) at \(v)")
+                XCTAssertEqual(vector.derivative[i], scalar.derivative, "lane \(i) at \(v)")
+                let cdf = 0.5 * (1 + Foundation.erf(v / 2.0.squareRoot()))
+                let slope = cdf + v * Foundation.exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
+                worstValue = max(worstValue, abs(Double(scalar.value) - Double(GELU.value(lanes[i]))) / max(1, abs(v)))
+                worstSlope = max(worstSlope, abs(Double(scalar.derivative) - slope))
+            }
+            x += 0.0173
+        }
+        XCTAssertLessThan(worstValue, 1e-6, "value against GELU.value")
+        XCTAssertLessThan(worstSlope, 2e-6, "derivative against the exact one")
+    }
+
     func testGEGLUMatchesNaiveAndFiniteDifferences() {
         var data = TestData(seed: 41)
         for (rows, inner, threads) in [(3, 5, 1), (4, 16, 2), (600, 11, 2)] {

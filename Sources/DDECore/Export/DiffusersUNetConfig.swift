@@ -115,9 +115,9 @@ public enum DiffusersUNetConfig {
         if let value = object["cross_attention_dim"], value is [Any] {
             throw fail("cross_attention_dim", value, "one width for every level is supported")
         }
-        // diffusers: num_attention_heads = num_attention_heads or attention_head_dim.
-        let heads = try ints("num_attention_heads", nil, levels: levels)
-            ?? ints("attention_head_dim", Array(repeating: 8, count: levels), levels: levels)!
+        let heads = UNet2DConditionConfig.resolvedHeads(
+            numAttentionHeads: try ints("num_attention_heads", nil, levels: levels),
+            attentionHeadDim: try ints("attention_head_dim", Array(repeating: 8, count: levels), levels: levels)!)
         let transformerLayers = try ints("transformer_layers_per_block", Array(repeating: 1, count: levels), levels: levels)!
         if let value = object["transformer_layers_per_block"] as? [Any], value.contains(where: { $0 is [Any] }) {
             throw fail("transformer_layers_per_block", value, "per-resnet lists are not supported")

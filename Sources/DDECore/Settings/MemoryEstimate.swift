@@ -14,7 +14,15 @@ import Foundation
 ///   keeps 160 A per image, a fine-tune step 200 A per image of its pairs (the policy's kept
 ///   tensors, Winograd inputs and workspaces, the reference's forward), a forward alone 40 A;
 /// - image sets held whole: 3 S² floats per image (validation images and their noise, the
-///   classifier's held-out renders, the sampled images and their noise).
+///   classifier's held-out renders, the sampled images and their noise);
+/// - the cross-attention U-Net's transformers (`UNet2DConditionModel`): per token of level l,
+///   (17 n + 3) C_l floats for a transformer of n blocks while training
+///   (`transformerFloatsPerToken`: per block two residuals and the output, self-attention's q,
+///   k, v and attended values, cross-attention's query and attended values, the feed-forward's
+///   8 C projection; per transformer its normalised input, tokens and output), plus 25 C_l per
+///   token of the largest for one block's gradients and the recomputed normalised inputs and
+///   gate; a forward alone keeps only each transformer's output (C_l) and shares 23 C_l per
+///   token of the largest (`TransformerScratch`) (`transformerFloats`).
 /// An estimate above physical memory names the key of the stage's largest part. Against the
 /// peak resident memory of real runs (`/usr/bin/time -v`, 3 steps, docs/RELIABILITY.md) it is
 /// 1.5 to 1.8 times too high, never too low: sd15 pretrain 0.51 GiB estimated / 349 MiB
@@ -39,6 +47,8 @@ public enum MemoryEstimate {
         let image = product(3, size, size)
         func floats(_ n: Int) -> Int { product(4, n) }
         let model = floats(product(12, weights))
+        let (kept, forwardOnly, blockGradients) = transformerFloats(settings.model)
+        let transformers = sum(kept, blockGradients)
 
         // Each stage's parts (bytes, key, what), the largest naming the key.
         func stage(_ name: String, _ parts: [(Int, String, String)]) -> Stage {
@@ -49,17 +59,17 @@ public enum MemoryEstimate {
         let split = prompts
         return [
             stage("pretrain", [(model, "block_out_channels", "the U-Net's weights and training state"),
-                               (floats(product(160, activations, pretrain.batch / pretrain.gradAccum)), "pretrain.batch", "the activations of a step's images"),
+                               (floats(product(sum(product(160, activations), transformers), pretrain.batch / pretrain.gradAccum)), "pretrain.batch", "the activations of a step's images"),
                                (floats(product(3, pretrain.valImages, image)), "pretrain.val_images", "the validation images and their noise")]),
             stage("annotators", [(floats(product(200, size, size, align.batch)), "annotators.batch", "the classifier's activations"),
                                  (floats(product(align.heldOutImages, image)), "annotators.eval_images", "the held-out renders")]),
             stage("pairs", [(model, "block_out_channels", "the U-Net's weights"),
                             (floats(product(3, split.train, settings.pairs.samplesPerPrompt, image)), "pairs.samples_per_prompt", "the sampled images and their noise")]),
             stage("train", [(product(2, model), "block_out_channels", "the policy's and the reference's weights and training state"),
-                            (floats(product(200, activations, 2, tune.batch / tune.gradAccum)), "batch", "the activations of a step's pairs (policy and reference)")]),
+                            (floats(product(sum(product(200, activations), transformers, forwardOnly), 2, tune.batch / tune.gradAccum)), "batch", "the activations of a step's pairs (policy and reference)")]),
             stage("eval", [(model, "block_out_channels", "the U-Net's weights"),
                            (floats(product(3, max(split.test, split.validation), settings.eval.imagesPerPrompt, image)), "eval.images_per_prompt", "the sampled images and their noise"),
-                           (floats(product(40, activations, 64)), "block_out_channels", "a sampling batch's activations")]),
+                           (floats(product(sum(product(40, activations), forwardOnly), 64)), "block_out_channels", "a sampling batch's activations")]),
         ]
     }
 
@@ -73,6 +83,42 @@ public enum MemoryEstimate {
                           + "\(peak.bytes == Int.max ? "more than 8e9" : "about " + gib(peak.bytes)) GiB (mostly \(peak.what)), more than this machine's \(gib(physicalBytes)) GiB of memory; "
                           + "lower \(peak.key)" + (peak.key.hasSuffix("batch") ? " or split the step with grad_accum" : ""))
     }
+
+    /// Floats per image of the cross-attention U-Net's transformers: what a training forward
+    /// keeps (every block's tensors), what a forward alone holds (each transformer's output and
+    /// the shared scratch, sized for the largest), and one block's gradients in backward; all 0
+    /// for `UNet2DModel`.
+    static func transformerFloats(_ model: ModelSettings) -> (kept: Int, forwardOnly: Int, blockGradients: Int) {
+        guard model.modelClass == .unet2DCondition else { return (0, 0, 0) }
+        let c = model.conditionUNet, levels = c.blockOutChannels.count
+        guard levels > 0, c.downBlockTypes.count == levels, c.upBlockTypes.count == levels,
+              c.transformerLayersPerBlock.count == levels else { return (0, 0, 0) }
+        var kept = 0, outputs = 0, largest = 0, scratch = 0
+        for level in 0..<levels {
+            let tokens = product(c.sampleSize >> level, c.sampleSize >> level), width = c.blockOutChannels[level]
+            var transformers = c.downBlockTypes[level] == .crossAttention ? c.layersPerBlock : 0
+            if c.upBlockTypes[levels - 1 - level] == .crossAttention { transformers += c.layersPerBlock + 1 }
+            if level == levels - 1 { transformers += 1 }  // the mid block's
+            guard transformers > 0 else { continue }
+            let blocks = c.transformerLayersPerBlock[level]
+            kept = sum(kept, product(transformers, tokens, transformerFloatsPerToken(width: width, blocks: blocks)))
+            outputs = sum(outputs, product(transformers, tokens, width))
+            largest = max(largest, product(25, tokens, width))
+            scratch = max(scratch, product(tokens, transformerScratchFloatsPerToken(width: width)))
+        }
+        return (kept, sum(outputs, scratch), largest)
+    }
+
+    /// Floats per token a `Transformer2DModel` of `blocks` blocks on `width` channels keeps
+    /// through a forward for backward (TransformerTests checks it against the buffers' real
+    /// growth, with the 5 per token of the shared scratch that training also fills).
+    public static func transformerFloatsPerToken(width: Int, blocks: Int) -> Int {
+        product(sum(product(17, blocks), 3), width)
+    }
+
+    /// Floats per token of the `TransformerScratch` a forward alone fills for a transformer on
+    /// `width` channels (TransformerTests checks it too).
+    public static func transformerScratchFloatsPerToken(width: Int) -> Int { product(23, width) }
 
     /// The split's prompt counts, made once.
     private static let prompts: (train: Int, validation: Int, test: Int) = {

@@ -51,7 +51,9 @@ public struct ModelSettings: Sendable, Equatable {
             let values = config.intList(key)
             return values.count == 1 ? Array(repeating: values[0], count: levels) : values
         }
-        let heads = config.intList("num_attention_heads").isEmpty ? perLevel("attention_head_dim") : perLevel("num_attention_heads")
+        let heads = UNet2DConditionConfig.resolvedHeads(
+            numAttentionHeads: config.intList("num_attention_heads").isEmpty ? nil : perLevel("num_attention_heads"),
+            attentionHeadDim: perLevel("attention_head_dim"))
         return UNet2DConditionConfig(
             downBlockTypes: config.stringList("down_block_types").compactMap(UNet2DConditionConfig.DownBlock.init(rawValue:)),
             upBlockTypes: config.stringList("up_block_types").compactMap(UNet2DConditionConfig.UpBlock.init(rawValue:)),

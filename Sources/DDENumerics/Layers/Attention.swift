@@ -35,6 +35,8 @@ public final class Attention: @unchecked Sendable {
     let attended = FloatBuffer(count: 0)   // attention(q, k, v): (B, Lq, H*Dh)
     let cache = AttentionCache()
     var shape = (batch: 0, queries: 0, keys: 0)
+    /// Whether the last forward kept q, k, v and the attended values for backward.
+    var kept = false
 
     /// `contextDimension` nil: self-attention (keys and values from the query input).
     public init(_ store: ParameterStore, _ name: String, queryDimension: Int, contextDimension: Int? = nil,
@@ -55,17 +57,21 @@ public final class Attention: @unchecked Sendable {
     }
 
     /// x: (B, Lq, Dq)  context: (B, Lk, Dc), nil = x  out: (B, Lq, Dq), written
-    /// `keepActivations: false` (no backward follows) still uses the layer's own buffers: they
-    /// are a transformer block's size, not an activation map's.
+    /// `keepActivations: false` (no backward follows): q, k, v and the attended values go to the
+    /// workspace's `TransformerScratch`.
     public func forward(_ x: UnsafePointer<Float>, context: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
-                        batch: Int, queries lq: Int, keys: Int? = nil, _ store: ParameterStore, _ ws: Workspace) {
+                        batch: Int, queries lq: Int, keys: Int? = nil, _ store: ParameterStore, _ ws: Workspace,
+                        keepActivations: Bool = true) {
         let lk = context == nil ? lq : (keys ?? lq), inner = core.width, c = context ?? x
         shape = (batch, lq, lk)
-        let qp = q.reserve(batch * lq * inner), kp = k.reserve(batch * lk * inner), vp = v.reserve(batch * lk * inner)
+        kept = keepActivations
+        let scratch = keepActivations ? nil : ws.transformerScratch
+        let qp = (scratch?.q ?? q).reserve(batch * lq * inner), kp = (scratch?.k ?? k).reserve(batch * lk * inner)
+        let vp = (scratch?.v ?? v).reserve(batch * lk * inner)
         toQ.forward(x, qp, n: batch * lq, store, ws)
         toK.forward(c, kp, n: batch * lk, store, ws)
         toV.forward(c, vp, n: batch * lk, store, ws)
-        let a = attended.reserve(batch * lq * inner)
+        let a = (scratch?.attended ?? attended).reserve(batch * lq * inner)
         core.forward(q: qp, k: kp, v: vp, a, batch: batch, queries: lq, keys: lk, cache: cache, ws)
         toOut.forward(a, out, n: batch * lq, store, ws)
     }
@@ -76,6 +82,7 @@ public final class Attention: @unchecked Sendable {
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, context: UnsafePointer<Float>?,
                          dx: UnsafeMutablePointer<Float>?, dContext: UnsafeMutablePointer<Float>?,
                          _ store: ParameterStore, _ ws: Workspace) {
+        precondition(kept, "Attention.backward: the last forward kept no activations (keepActivations: false)")
         let (batch, lq, lk) = shape, inner = core.width
         let c = context ?? x, dc = context == nil ? dx : dContext
         let scratch = ws.attentionProjectionGradients

@@ -34,14 +34,15 @@ public enum GEGLU {
                 let dHidden = dx.pointer + r * 2 * inner, dGate = dHidden + inner
                 var i = 0
                 while i + 8 <= inner {
-                    let gv = gate.load8(i), go = g.load8(i)
-                    dHidden.store8(dHidden.load8(i) + go * GELU.value(gv), i)
-                    dGate.store8(dGate.load8(i) + go * hidden.load8(i) * GELU.derivative(gv), i)
+                    let (value, slope) = GELU.valueAndDerivative(gate.load8(i)), go = g.load8(i)
+                    dHidden.store8(dHidden.load8(i) + go * value, i)
+                    dGate.store8(dGate.load8(i) + go * hidden.load8(i) * slope, i)
                     i += 8
                 }
                 while i < inner {
-                    dHidden[i] += g[i] * GELU.value(gate[i])
-                    dGate[i] += g[i] * hidden[i] * GELU.derivative(gate[i])
+                    let (value, slope) = GELU.valueAndDerivative(gate[i])
+                    dHidden[i] += g[i] * value
+                    dGate[i] += g[i] * hidden[i] * slope
                     i += 1
                 }
             }

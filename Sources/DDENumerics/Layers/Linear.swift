@@ -50,12 +50,7 @@ public struct Linear: Sendable {
         parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Self.work / max(1, n * fin))) { outs in
             BLAS.sgemm(transA: true, m: outs.count, n: fin, k: n, a: d.pointer + outs.lowerBound, lda: fout, b: xs.pointer, ldb: fin,
                        beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
-            if let db {
-                for i in 0..<n {
-                    let row = d.pointer + i * fout
-                    for o in outs { db.pointer[o] += row[o] }
-                }
-            }
+            if let db { Self.addColumnSums(d.pointer, rows: n, stride: fout, columns: outs, into: db.pointer) }
         }
         if let dx {
             // dx (N, IN) += dOut w, rows per thread
@@ -64,6 +59,26 @@ public struct Linear: Sendable {
                 BLAS.sgemm(m: rows.count, n: fin, k: fout, a: d.pointer + rows.lowerBound * fout, lda: fout, b: w.pointer, ldb: fin,
                            beta: 1, c: dxs.pointer + rows.lowerBound * fin, ldc: fin)
             }
+        }
+    }
+
+    /// into[o] += Σ_i m[i * stride + o] for o in `columns`: the bias's gradient, eight columns
+    /// at a time in registers over every row (each column's sum in row order, as a scalar loop).
+    @inline(__always)
+    static func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, stride: Int, columns: Range<Int>,
+                              into: UnsafeMutablePointer<Float>) {
+        var o = columns.lowerBound
+        while o + 8 <= columns.upperBound {
+            var sum = (into + o).load8(0)
+            for i in 0..<rows { sum += (m + i * stride + o).load8(0) }
+            (into + o).store8(sum, 0)
+            o += 8
+        }
+        while o < columns.upperBound {
+            var sum = into[o]
+            for i in 0..<rows { sum += m[i * stride + o] }
+            into[o] = sum
+            o += 1
         }
     }
 

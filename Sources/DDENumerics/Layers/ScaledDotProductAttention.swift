@@ -61,17 +61,22 @@ public struct ScaledDotProductAttention: Sendable {
         let scores = (0..<threads).map { SendablePointer(ws.attentionScores[$0].reserve(lq * lk)) }
         parallelFor(threads) { t in
             let s = scores[t].pointer
-            for item in stride(from: t, to: items, by: threads) {
-                let b = item / heads, h = item % heads
-                let qb = qs.pointer + b * lq * width + h * dh, kb = ks.pointer + b * lk * width + h * dh
-                let vb = vs.pointer + b * lk * width + h * dh, ob = outs.pointer + b * lq * width + h * dh
-                BLAS.sgemm(transB: true, m: lq, n: lk, k: dh, alpha: scale, a: qb, lda: width, b: kb, ldb: width,
-                           c: s, ldc: lk)
-                let rowLSE = lse.pointer + item * lq
-                for i in 0..<lq {
-                    rowLSE[i] = Self.softmaxRow(s + i * lk, count: causal ? i + 1 : lk, length: lk)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: lq) { inverseSums in
+                let inverse = inverseSums.baseAddress!
+                for item in stride(from: t, to: items, by: threads) {
+                    let b = item / heads, h = item % heads
+                    let qb = qs.pointer + b * lq * width + h * dh, kb = ks.pointer + b * lk * width + h * dh
+                    let vb = vs.pointer + b * lk * width + h * dh, ob = outs.pointer + b * lq * width + h * dh
+                    BLAS.sgemm(transB: true, m: lq, n: lk, k: dh, alpha: scale, a: qb, lda: width, b: kb, ldb: width,
+                               c: s, ldc: lk)
+                    let rowLSE = lse.pointer + item * lq
+                    for i in 0..<lq {
+                        (rowLSE[i], inverse[i]) = Self.exponentiateRow(s + i * lk, count: causal ? i + 1 : lk, length: lk)
+                    }
+                    // out = (E V) / rowsum(E): the division on the Dh outputs of a row, not its Lk weights.
+                    BLAS.sgemm(m: lq, n: dh, k: lk, a: s, lda: lk, b: vb, ldb: width, c: ob, ldc: width)
+                    for i in 0..<lq { Self.scaleRow(ob + i * width, count: dh, by: inverse[i]) }
                 }
-                BLAS.sgemm(m: lq, n: dh, k: lk, a: s, lda: lk, b: vb, ldb: width, c: ob, ldc: width)
             }
         }
     }
@@ -125,10 +130,11 @@ public struct ScaledDotProductAttention: Sendable {
         }
     }
 
-    /// Softmax of the first `count` entries of a row of `length`, in place; the rest (masked
-    /// keys) set to 0. Returns the log-sum-exp of the first `count`.
+    /// `exp(s - max)` of the first `count` entries of a row of `length`, in place (the softmax
+    /// before its division); the rest (masked keys) set to 0. Returns the log-sum-exp of the
+    /// first `count` and 1 / the sum of the exponentials.
     @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, length: Int) -> Float {
+    static func exponentiateRow(_ row: UnsafeMutablePointer<Float>, count: Int, length: Int) -> (logSumExp: Float, inverseSum: Float) {
         var top8 = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i + 8 <= count { top8 = pointwiseMax(top8, row.load8(i)); i += 8 }
@@ -144,12 +150,16 @@ public struct ScaledDotProductAttention: Sendable {
         }
         var sum = Double(sum8.sum())
         while i < count { let e = FastMath.exp(row[i] - top); row[i] = e; sum += Double(e); i += 1 }
-        let inverse = Float(1 / sum)
-        i = 0
-        while i + 8 <= count { row.store8(row.load8(i) * inverse, i); i += 8 }
-        while i < count { row[i] *= inverse; i += 1 }
         if count < length { (row + count).update(repeating: 0, count: length - count) }
-        return top + Float(Foundation.log(sum))
+        return (top + Float(Foundation.log(sum)), Float(1 / sum))
+    }
+
+    /// row[0..<count] *= factor
+    @inline(__always)
+    static func scaleRow(_ row: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        var i = 0
+        while i + 8 <= count { row.store8(row.load8(i) * factor, i); i += 8 }
+        while i < count { row[i] *= factor; i += 1 }
     }
 
     /// The probabilities `exp(s - logSumExp)` of a row of scaled scores, in place; masked keys 0.

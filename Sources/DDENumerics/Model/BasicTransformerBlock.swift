@@ -15,10 +15,7 @@ public final class BasicTransformerBlock: @unchecked Sendable {
     public let norm3: LayerNorm
     public let ff: FeedForward
 
-    let normalised1 = FloatBuffer(count: 0)   // (B, L, D) each
-    let normalised2 = FloatBuffer(count: 0)
-    let normalised3 = FloatBuffer(count: 0)
-    let residual1 = FloatBuffer(count: 0)     // h1
+    let residual1 = FloatBuffer(count: 0)     // h1, (B, L, D) each
     let residual2 = FloatBuffer(count: 0)     // h2
     public let output = FloatBuffer(count: 0)
     let cache1 = LayerNormCache(), cache2 = LayerNormCache(), cache3 = LayerNormCache()
@@ -45,22 +42,29 @@ public final class BasicTransformerBlock: @unchecked Sendable {
         ff.initialize(store, &rng)
     }
 
-    /// x: (B, L, D)  context: (B, Lc, Dc)  returns (B, L, D), owned by the block
+    /// x: (B, L, D)  context: (B, Lc, Dc)  returns (B, L, D): the block's own output, or with
+    /// `keepActivations: false` `into` (the caller's; x must not be it), every other tensor in
+    /// the workspace's `TransformerScratch`. The three normalised inputs are never kept: one
+    /// scratch buffer serves the sub-layers, which run in turn, and backward recomputes each
+    /// from its residual (the same bits: the same layer norm on the same input).
     @discardableResult
     public func forward(_ x: UnsafePointer<Float>, context: UnsafePointer<Float>, batch: Int, tokens l: Int,
-                        contextTokens lc: Int, _ store: ParameterStore, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
+                        contextTokens lc: Int, _ store: ParameterStore, _ ws: Workspace,
+                        keepActivations keep: Bool = true, into: FloatBuffer? = nil) -> UnsafeMutablePointer<Float> {
         shape = (batch, l, lc)
         let count = batch * l * dimension, rows = batch * l
-        let n1 = normalised1.reserve(count), n2 = normalised2.reserve(count), n3 = normalised3.reserve(count)
-        let h1 = residual1.reserve(count), h2 = residual2.reserve(count), out = output.reserve(count)
+        let scratch = keep ? nil : ws.transformerScratch
+        let n1 = ws.transformerScratch.normalised.reserve(count), n2 = n1, n3 = n1
+        let h1 = (scratch?.residuals.0 ?? residual1).reserve(count), h2 = (scratch?.residuals.1 ?? residual2).reserve(count)
+        let out = ((keep ? nil : into) ?? output).reserve(count)
         norm1.forward(x, n1, rows: rows, cache: cache1, store, ws)
-        attn1.forward(n1, context: nil, h1, batch: batch, queries: l, store, ws)
+        attn1.forward(n1, context: nil, h1, batch: batch, queries: l, store, ws, keepActivations: keep)
         Elementwise.accumulate(x, into: h1, count: count, ws)
         norm2.forward(h1, n2, rows: rows, cache: cache2, store, ws)
-        attn2.forward(n2, context: context, h2, batch: batch, queries: l, keys: lc, store, ws)
+        attn2.forward(n2, context: context, h2, batch: batch, queries: l, keys: lc, store, ws, keepActivations: keep)
         Elementwise.accumulate(h1, into: h2, count: count, ws)
         norm3.forward(h2, n3, rows: rows, cache: cache3, store, ws)
-        ff.forward(n3, out, rows: rows, store, ws)
+        ff.forward(n3, out, rows: rows, store, ws, keepActivations: keep)
         Elementwise.accumulate(h2, into: out, count: count, ws)
         return out
     }
@@ -76,13 +80,17 @@ public final class BasicTransformerBlock: @unchecked Sendable {
         let g = ws.transformerGradients.0.reserve(count), d = ws.transformerGradients.1.reserve(count)
         g.update(from: dOut, count: count)
         d.update(repeating: 0, count: count)
-        ff.backward(dOut: dOut, x: normalised3.pointer, dx: d, store, ws)
+        let n = ws.transformerScratch.normalised.reserve(count)  // each sub-layer's input, recomputed
+        norm3.forward(residual2.pointer, n, rows: rows, cache: cache3, store, ws)
+        ff.backward(dOut: dOut, x: n, dx: d, store, ws)
         norm3.backward(dOut: d, x: residual2.pointer, dx: g, rows: rows, cache: cache3, store, ws)
         d.update(repeating: 0, count: count)
-        attn2.backward(dOut: g, x: normalised2.pointer, context: context, dx: d, dContext: dContext, store, ws)
+        norm2.forward(residual1.pointer, n, rows: rows, cache: cache2, store, ws)
+        attn2.backward(dOut: g, x: n, context: context, dx: d, dContext: dContext, store, ws)
         norm2.backward(dOut: d, x: residual1.pointer, dx: g, rows: rows, cache: cache2, store, ws)
         d.update(repeating: 0, count: count)
-        attn1.backward(dOut: g, x: normalised1.pointer, context: nil, dx: d, dContext: nil, store, ws)
+        norm1.forward(x, n, rows: rows, cache: cache1, store, ws)
+        attn1.backward(dOut: g, x: n, context: nil, dx: d, dContext: nil, store, ws)
         norm1.backward(dOut: d, x: x, dx: g, rows: rows, cache: cache1, store, ws)
         Elementwise.accumulate(g, into: dx, count: count, ws)
     }

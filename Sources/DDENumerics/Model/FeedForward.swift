@@ -8,8 +8,7 @@ public final class FeedForward: @unchecked Sendable {
     public let projection: Linear
     public let output: Linear
 
-    let projected = FloatBuffer(count: 0)   // (R, 2I)
-    let gated = FloatBuffer(count: 0)       // (R, I)
+    let projected = FloatBuffer(count: 0)   // (R, 2I); the gate's output (R, I) is never kept
     var rows = 0
 
     public init(_ store: ParameterStore, _ name: String, dimension: Int, multiplier: Int = 4) {
@@ -24,11 +23,14 @@ public final class FeedForward: @unchecked Sendable {
         output.initialize(store, &rng)
     }
 
-    /// x: (R, D)  out: (R, D), written
+    /// x: (R, D)  out: (R, D), written. The gate's output goes to the workspace's
+    /// `TransformerScratch` (backward recomputes it from the projection, the same bits);
+    /// `keepActivations: false`: the projection too.
     public func forward(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int,
-                        _ store: ParameterStore, _ ws: Workspace) {
+                        _ store: ParameterStore, _ ws: Workspace, keepActivations: Bool = true) {
         self.rows = rows
-        let p = projected.reserve(rows * 2 * inner), g = gated.reserve(rows * inner)
+        let scratch = keepActivations ? nil : ws.transformerScratch
+        let p = (scratch?.projected ?? projected).reserve(rows * 2 * inner), g = ws.transformerScratch.gated.reserve(rows * inner)
         projection.forward(x, p, n: rows, store, ws)
         GEGLU.forward(p, g, rows: rows, inner: inner, ws)
         output.forward(g, out, n: rows, store, ws)
@@ -40,7 +42,9 @@ public final class FeedForward: @unchecked Sendable {
         let dGated = ws.feedForwardGradients.0.reserve(rows * inner)
         let dProjected = ws.feedForwardGradients.1.reserve(rows * 2 * inner)
         dGated.update(repeating: 0, count: rows * inner)
-        output.backward(dOut: dOut, x: gated.pointer, dx: dGated, n: rows, store, ws)
+        let gated = ws.transformerScratch.gated.reserve(rows * inner)
+        GEGLU.forward(projected.pointer, gated, rows: rows, inner: inner, ws)
+        output.backward(dOut: dOut, x: gated, dx: dGated, n: rows, store, ws)
         dProjected.update(repeating: 0, count: rows * 2 * inner)
         GEGLU.backward(dOut: dGated, x: projected.pointer, dx: dProjected, rows: rows, inner: inner, ws)
         projection.backward(dOut: dProjected, x: x, dx: dx, n: rows, store, ws)

@@ -22,6 +22,7 @@ public final class Transformer2DModel: @unchecked Sendable {
     public let output = FloatBuffer(count: 0)
     let normCache = GroupNormCache()
     var shape = (batch: 0, height: 0, width: 0, contextTokens: 0)
+    var kept = false
 
     public init(_ store: ParameterStore, _ name: String, channels: Int, heads: Int, headDimension: Int, layers: Int,
                 contextDimension: Int, groups: Int, linearProjection: Bool) {
@@ -45,18 +46,25 @@ public final class Transformer2DModel: @unchecked Sendable {
         projOut.initialize(store, &rng)
     }
 
-    /// x: (B, C, H, W)  context: (B, Lc, Dc)  returns (B, C, H, W), owned by the model
+    /// x: (B, C, H, W)  context: (B, Lc, Dc)  returns (B, C, H, W), owned by the model.
+    /// `keepActivations: false` (no backward follows): everything but the output goes to the
+    /// workspace's `TransformerScratch`, shared by every transformer of the network.
     @discardableResult
     public func forward(_ x: UnsafePointer<Float>, context: UnsafePointer<Float>, batch: Int, height: Int, width: Int,
-                        contextTokens lc: Int, _ store: ParameterStore, _ ws: Workspace) -> UnsafeMutablePointer<Float> {
+                        contextTokens lc: Int, _ store: ParameterStore, _ ws: Workspace,
+                        keepActivations keep: Bool = true) -> UnsafeMutablePointer<Float> {
         shape = (batch, height, width, lc)
+        kept = keep
+        let scratch = keep ? nil : ws.transformerScratch
         let p = height * width, count = batch * channels * p
-        let h = normalised.reserve(count)
+        let h = (scratch?.normalisedInput ?? normalised).reserve(count)
         norm.forward(x, h, n: batch, h: height, w: width, cache: normCache, store, ws)
-        var t = tokens.reserve(batch * p * inner)
+        var t = (scratch?.tokens ?? tokens).reserve(batch * p * inner)
         projIn.intoTokens(h, t, batch: batch, pixels: p, store, ws)
-        for block in blocks {
-            t = block.forward(t, context: context, batch: batch, tokens: p, contextTokens: lc, store, ws)
+        for (i, block) in blocks.enumerated() {
+            let into = scratch.map { i % 2 == 0 ? $0.blockOutputs.0 : $0.blockOutputs.1 }
+            t = block.forward(t, context: context, batch: batch, tokens: p, contextTokens: lc, store, ws,
+                              keepActivations: keep, into: into)
         }
         let out = output.reserve(count)
         projOut.fromTokens(t, out, batch: batch, pixels: p, store, ws)
@@ -69,6 +77,7 @@ public final class Transformer2DModel: @unchecked Sendable {
     public func backward(dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, context: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>, dContext: UnsafeMutablePointer<Float>,
                          _ store: ParameterStore, _ ws: Workspace) {
+        precondition(kept, "Transformer2DModel.backward: the last forward kept no activations (keepActivations: false)")
         let (batch, height, width, _) = shape, p = height * width, count = batch * channels * p
         let tokenCount = batch * p * inner
         Elementwise.accumulate(dOut, into: dx, count: count, ws)

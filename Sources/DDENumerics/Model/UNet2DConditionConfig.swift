@@ -58,6 +58,14 @@ public struct UNet2DConditionConfig: Sendable, Equatable, Codable {
         self.sampleSize = sampleSize
     }
 
+    /// Heads per level as diffusers' `UNet2DConditionModel` resolves them, quirk included:
+    /// `num_attention_heads` when given, else `attention_head_dim` (which in this class counts
+    /// heads, not a head's width). The one place the rule is written; the config keys and the
+    /// diffusers import both call it.
+    public static func resolvedHeads(numAttentionHeads: [Int]?, attentionHeadDim: [Int]) -> [Int] {
+        numAttentionHeads ?? attentionHeadDim
+    }
+
     /// Width of the time embedding: 4 * C0.
     public var embeddingDimension: Int { 4 * blockOutChannels[0] }
 

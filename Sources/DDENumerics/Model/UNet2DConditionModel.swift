@@ -8,7 +8,8 @@
 ///
 /// Parameters under diffusers' names (`down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight`,
 /// ...). The model keeps what backward needs; `keepActivations: false` sends the resnets' inner
-/// activations to the workspace's transient buffers.
+/// activations and everything inside the transformers but their outputs to the workspace's
+/// transient buffers (`TransformerScratch`).
 public final class UNet2DConditionModel: @unchecked Sendable {
     public let config: UNet2DConditionConfig
     let core: UNetCore

@@ -241,7 +241,8 @@ extension UNetCore {
         func attend(_ attention: Transformer2DModel?, _ h: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
             guard let attention else { return h }
             guard let ctx else { preconditionFailure("UNetCore.forward: a cross-attention block without encoder hidden states") }
-            return attention.forward(h, context: ctx, batch: n, height: size, width: size, contextTokens: lc, store, ws)
+            return attention.forward(h, context: ctx, batch: n, height: size, width: size, contextTokens: lc, store, ws,
+                                     keepActivations: keep)
         }
         var cur = h0
         for level in 0..<ch.count {

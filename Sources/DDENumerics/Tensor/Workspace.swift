@@ -62,6 +62,8 @@ public final class Workspace: @unchecked Sendable {
     public let concatenation = FloatBuffer(count: 0)
     public let upsampled = FloatBuffer(count: 0)
     public let pathOutputs = (FloatBuffer(count: 0), FloatBuffer(count: 0))
+    /// A transformer's activations in a forward pass that keeps none (`TransformerScratch`).
+    public let transformerScratch = TransformerScratch()
     /// Upper bound on one thread's column matrix, in floats; a convolution processes as many
     /// images at a time as fit (at least one). 4M floats = 16 MiB gives the GEMM thousands of
     /// columns at 16x16.
