@@ -47,8 +47,8 @@ public enum MemoryEstimate {
         let image = product(3, size, size)
         func floats(_ n: Int) -> Int { product(4, n) }
         let model = floats(product(12, weights))
-        let (kept, forwardOnly, blockGradients) = transformerFloats(settings.model)
-        let transformers = sum(kept, blockGradients)
+        let (kept, forwardOnly, backward) = transformerFloats(settings.model)
+        let transformers = sum(kept, backward)
 
         // Each stage's parts (bytes, key, what), the largest naming the key.
         func stage(_ name: String, _ parts: [(Int, String, String)]) -> Stage {
@@ -85,10 +85,10 @@ public enum MemoryEstimate {
     }
 
     /// Floats per image of the cross-attention U-Net's transformers: what a training forward
-    /// keeps (every block's tensors), what a forward alone holds (each transformer's output and
-    /// the shared scratch, sized for the largest), and one block's gradients in backward; all 0
-    /// for `UNet2DModel`.
-    static func transformerFloats(_ model: ModelSettings) -> (kept: Int, forwardOnly: Int, blockGradients: Int) {
+    /// keeps for backward, what a forward alone holds (each transformer's output and the shared
+    /// scratch, sized for the largest), and what backward adds for the largest (one block's
+    /// gradients and the recomputed normalised inputs and gate); all 0 for `UNet2DModel`.
+    static func transformerFloats(_ model: ModelSettings) -> (kept: Int, forwardOnly: Int, backward: Int) {
         guard model.modelClass == .unet2DCondition else { return (0, 0, 0) }
         let c = model.conditionUNet, levels = c.blockOutChannels.count
         guard levels > 0, c.downBlockTypes.count == levels, c.upBlockTypes.count == levels,

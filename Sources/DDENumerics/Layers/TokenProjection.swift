@@ -63,10 +63,7 @@ public struct TokenProjection: Sendable {
                 // dW[outs] (|outs|, IN) += dOut_i[:, outs]^T (|outs|, P) x_i^T (P, IN)
                 BLAS.sgemm(transA: true, transB: true, m: outs.count, n: fin, k: p, a: di + outs.lowerBound, lda: fout,
                            b: xs.pointer + i * fin * p, ldb: p, beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
-                for row in 0..<p {
-                    let r = di + row * fout
-                    for o in outs { db.pointer[o] += r[o] }
-                }
+                Linear.addColumnSums(di, rows: p, stride: fout, columns: outs, into: db.pointer)
             }
         }
         guard let dx else { return }

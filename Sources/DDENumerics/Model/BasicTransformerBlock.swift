@@ -54,17 +54,17 @@ public final class BasicTransformerBlock: @unchecked Sendable {
         shape = (batch, l, lc)
         let count = batch * l * dimension, rows = batch * l
         let scratch = keep ? nil : ws.transformerScratch
-        let n1 = ws.transformerScratch.normalised.reserve(count), n2 = n1, n3 = n1
+        let n = ws.transformerScratch.normalised.reserve(count)  // each sub-layer's normalised input in turn
         let h1 = (scratch?.residuals.0 ?? residual1).reserve(count), h2 = (scratch?.residuals.1 ?? residual2).reserve(count)
         let out = ((keep ? nil : into) ?? output).reserve(count)
-        norm1.forward(x, n1, rows: rows, cache: cache1, store, ws)
-        attn1.forward(n1, context: nil, h1, batch: batch, queries: l, store, ws, keepActivations: keep)
+        norm1.forward(x, n, rows: rows, cache: cache1, store, ws)
+        attn1.forward(n, context: nil, h1, batch: batch, queries: l, store, ws, keepActivations: keep)
         Elementwise.accumulate(x, into: h1, count: count, ws)
-        norm2.forward(h1, n2, rows: rows, cache: cache2, store, ws)
-        attn2.forward(n2, context: context, h2, batch: batch, queries: l, keys: lc, store, ws, keepActivations: keep)
+        norm2.forward(h1, n, rows: rows, cache: cache2, store, ws)
+        attn2.forward(n, context: context, h2, batch: batch, queries: l, keys: lc, store, ws, keepActivations: keep)
         Elementwise.accumulate(h1, into: h2, count: count, ws)
-        norm3.forward(h2, n3, rows: rows, cache: cache3, store, ws)
-        ff.forward(n3, out, rows: rows, store, ws, keepActivations: keep)
+        norm3.forward(h2, n, rows: rows, cache: cache3, store, ws)
+        ff.forward(n, out, rows: rows, store, ws, keepActivations: keep)
         Elementwise.accumulate(h2, into: out, count: count, ws)
         return out
     }
