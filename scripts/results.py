@@ -141,7 +141,15 @@ def claims_table(folder):
 def all_claims(folders):
     """Every run's claims in one table, with the run they come from and a count per verdict."""
     records, counts = [], {}
+    columns = ["run", "claim", "statistic", "value [95% interval]", "verdict", "would decide"]
     for label, folder in folders:
+        if not os.path.isdir(folder):
+            for cells in kept_claims(label):
+                record = dict(zip(columns, cells))
+                verdict = record.get("verdict", "").strip("*")
+                counts[verdict] = counts.get(verdict, 0) + 1
+                records.append(record)
+            continue
         for r in read_claims(folder):
             counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
             records.append(dict(r, run=label, verdict=f"**{r['verdict']}**",
@@ -150,7 +158,7 @@ def all_claims(folders):
         return ""
     summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     return (f"{len(records)} claims: {summary}.\n\n"
-            + markdown_table(records, ["run", "claim", "statistic", "value [95% interval]", "verdict", "would decide"]))
+            + markdown_table(records, columns))
 
 
 def fmt(text):
@@ -215,6 +223,41 @@ def missing(folder, command):
     return f"Not run yet: `{command}` makes `{os.path.relpath(folder, ROOT)}`; then `scripts/results.py` again.\n"
 
 
+PREVIOUS = os.path.join(DOCS, "RESULTS.md")
+KEPT_NOTE = ("*Kept from the previous `docs/RESULTS.md`: this section's run folder is not on the machine that regenerated "
+             "the file. Every number below was generated from the run folder, build and config its own provenance line names; "
+             "rerun the command it names and `scripts/results.py` to replace it.*\n")
+
+
+def previous_results():
+    return read(PREVIOUS) if os.path.exists(PREVIOUS) else ""
+
+
+def kept_section(title):
+    """The `## title` section of the previous RESULTS.md when it was generated from a run folder (it
+    has a provenance line), with the kept note once under its heading; None otherwise."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", previous_results(), re.S | re.M)
+    if not match or "Run folder `" not in match.group(1):
+        return None
+    body = match.group(1).strip("\n")
+    if not body.startswith(KEPT_NOTE.strip()):
+        body = KEPT_NOTE + "\n" + body
+    return f"## {title}\n\n{body}\n"
+
+
+def kept_claims(label):
+    """The rows of run `label` in the previous file's table of every run's claims, as cells."""
+    match = re.search(r"^## The paper's claims here[^\n]*\n(.*?)(?=^## |\Z)", previous_results(), re.S | re.M)
+    if not match:
+        return []
+    found = []
+    for line in match.group(1).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells and cells[0] == label:
+            found.append(cells)
+    return found
+
+
 MAIN_CHARTS = ["report/heldout-by-t.svg", "report/correction.svg", "report/credit.svg", "report/credit-dLdD.svg", "report/loss.svg",
                "report/implicit-accuracy.svg", "report/z.svg", "report/grid-all.png"]
 
@@ -270,7 +313,7 @@ def main_section(folder):
 def experiment_section(folder, title, command, what, charts=()):
     out = [f"## {title}\n"]
     if not os.path.exists(os.path.join(folder, "report.md")):
-        return "\n".join(out + [missing(folder, command)])
+        return kept_section(title) or "\n".join(out + [missing(folder, command)])
     report = read(os.path.join(folder, "report.md"))
     out.append(provenance(folder, title))
     out.append(what + "\n")
@@ -295,6 +338,9 @@ def sweep_section(folder, title="Fair tuning (`scripts/sweep.sh`)", command="scr
     out = [f"## {title}\n"]
     sweep_md = os.path.join(folder, "sweep.md")
     if not os.path.exists(sweep_md):
+        kept = kept_section(title)
+        if kept:
+            return kept
         committed = os.path.join(DOCS, "sweep", "sweep.md")
         if command == "scripts/sweep.sh configs/sd15.conf" and os.path.exists(committed):
             out.append(f"No sweep run folder here; the grid the config's values came from is kept in "
