@@ -9,6 +9,9 @@ transformers themselves (run by scripts/check-diffusers.sh in its Python environ
   - or, given FORWARD_IN and FORWARD_OUT (the output of `dde-train forward` on FORWARD_IN)
     instead: diffusers' output on FORWARD_IN (widened to float32) equals dde-train's (DIR may be
     a pipeline folder or a UNet2DConditionModel folder, weights plain or the fp16 variant);
+  - with DIR/pytorch_lora_weights.safetensors (a LoRA fine-tune's export), the adapters are
+    loaded onto the U-Net first (`load_lora_adapter(DIR, prefix="unet")`, peft), so every check
+    above is of the fine-tuned model;
   - or, given `replay TRACE` (`dde-train sample ... trace=TRACE` of the exported model): the
     text encoder's hidden states for the trace's input_ids and uncond_input_ids equal the trace's,
     and the guided DDIM run replayed with DIR/scheduler (DDIMScheduler.from_pretrained) from the
@@ -71,6 +74,10 @@ def main(folder, forward_in=None, forward_out=None):
     unet_dir = folder if os.path.exists(f"{folder}/config.json") else f"{folder}/unet"
     variant = "fp16" if os.path.exists(f"{unet_dir}/diffusion_pytorch_model.fp16.safetensors") else None
     unet = UNet2DConditionModel.from_pretrained(unet_dir, variant=variant).float().eval()
+    if os.path.exists(f"{folder}/pytorch_lora_weights.safetensors"):
+        # A LoRA fine-tune's export: the adapters on the exported base, as diffusers loads them.
+        unet.load_lora_adapter(folder, weight_name="pytorch_lora_weights.safetensors", prefix="unet")
+        print("check-diffusers: LoRA adapters loaded with load_lora_adapter(prefix='unet')")
     ok = True
     if not forward_in:
         check = load_file(f"{folder}/dde_train_check.safetensors")

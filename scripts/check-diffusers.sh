@@ -17,14 +17,18 @@
 #      use) imported with diffusers:DIR gives diffusers' output through dde-train forward;
 #   4. an export whose config sets SDXL's addition_embed_type = text_time is refused with one
 #      line naming the key, exit 64, and no output file.
-# The Python environment (torch==2.13.0+cpu, diffusers, transformers) is made once in
+#   5. a LoRA fine-tune of that network (issue 16: rank 4, alpha 8, the default targets) exported as
+#      the base plus pytorch_lora_weights.safetensors: diffusers' load_lora_adapter(prefix="unet")
+#      on the exported base gives dde-train's epsilon on the check batch and through dde-train
+#      forward; with lora.merge=true the merged weights give the same.
+# The Python environment (torch==2.13.0+cpu, diffusers, transformers, peft) is made once in
 # ${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers} and reused.
 #   scripts/check-diffusers.sh            (DDE_TRAIN=PATH: that binary; otherwise this checkout's release build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers}"
-if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors, peft" 2>/dev/null; then
     echo "check-diffusers: making the Python environment in $venv (torch 2.13.0+cpu, diffusers, transformers; once)"
     python3 -m venv "$venv"
     # The +cpu build: from the machine's own wheels or index when it has it (this one: pip's
@@ -32,7 +36,7 @@ if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors" 
     # builds, and an unpinned torch pulls the GPU packages).
     "$venv/bin/pip" install -q "torch==2.13.0+cpu" 2>/dev/null \
         || "$venv/bin/pip" install -q "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
-    "$venv/bin/pip" install -q diffusers transformers safetensors numpy
+    "$venv/bin/pip" install -q diffusers transformers safetensors numpy peft
 fi
 py="$venv/bin/python"
 "$py" -c "import torch, diffusers, transformers; print('check-diffusers: torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__)"
@@ -80,4 +84,14 @@ if [ "$status" != 64 ] || [ "$(wc -l < "$work/refused.txt")" != 1 ] || ! grep -q
     exit 1
 fi
 echo "check-diffusers: refused as it should: $(cat "$work/refused.txt")"
+
+"$bin" compare --config configs/smoke.conf "${model[@]}" out="$work/run" compare.methods=uniform compare.annotators=aesthetic \
+    compare.seeds=0 lora.rank=4 lora.alpha=8 steps=20 lr=1e-3 > "$work/lora.log" 2>&1 || { cat "$work/lora.log" >&2; exit 1; }
+tuned="$work/run/train-uniform-aesthetic-s0/model.safetensors"
+"$bin" export checkpoint="$tuned" out="$work/lora-export" > /dev/null
+"$py" scripts/check-diffusers.py "$work/lora-export" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+"$bin" forward checkpoint="$tuned" inputs="$work/inputs.safetensors" out="$work/lora-out.safetensors"
+"$py" scripts/check-diffusers.py "$work/lora-export" "$work/inputs.safetensors" "$work/lora-out.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
+"$bin" export checkpoint="$tuned" out="$work/lora-merged" lora.merge=true > /dev/null
+"$py" scripts/check-diffusers.py "$work/lora-merged" "$work/inputs.safetensors" "$work/lora-out.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 echo "check-diffusers: all checks passed"

@@ -7,7 +7,9 @@ What counts as equal (issue 6: "weights, record, metrics (wall-clock fields asid
 bit-identical"):
   *.safetensors   every tensor's bytes, and the metadata but `config` (the resolved config names
                   the run folder and `resume`), `train_seconds` (wall clock) and `stage_signature`
-                  (which keys and inputs a stage depends on: it changes when that list does)
+                  (which keys and inputs a stage depends on: it changes when that list does), and
+                  a LoRA fine-tune's `lora_base` (its base's path as given, under the run folder;
+                  `lora_base_relative` and the base's digest `lora_base_digest` are compared)
   *.csv, *.jsonl  every field but the `seconds` column / key (wall clock)
   everything else the bytes (PNG samples and grids, pairs.jsonl, record.csv, report.csv, ...)
 A text file that names its run folder (report.html) is compared with the folder's path taken out.
@@ -34,7 +36,7 @@ import sys
 
 # run-info.txt records when and by which build a run ran: it differs between any two runs.
 SKIPPED = {"config.resolved.conf", "artifacts.txt", "signature.txt", "run-info.txt"}
-IGNORED_META = {"config", "train_seconds", "stage_signature"}
+IGNORED_META = {"config", "train_seconds", "stage_signature", "lora_base"}
 # dde.data_fnv1a64: the tensor bytes' checksum (issue 14), absent in files of older builds; the
 # tensors themselves are compared.
 BUILD_META = {"git_commit", "dde_train_version", "dde.data_fnv1a64"}

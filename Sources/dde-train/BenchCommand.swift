@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks. `bench`: pretrain, DPO and DDE steps, sampling, peak memory; `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes; `bench step`: a U-Net forward + backward with its profile."
     )
 
-    @Option(help: "Comma-separated parts of the default benchmark: pretrain, dpo, dde, sample (default: all).")
+    @Option(help: "Comma-separated parts of the default benchmark: pretrain, dpo, dde, sample, lora-dpo (default: all; lora-dpo on UNet2DConditionModel only).")
     var only: String?
 
     @Flag(help: "Print the default benchmark's figures as one JSON object.")
@@ -28,13 +28,14 @@ struct BenchCommand: ParsableCommand {
         guard mode == nil || ["kernels", "step"].contains(mode!) else {
             throw ValidationError("unknown benchmark '\(mode!)': the benchmarks are: kernels, step, or none (the training steps and sampling)")
         }
-        let parts = try (only?.split(separator: ",").map(String.init) ?? TrainingBench.Part.allCases.map(\.rawValue)).map { name in
-            guard let part = TrainingBench.Part(rawValue: name) else {
-                throw ValidationError("--only: unknown part '\(name)': the parts are pretrain, dpo, dde, sample")
+        let named = try only?.split(separator: ",").map { name in
+            guard let part = TrainingBench.Part(rawValue: String(name)) else {
+                throw ValidationError("--only: unknown part '\(name)': the parts are pretrain, dpo, dde, sample, lora-dpo")
             }
             return part
         }
         try options.execute(lockRunFolder: false) { settings, workspace in
+            let parts = named ?? TrainingBench.Part.defaults(for: settings.model.modelClass)
             if mode == nil { return try trainingBench(settings, parts, workspace) }
             if mode == "step" { return stepBench(settings, workspace) }
             let threads = settings.threads
@@ -66,7 +67,8 @@ struct BenchCommand: ParsableCommand {
         if !json { print(header) }
         let figures = try TrainingBench(settings: settings, workspace: workspace).run(parts) { if !json { print($0 + "...") } }
         let peak = PeakMemory.residentMiB
-        let key: [TrainingBench.Part: String] = [.pretrain: "pretrain_step_ms", .dpo: "dpo_step_ms", .dde: "dde_step_ms"]
+        let key: [TrainingBench.Part: String] = [.pretrain: "pretrain_step_ms", .dpo: "dpo_step_ms", .dde: "dde_step_ms",
+                                                 .loraDPO: "lora_dpo_step_ms"]
         if json {
             var fields: [(String, String)] = []
             for part in parts {

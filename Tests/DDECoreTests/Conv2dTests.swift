@@ -188,6 +188,42 @@ final class Conv2dTests: XCTestCase {
         XCTAssertEqual(outputs(), unfrozen)
     }
 
+    /// While only LoRA adapters train (`trainsWeights` false, the store frozen), a convolution's
+    /// backward gives the same dx bit for bit and leaves its weight gradient alone, on the
+    /// F(4x4), F(2x2) and im2col paths, without keeping the transformed input in the forward.
+    func testBackwardWithoutWeightGradientsGivesTheSameInputGradient() {
+        for (size, channels) in [(8, 16), (6, 16), (8, 8)] {
+            var data = TestData(seed: 15)
+            let x = data.normal(3 * channels * size * size), r = data.normal(3 * channels * size * size)
+            let weights = data.normal(channels * channels * 9), bias = data.normal(channels)
+            func run(trainsWeights: Bool) -> (dx: [Float], dw: [Float], kept: Int) {
+                let store = ParameterStore()
+                let conv = Conv2d(store, "c", inChannels: channels, outChannels: channels, kernel: 3)
+                store.seal()
+                load(store, conv.weight, weights)
+                load(store, conv.bias, bias)
+                store.trainsWeights = trainsWeights
+                if !trainsWeights { store.freeze() }
+                let ws = Workspace(threads: 2, convolution: .f4x4), kept = FloatBuffer(count: 0)
+                let out = FloatBuffer(count: x.count), dx = FloatBuffer(count: x.count)
+                dx.zero(x.count)
+                let xs = FloatBuffer(count: x.count)
+                xs.pointer.update(from: x, count: x.count)
+                conv.forward(xs.pointer, out.pointer, n: 3, height: size, width: size, store, ws, transformedInput: kept)
+                r.withUnsafeBufferPointer {
+                    conv.backward(dOut: $0.baseAddress!, x: xs.pointer, dx: dx.pointer, n: 3, height: size, width: size, store, ws,
+                                  transformedInput: kept)
+                }
+                return (dx.array(x.count), readGrad(store, conv.weight), kept.capacity)
+            }
+            let full = run(trainsWeights: true), lora = run(trainsWeights: false)
+            XCTAssertEqual(lora.dx, full.dx, "\(size)x\(size), \(channels) channels")
+            XCTAssertTrue(lora.dw.allSatisfy { $0 == 0 } && full.dw.contains { $0 != 0 })
+            XCTAssertLessThanOrEqual(lora.kept, 1, "nothing reserved for a weight gradient that is not computed")
+            if channels >= 16 { XCTAssertGreaterThan(full.kept, 1000, "the Winograd path keeps V and U when training weights") }
+        }
+    }
+
     /// Backward adds: running it twice doubles the gradients (skips and accumulation rely on it).
     func testBackwardAccumulates() {
         var data = TestData(seed: 9)

@@ -16,6 +16,8 @@ import Foundation
 ///   (Diffusion-DPO) or DDE loss, the very `FineTuneStep` the train stage runs: the frozen
 ///   reference's forward, the policy's forward and backward, the loss, clipping, AdamW and
 ///   (dde) the record update.
+/// - lora-dpo: the dpo step with LoRA adapters (`lora.rank`, else rank 8, on `lora.targets`)
+///   training alone, the reference being the same network with its adapters off (no copy).
 /// - sample: DDIM with `sample.steps` steps and guidance `sample.guidance` for
 ///   `bench.sample_images` images; images per second.
 ///
@@ -27,6 +29,13 @@ import Foundation
 public struct TrainingBench {
     public enum Part: String, CaseIterable, Sendable {
         case pretrain, dpo, dde, sample
+        case loraDPO = "lora-dpo"
+
+        /// The parts a bench of `model` runs by default: LoRA's only on the cross-attention
+        /// network (the attention-free one has no attention projections to adapt).
+        public static func defaults(for model: ModelClass) -> [Part] {
+            allCases.filter { $0 != .loraDPO || model == .unet2DCondition }
+        }
     }
 
     public struct Figures {
@@ -88,6 +97,14 @@ public struct TrainingBench {
                 let step = try preferenceStep(policy: model, kind: part == .dpo ? .uniform : .dde)
                 var index = 0
                 measured = try time(warmup: warmup, repeats: repeats) { _ = try step.run(step: index); index += 1 }
+            case .loraDPO:
+                // A model of its own: the other parts' model stays adapter-free.
+                let policy = makeModel(seed: 1)
+                var rng = RandomStream(seed: 2)
+                try policy.attachLoRA(settings.lora.benchAdapters, rng: &rng)
+                let step = try preferenceStep(policy: policy, kind: .uniform, reference: policy)
+                var index = 0
+                measured = try time(warmup: warmup, repeats: repeats) { _ = try step.run(step: index); index += 1 }
             case .sample:
                 // As `eval` and `sample` do: a frozen model (its transformed weights kept).
                 let sampler = makeModel(seed: 1)
@@ -145,10 +162,12 @@ public struct TrainingBench {
                 (cluster.communicationSeconds / r, Double(cluster.communicatedBytes) / r))
     }
 
-    /// The fine-tune step of `kind` on `batch` pairs of random images, with a frozen reference.
-    private func preferenceStep(policy: TextToImageModel, kind: PreferenceLoss.Kind) throws -> FineTuneStep {
-        let reference = makeModel(seed: 1)
-        reference.store.freeze()
+    /// The fine-tune step of `kind` on `batch` pairs of random images, with a frozen reference
+    /// (a copy of the model, or `reference`: a LoRA policy itself, its adapters off).
+    private func preferenceStep(policy: TextToImageModel, kind: PreferenceLoss.Kind,
+                                reference given: TextToImageModel? = nil) throws -> FineTuneStep {
+        let reference = given ?? makeModel(seed: 1)
+        if given == nil { reference.store.freeze() }
         let method = try settings.forMethod(kind.rawValue, beta: settings.fineTune.loss.beta, lr: settings.fineTune.lr)
         let loss = PreferenceLoss(method.fineTune.loss, schedule: method.schedule)
         let d = policy.imageSize

@@ -7,7 +7,7 @@
 /// (`train.grad_accum` divides `batch`).
 public enum ConfigKeys {
     /// Every key, in the order config files, `dde-train config` and the README list them.
-    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + pairs + losses + sampling + evaluation + compare + bench
+    public static let all: [ConfigKey] = general + model + data + diffusion + pretrain + annotators + optimisation + lora + pairs + losses + sampling + evaluation + compare + bench
 
     static let general = section("general", [
         ConfigKey("seed", .int, "0", affects: [.pretrain, .annotators, .train], "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
@@ -107,6 +107,15 @@ public enum ConfigKeys {
         ConfigKey("train.log_every", .int, "20", unit: "steps", affects: [], "fine-tune: held-out implicit accuracy and the DDE record logged every N steps (and at 0 and the end); 0 = off", .atLeast(0)),
         ConfigKey("train.credit_every", .int, "50", unit: "steps", affects: [], "fine-tune: credit profile (per t-bucket |dL/dD| and gradient norm on a probe batch) every N steps and at the end; 0 = off", .atLeast(0)),
         ConfigKey("train.probe_pairs", .int, "8", unit: "pairs", affects: [], "fine-tune: held-out pairs in the credit-profile probe batch", .atLeast(1)),
+    ])
+
+    /// LoRA fine-tuning (PEFT's LoraConfig on the U-Net's linear layers; issue 16).
+    static let lora = section("lora", [
+        ConfigKey("lora.rank", .int, "0", affects: [.train], "LoRA rank r of the fine-tune's adapters; 0 = full fine-tune (every weight trains)", .atLeast(0)),
+        ConfigKey("lora.alpha", .float, "0", affects: [.train], "LoRA alpha: the adapters' path is scaled by alpha / rank; 0 = the rank (scale 1)", .atLeast(0.0)),
+        ConfigKey("lora.targets", .stringList, "to_q,to_k,to_v,to_out.0", affects: [.train], "module-name suffixes of the U-Net's linear layers that get adapters (PEFT's target_modules; the diffusers DPO script's choice)", .distinct, .count(1...64)),
+        ConfigKey("lora.dropout", .float, "0", affects: [.train], "dropout on the adapters' input while training (PEFT's lora_dropout)", .range(0.0..<1.0)),
+        ConfigKey("lora.merge", .bool, "false", affects: [], "export: write merged full weights (W + alpha/r B A) instead of pytorch_lora_weights.safetensors"),
     ])
 
     /// The preference pairs (testbed.md, Pairs).

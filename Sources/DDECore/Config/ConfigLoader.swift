@@ -220,6 +220,18 @@ public enum ConfigLoader {
                                "\(key) x weight_decay = \(lr * decay) >= 1; the decoupled decay multiplies the weights by 1 - lr x weight_decay each step")
             }
         }
+        if config.int("lora.rank") > 0 {
+            // The U-Net's slot names from the config alone (nothing is allocated before seal).
+            let store = ParameterStore(), settings = ModelSettings(config)
+            switch settings.modelClass {
+            case .unet2D: _ = UNet2DModel(settings.unet, store: store, workspace: Workspace(threads: 1))
+            case .unet2DCondition: _ = UNet2DConditionModel(settings.conditionUNet, store: store, workspace: Workspace(threads: 1))
+            }
+            if let target = LoRAAdapters.unmatchedTarget(config.stringList("lora.targets"), candidates: store.linearWeightSlots) {
+                throw crossKey(config, "lora.targets", "model.class",
+                               "'\(target)' matches no linear layer of this \(settings.modelClass.rawValue) (module names end in to_q, to_k, to_v, to_out.0, ff.net.2, ...; the attention-free UNet2DModel has no attention projections)")
+            }
+        }
         let buckets = config.int("dde.record_buckets"), T = config.int("timesteps")
         if buckets > T {
             throw crossKey(config, "dde.record_buckets", "timesteps",

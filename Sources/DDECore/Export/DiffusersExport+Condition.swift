@@ -7,11 +7,13 @@ import Foundation
 ///     scheduler/      scheduler_config.json                               the sampler (DDIMScheduler or DDPMScheduler)
 ///     tokenizer/      dde_tokenizer.json                                   the word-level vocabulary (ids as the text encoder reads them)
 ///     dde_train_check.safetensors   token ids, their hidden states, a batch and dde-train's epsilon for it
+///     pytorch_lora_weights.safetensors   a LoRA fine-tune's adapters (`DiffusersExport+LoRA`); the
+///                   check's epsilon is then the adapted model's
 ///
 /// so that anyone can check the export against diffusers and transformers (scripts/check-diffusers.sh).
 extension DiffusersExport {
     static func writeUNet2DCondition(_ model: TextToImageModel, _ unet: UNet2DConditionModel, _ text: CLIPTextEncoder, to folder: String,
-                                     schedule: NoiseSchedule, sampler: SamplerKind) throws {
+                                     schedule: NoiseSchedule, sampler: SamplerKind, mergeLoRA: Bool) throws {
         for sub in ["", "/unet", "/text_encoder", "/scheduler", "/tokenizer"] { try FileIO.createFolder(folder + sub) }
         try writeJSON(DiffusersUNetConfig.json(unet.config), to: folder + "/unet/config.json")
         let t = text.config
@@ -42,8 +44,9 @@ extension DiffusersExport {
 
         var unetFile = SafeTensorsWriter(metadata: ["format": "pt"]), textFile = SafeTensorsWriter(metadata: ["format": "pt"])
         let textPrefix = "text_encoder."
+        let merged = mergeLoRA ? model.lora.map { mergedWeights($0, base: model.store) } ?? [:] : [:]
         for slot in model.store.slots {
-            let values = UnsafePointer(model.store.parameters(slot))
+            let values = merged[slot.offset].map { UnsafePointer($0.pointer) } ?? UnsafePointer(model.store.parameters(slot))
             if slot.name.hasPrefix(textPrefix) {
                 try textFile.add(String(slot.name.dropFirst(textPrefix.count)), shape: slot.shape, from: values)
             } else {

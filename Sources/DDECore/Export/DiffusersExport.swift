@@ -11,13 +11,19 @@ import Foundation
 /// `prompt_encoder.json` with the vocabulary and the architecture) and `dde_train_check.safetensors`:
 /// a fixed input batch and dde-train's epsilon for it, so anyone can verify the export.
 public enum DiffusersExport {
+    /// A model with LoRA adapters: its base, and the adapters as `pytorch_lora_weights.safetensors`
+    /// (`mergeLoRA`: the merged weights W + s B A instead), `DiffusersExport+LoRA`.
     public static func write(_ model: TextToImageModel, to folder: String, schedule: NoiseSchedule, sampler: SamplerKind,
-                             metadata: [String: String]) throws {
+                             metadata: [String: String], mergeLoRA: Bool = false) throws {
         switch model.networks {
         case .unet2D(let unet, let encoder):
+            guard model.lora == nil else {
+                throw TrainingError("export: LoRA adapters on a UNet2DModel have no diffusers form here; export the base, or a UNet2DConditionModel fine-tune")
+            }
             try writeUNet2D(model, unet, encoder, to: folder, schedule: schedule, metadata: metadata)
         case .unet2DCondition(let unet, let text):
-            try writeUNet2DCondition(model, unet, text, to: folder, schedule: schedule, sampler: sampler)
+            try writeUNet2DCondition(model, unet, text, to: folder, schedule: schedule, sampler: sampler, mergeLoRA: mergeLoRA)
+            if let lora = model.lora, !mergeLoRA { try writeLoRAWeights(lora, to: folder + "/" + loraWeightsName) }
         }
     }
 

@@ -246,4 +246,22 @@ public enum FileIO {
         }
         return path
     }
+
+    /// `path` relative to `folder` (each taken from the working directory when relative), so a
+    /// file can name another that moves with it (a LoRA fine-tune naming its base).
+    public static func relativePath(_ path: String, from folder: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        func components(_ p: String) -> [String] {
+            ((p.hasPrefix("/") ? p : cwd + "/" + p) as NSString).standardizingPath.split(separator: "/").map(String.init)
+        }
+        let target = components(path), from = components(folder)
+        var common = 0
+        while common < min(target.count, from.count) && target[common] == from[common] { common += 1 }
+        return (Array(repeating: "..", count: from.count - common) + target[common...]).joined(separator: "/")
+    }
+
+    /// A path written by `relativePath(_:from:)`, back from `folder`.
+    public static func resolve(_ relative: String, from folder: String) -> String {
+        relative.hasPrefix("/") ? relative : ((folder as NSString).appendingPathComponent(relative) as NSString).standardizingPath
+    }
 }

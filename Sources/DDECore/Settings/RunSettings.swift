@@ -38,6 +38,8 @@ public struct RunSettings: Sendable {
     public let annotators: AnnotatorSettings
     public let optimizer: OptimizerSettings
     public let fineTune: FineTuneSettings
+    /// LoRA's keys: the fine-tune's adapters (also in `fineTune.lora`), bench's and export's.
+    public let lora: LoRASettings
     public let pairs: PairsSettings
     /// `inputs`: `dde-train forward`'s input tensors.
     public let inputs: String
@@ -70,6 +72,7 @@ public struct RunSettings: Sendable {
         annotators = AnnotatorSettings(config)
         optimizer = OptimizerSettings(config)
         fineTune = try FineTuneSettings(config)
+        lora = LoRASettings(config)
         pairs = PairsSettings(config)
         sampler = SamplerSettings(config)
         sample = SampleSettings(config)

@@ -37,9 +37,27 @@ public enum Checkpoint {
     }
 
     /// Writes the model's weights (crash-safe), with `extra` metadata and optional flat buffers.
+    /// A model with LoRA adapters writes the adapters alone (`loraMetadata` names their base).
     public static func save(_ model: TextToImageModel, to path: String, metadata: [String: String],
                             buffers: KeyValuePairs<String, FloatBuffer> = [:]) throws {
-        try model.store.write(to: path, metadata: metadata, buffers: buffers)
+        try model.trainableStore.write(to: path, metadata: metadata, buffers: buffers)
+    }
+
+    /// What a LoRA fine-tune's files record of their adapters and base: rank, alpha, targets,
+    /// dropout, and the base model's path (as given, and relative to the run folder `folder`)
+    /// and content digest, checked when the adapters are loaded.
+    public static func loraMetadata(_ model: TextToImageModel, base: String, baseDigest: ContentDigest,
+                                    in folder: String) -> [String: String] {
+        guard let lora = model.lora else { return [:] }
+        return [
+            "lora_rank": String(lora.settings.rank),
+            "lora_alpha": String(lora.settings.alpha),
+            "lora_targets": lora.settings.targets.joined(separator: ","),
+            "lora_dropout": String(lora.settings.dropout),
+            "lora_base": base,
+            "lora_base_relative": FileIO.relativePath(base, from: folder),
+            "lora_base_digest": baseDigest.hex,
+        ]
     }
 
     /// Rebuilds a model from a model file or checkpoint: architecture and tokenizer from the
@@ -57,10 +75,38 @@ public enum Checkpoint {
         guard meta["format"] == format else {
             throw SafeTensorsError(path, "not a dde-train model (metadata 'format' is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
         }
+        if meta["lora_rank"] != nil { return (try loadLoRAModel(file, workspace: workspace), file) }
         let (architecture, tokenizer) = try architecture(of: file)
         let model = TextToImageModel(architecture, tokenizer: tokenizer, workspace: workspace)
         try model.store.load(from: file, allowExtra: Checkpoint.isTrainingState)
         return (model, file)
+    }
+
+    /// A LoRA fine-tune's file: its base, found where the file says (beside the run folder first,
+    /// then the path as given) and checked by content digest, with the file's adapters attached.
+    static func loadLoRAModel(_ file: SafeTensorsReader, workspace: Workspace) throws -> TextToImageModel {
+        let meta = file.metadata
+        guard let rank = meta["lora_rank"].flatMap(Int.init), rank > 0, let alpha = meta["lora_alpha"].flatMap(Double.init),
+              let targets = meta["lora_targets"]?.split(separator: ",").map(String.init), !targets.isEmpty,
+              let dropout = meta["lora_dropout"].flatMap(Double.init), let basePath = meta["lora_base"],
+              let digest = meta["lora_base_digest"] else {
+            throw SafeTensorsError(file.name, "LoRA adapters with incomplete metadata (lora_rank, lora_alpha, lora_targets, lora_dropout, lora_base, lora_base_digest)")
+        }
+        let folder = (file.name as NSString).deletingLastPathComponent
+        let candidates = [meta["lora_base_relative"].map { FileIO.resolve($0, from: folder) }, basePath].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw SafeTensorsError(file.name, "LoRA adapters for the base model \(basePath) (content digest \(digest)), which is not there; "
+                                   + "restore that file, or run from the folder the fine-tune ran in")
+        }
+        let model = try loadModel(found, workspace: workspace).model
+        guard model.lora == nil, model.contentDigest.hex == digest else {
+            throw SafeTensorsError(file.name, "LoRA adapters for the base model with content digest \(digest), but \(found) has \(model.contentDigest.hex) "
+                                   + "(another model under that name?); restore the base they were trained on")
+        }
+        var unused = RandomStream(seed: 0)
+        let lora = try model.attachLoRA(LoRAAdapters.Settings(rank: rank, alpha: alpha, targets: targets, dropout: dropout), rng: &unused)
+        try lora.store.load(from: file, allowExtra: Checkpoint.isTrainingState)
+        return model
     }
 
     /// The tensors a checkpoint holds beside the model: AdamW's moments, the EMA weights and a

@@ -13,8 +13,11 @@
 /// batch's on every rank, and the gradients are summed over the ranks.
 public final class FineTuneStep: TrainingStep {
     public let policy: TextToImageModel
-    /// The frozen base; nil for SFT (which needs none).
+    /// The frozen base; nil for SFT (which needs none). In a LoRA fine-tune, the policy itself,
+    /// whose passes through `FrozenErrors` run with its adapters off.
     public let reference: TextToImageModel?
+    /// What the optimizer updates: the policy's weights, or its LoRA adapters alone.
+    public let trainable: ParameterStore
     public let loss: PreferenceLoss
     public let pairs: PreferencePairs
     public let optimizer: AdamW
@@ -25,6 +28,8 @@ public final class FineTuneStep: TrainingStep {
     let settings: OptimizerSettings
     let lrSchedule: LearningRateSchedule
     let sharedNoise: Bool
+    /// LoRA dropout's seed for the run (its steps' seeds derive from it).
+    let dropoutSeed: UInt64
     var orderRNG: RandomStream
     var noiseRNG: RandomStream
     let pairBatch: PreferenceBatch
@@ -43,13 +48,15 @@ public final class FineTuneStep: TrainingStep {
         }
         self.policy = policy
         self.reference = reference
-        referenceDigest = reference?.contentDigest
+        trainable = policy.trainableStore
+        referenceDigest = reference.map { $0 === policy ? $0.baseDigest : $0.contentDigest }
         self.frozen = frozen
         self.loss = loss
         self.pairs = pairs
-        optimizer = settings.optimizer.adamW(policy.store)
+        optimizer = settings.optimizer.adamW(trainable)
         self.settings = settings.optimizer
         orderRNG = RandomStream(seed: settings.seed, stream: 4)
+        dropoutSeed = settings.seed &* 0xD1B5_4A32_D192_ED03 &+ 7
         noiseRNG = RandomStream(seed: settings.seed, stream: 5)
         let fineTune = settings.fineTune
         batch = fineTune.batch
@@ -64,7 +71,7 @@ public final class FineTuneStep: TrainingStep {
     }
 
     public func run(step: Int) throws -> [(String, Double)] {
-        let kind = loss.settings.kind, store = policy.store, cluster = Cluster.current
+        let kind = loss.settings.kind, store = trainable, cluster = Cluster.current
         let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
         // Draw the batch: pairs, one t per pair, the whole batch's noise.
         let chosen = (0..<batch).map { _ in pairs.pairs[orderRNG.int(below: pairs.pairs.count)] }
@@ -73,6 +80,9 @@ public final class FineTuneStep: TrainingStep {
         // Micro-batch by micro-batch (this rank's shard of each): the reference's errors (no
         // gradient), the policy's, D and dL/dD; the gradients add up over the micro-batches.
         store.zeroGrads()
+        if store !== policy.store { policy.store.zeroGrads() }
+        // LoRA dropout's masks: drawn from this step's seed (the same after a resume).
+        policy.store.lora?.dropoutSeed = (UInt64(truncatingIfNeeded: step) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ dropoutSeed
         // The loss is the batch's mean: each micro-batch's mean times its share.
         var D: [Double] = [], z: [Double] = [], correction: [Double] = [], lossSum = 0.0
         var sums = (policyWinner: 0.0, policyLoser: 0.0, referenceWinner: 0.0, referenceLoser: 0.0)
@@ -82,6 +92,8 @@ public final class FineTuneStep: TrainingStep {
                            range: (first + local.lowerBound)..<(first + local.upperBound))
             let eRef = kind.isPreference
                 ? pairBatch.gathered(frozen.errors(of: reference!, digest: referenceDigest!, batch: pairBatch), pairs: microBatch) : []
+            policy.store.lora?.training = true
+            defer { policy.store.lora?.training = false }
             let (prediction, eThetaShard) = pairBatch.errors(of: policy, forBackward: true)
             let eTheta = pairBatch.gathered(eThetaShard, pairs: microBatch)
             sums.policyWinner += eTheta[..<microBatch].reduce(0, +)
@@ -128,7 +140,7 @@ public final class FineTuneStep: TrainingStep {
     /// noise streams.
     public func checkpoint(step: Int, metadata: [String: String]) throws -> SafeTensorsWriter {
         let meta = Checkpoint.stateMetadata(metadata, step: step, optimizer: optimizer, streams: ["order": orderRNG, "noise": noiseRNG])
-        var writer = try policy.store.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
+        var writer = try trainable.safeTensorsWriter(metadata: meta, buffers: ["adam.m": optimizer.m, "adam.v": optimizer.v])
         if let record = loss.record {
             try writer.add("record.entries", shape: [record.buckets], record.entries)
             try writer.add("record.updates", shape: [record.buckets], record.updates.map { Int64($0) })
@@ -137,7 +149,7 @@ public final class FineTuneStep: TrainingStep {
     }
 
     public func restore(from file: SafeTensorsReader, step: Int) throws {
-        let store = policy.store
+        let store = trainable
         try store.load(from: file, allowExtra: { ["adam.m", "adam.v", "record.entries", "record.updates"].contains($0) })
         try Checkpoint.restore(optimizer, store: store, from: file, step: step)
         if var record = loss.record {

@@ -50,6 +50,13 @@ public final class FineTuner {
         let fineTune = settings.fineTune, kind = fineTune.loss.kind
         let policy = try Checkpoint.loadModel(base, workspace: workspace).model
         let baseDigest = policy.contentDigest
+        if let lora = fineTune.lora {
+            // LoRA: adapters on the policy (A from the seed's stream 6, B zero), the base frozen.
+            var rng = RandomStream(seed: settings.seed, stream: 6)
+            // The config's network was checked when the config loaded; a base of another shape
+            // (base=diffusers:DIR) is checked here, a usage error too (exit 64).
+            do { try policy.attachLoRA(lora, rng: &rng) } catch let error as LoRATargetError { throw ConfigError(at: nil, "\(error)") }
+        }
         let signature = Self.signature(settings, base: baseDigest, pairs: pairs.contentDigest)
         let frame = StageFrame("train \(kind.rawValue)", folder: StageFolder(folder, primary: "model.safetensors"),
                                signature: signature, resume: settings.resume, mayGrow: ["steps"])
@@ -60,13 +67,15 @@ public final class FineTuner {
         let heldoutPairs = heldout?.pairs ?? []
         let logEvery = fineTune.logEvery, creditEvery = fineTune.creditEvery
         let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
-        let reference = needsReference ? try Checkpoint.loadModel(base, workspace: workspace).model : nil
-        reference?.store.freeze()
+        // The reference is the frozen base: a copy of it, or with LoRA the policy with its adapters off.
+        let reference = !needsReference ? nil : policy.lora != nil ? policy : try Checkpoint.loadModel(base, workspace: workspace).model
+        if reference !== policy { reference?.store.freeze() }
         let loss = PreferenceLoss(fineTune.loss, schedule: settings.schedule)
         let step = try FineTuneStep(policy: policy, reference: kind.isPreference ? reference : nil, loss: loss, pairs: pairs,
                                     settings: settings, frozen: frozen)
         var meta = Checkpoint.modelMetadata(policy, config: settings.config, build: build, stage: "train")
         meta["loss"] = kind.rawValue
+        if policy.lora != nil { meta.merge(Checkpoint.loraMetadata(policy, base: base, baseDigest: baseDigest, in: folder)) { $1 } }
         meta["stage_signature"] = signature.text
         // Resume: weights, moments, the DDE record, streams and the step from the checkpoint of
         // this run (only `steps` may grow).
@@ -85,7 +94,7 @@ public final class FineTuner {
                 try diagnostics.logRecord(step: done)
             }
             if creditEvery > 0 && (done % creditEvery == 0 || done == steps) {
-                try diagnostics.logCredit(step: done, policy: policy, reference: reference, store: policy.store)
+                try diagnostics.logCredit(step: done, policy: policy, reference: reference, store: policy.trainableStore)
                 try diagnostics.logHeldoutByT(step: done, policy: policy, reference: reference)
             }
         }

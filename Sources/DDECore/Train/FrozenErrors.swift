@@ -45,7 +45,8 @@ public final class FrozenErrors {
             return known
         }
         misses += 1
-        let e = batch.errors(of: model, forBackward: false).e
+        // The frozen base: a LoRA policy with its adapters off (a no-op for any other model).
+        let e = model.withAdaptersOff { batch.errors(of: model, forBackward: false).e }
         if stored + e.count <= capacity {
             entries[key] = e
             stored += e.count

@@ -67,9 +67,11 @@ extension Conv2d {
 
     /// `transformedInput`, when given, keeps V of all n images and U for `winogradBackward`, which
     /// then transforms neither again (training; points/9 times the input's and weights' floats).
+    /// Not while only LoRA adapters train: the backward then needs no V (no weight gradient).
     func winogradForward(_ variant: any WinogradVariant.Type, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                          n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
-                         transformedInput: FloatBuffer?) {
+                         transformedInput given: FloatBuffer?) {
+        let transformedInput = store.trainsWeights ? given : nil
         let filters = outChannels * inChannels, points = variant.points
         let perImage = keptPerImage(variant, height: height, width: width)
         // The kept buffer holds V of the n images, then U (the backward's weights are the same).
@@ -127,10 +129,11 @@ extension Conv2d {
     }
 
     /// `transformedInput`: the buffer the forward kept V in (the same images, the same weights),
-    /// or nil to transform the input again.
+    /// or nil to transform the input again (and always nil while only LoRA adapters train).
     func winogradBackward(_ variant: any WinogradVariant.Type, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                           n: Int, height: Int, width: Int, _ store: ParameterStore, _ ws: Workspace,
-                          transformedInput: FloatBuffer?) {
+                          transformedInput given: FloatBuffer?) {
+        let transformedInput = store.trainsWeights ? given : nil
         let filters = outChannels * inChannels, points = variant.points
         let perImage = keptPerImage(variant, height: height, width: width)
         let u = (store.isFrozen ? nil : transformedInput.map { $0.pointer + n * perImage })
@@ -146,9 +149,10 @@ extension Conv2d {
             let lo = t * share, hi = min(n, lo + share)
             if lo < hi {
                 winogradBackwardImages(variant, ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, height, width, us.pointer,
-                                       ws.partial[t].pointer, ws, kept: kept?.pointer, thread: t)
+                                       ws.partial[t].pointer, ws, kept: kept?.pointer, thread: t, weights: store.trainsWeights)
             }
         }
+        guard store.trainsWeights else { return }
         // Thread 0's partial takes the others' (in thread order), split over the threads by range.
         let partials = (0..<threads).map { SendablePointer(ws.partial[$0].pointer) }
         parallelChunks(partialCount, threads: ws.threads, minimumPerThread: 1 << 14) { range in
@@ -169,7 +173,7 @@ extension Conv2d {
     private func winogradBackwardImages(_ variant: any WinogradVariant.Type, _ dOut: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
                                         _ dx: UnsafeMutablePointer<Float>?, _ images: Range<Int>, _ h: Int, _ w: Int,
                                         _ u: UnsafeMutablePointer<Float>, _ partial: UnsafeMutablePointer<Float>,
-                                        _ ws: Workspace, kept: UnsafeMutablePointer<Float>?, thread: Int) {
+                                        _ ws: Workspace, kept: UnsafeMutablePointer<Float>?, thread: Int, weights: Bool) {
         let hw = h * w, points = variant.points, tiles = variant.tiles(height: h, width: w), nb = winogradChunk(variant, images.count, height: h, width: w, ws)
         let filters = outChannels * inChannels
         let v = ws.col[thread].reserve(Self.pointsFloats(variant, rows: inChannels, columns: nb * tiles))
@@ -189,20 +193,20 @@ extension Conv2d {
                                                               planeStride: outChannels * hw, height: h, width: w,
                                                               dm + oc * p, xiStride: mStride, scratch: scratch)
                 }
-                if kept == nil {
+                if kept == nil && weights {
                     for c in 0..<inChannels {
                         variant.transformInput(x + (n0 * inChannels + c) * hw, planes: count, planeStride: inChannels * hw,
                                                height: h, width: w, v + c * p, xiStride: vStride, scratch: scratch)
                     }
                 }
             }
-            ws.profiler.measure(.convGEMM, thread: thread) {
+            if weights { ws.profiler.measure(.convGEMM, thread: thread) {
                 for xi in 0..<points {
-                    // dU[ξ] (OC, C) += dM[ξ] (OC, P) · V[ξ]^T
+                    // dU[ξ] (OC, C) += dM[ξ] (OC, P) · V[ξ]^T (not while only LoRA adapters train)
                     BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: p, a: dm + xi * mStride, lda: p,
                                b: vForward + xi * vStride, ldb: p, beta: 1, c: du + xi * filters, ldc: inChannels)
                 }
-            }
+            } }
             if let dx {
                 ws.profiler.measure(.convGEMM, thread: thread) {
                     for xi in 0..<points {

@@ -147,8 +147,10 @@ public struct Conv2d: Sendable {
             guard lo < hi else { return }
             let dw = t == 0 ? dw0.pointer : ws.partial[t].pointer
             let db = t == 0 ? db0.pointer : ws.partial[t].pointer + weight.count
-            backwardImages(ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, g, w.pointer, dw, db, ws, thread: t)
+            backwardImages(ds.pointer, xs.pointer, dxs?.pointer, lo..<hi, g, w.pointer, dw, db, ws, thread: t,
+                           weights: store.trainsWeights)
         }
+        guard store.trainsWeights else { return }
         for t in 1..<max(threads, 1) {
             let p = ws.partial[t].pointer, dw = dw0.pointer, db = db0.pointer
             for i in 0..<weight.count { dw[i] += p[i] }
@@ -159,7 +161,7 @@ public struct Conv2d: Sendable {
     private func backwardImages(_ dOut: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
                                 _ dx: UnsafeMutablePointer<Float>?, _ images: Range<Int>, _ g: ConvGeometry,
                                 _ w: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
-                                _ db: UnsafeMutablePointer<Float>, _ ws: Workspace, thread: Int) {
+                                _ db: UnsafeMutablePointer<Float>, _ ws: Workspace, thread: Int, weights: Bool) {
         let hw = g.outPixels, nb = chunk(g, images.count, ws)
         let gathered = ws.gemm[thread].reserve(outChannels * nb * hw)
         let col = ws.col[thread].reserve(g.rows * nb * hw)
@@ -177,14 +179,14 @@ public struct Conv2d: Sendable {
                 }
                 db[oc] += sum
             }
-            // dW (OC, rows) += gathered · col^T
-            if g.isPointwise {
+            // dW (OC, rows) += gathered · col^T (not while only LoRA adapters train)
+            if weights && g.isPointwise {
                 for i in 0..<m {
                     BLAS.sgemm(transB: true, m: outChannels, n: inChannels, k: hw,
                                a: dOutChunk + i * outChannels * hw, lda: hw,
                                b: xChunk + i * inChannels * hw, ldb: hw, beta: 1, c: dw, ldc: inChannels)
                 }
-            } else {
+            } else if weights {
                 ws.profiler.measure(.convTransforms, thread: thread) { Im2col.forwardSerial(xChunk, col, images: m, g) }
                 ws.profiler.measure(.convGEMM, thread: thread) {
                     BLAS.sgemm(transB: true, m: outChannels, n: g.rows, k: m * hw,

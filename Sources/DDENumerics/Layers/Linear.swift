@@ -9,6 +9,7 @@ public struct Linear: Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         weight = store.add("\(name).weight", [outFeatures, inFeatures])
+        store.markLinear(weight)
         self.bias = bias ? store.add("\(name).bias", [outFeatures]) : nil
     }
 
@@ -35,6 +36,7 @@ public struct Linear: Sendable {
             BLAS.sgemm(transB: true, m: rows.count, n: fout, k: fin, a: xs.pointer + rows.lowerBound * fin, lda: fin,
                        b: w.pointer, ldb: fin, beta: b == nil ? 0 : 1, c: o, ldc: fout)
         }
+        if let lora = store.lora, let adapter = lora.active(for: weight) { lora.forward(adapter, x, out, n: n, ws) }
     }
 
     /// dOut: (N, OUT)  x: (N, IN)  dx: (N, IN), all added into.
@@ -46,12 +48,15 @@ public struct Linear: Sendable {
         defer { ws.profiler.stop(.linear, profile) }
         let d = SendablePointer(dOut), xs = SendablePointer(x), fin = inFeatures, fout = outFeatures
         let dw = SendablePointer(store.gradient(weight)), db = bias.map { SendablePointer(store.gradient($0)) }
-        // dW (OUT, IN) += dOut^T x, rows o of dW per thread
-        parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Self.work / max(1, n * fin))) { outs in
-            BLAS.sgemm(transA: true, m: outs.count, n: fin, k: n, a: d.pointer + outs.lowerBound, lda: fout, b: xs.pointer, ldb: fin,
-                       beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
-            if let db { Self.addColumnSums(d.pointer, rows: n, stride: fout, columns: outs, into: db.pointer) }
+        // dW (OUT, IN) += dOut^T x, rows o of dW per thread (not while only adapters train)
+        if store.trainsWeights {
+            parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Self.work / max(1, n * fin))) { outs in
+                BLAS.sgemm(transA: true, m: outs.count, n: fin, k: n, a: d.pointer + outs.lowerBound, lda: fout, b: xs.pointer,
+                           ldb: fin, beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
+                if let db { Self.addColumnSums(d.pointer, rows: n, stride: fout, columns: outs, into: db.pointer) }
+            }
         }
+        if let lora = store.lora, let adapter = lora.active(for: weight) { lora.backward(adapter, dOut: dOut, x: x, dx: dx, n: n, ws) }
         if let dx {
             // dx (N, IN) += dOut w, rows per thread
             let dxs = SendablePointer(dx), w = SendablePointer(store.parameters(weight))

@@ -57,13 +57,16 @@ public struct TokenProjection: Sendable {
         let w = SendablePointer(store.parameters(weight)), dw = SendablePointer(store.gradient(weight))
         let db = SendablePointer(store.gradient(bias)), d = SendablePointer(dOut), xs = SendablePointer(x)
         let fin = inFeatures, fout = outFeatures
-        parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Linear.work / max(1, batch * p * fin))) { outs in
-            for i in 0..<batch {
-                let di = d.pointer + i * p * fout
-                // dW[outs] (|outs|, IN) += dOut_i[:, outs]^T (|outs|, P) x_i^T (P, IN)
-                BLAS.sgemm(transA: true, transB: true, m: outs.count, n: fin, k: p, a: di + outs.lowerBound, lda: fout,
-                           b: xs.pointer + i * fin * p, ldb: p, beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
-                Linear.addColumnSums(di, rows: p, stride: fout, columns: outs, into: db.pointer)
+        // dW and db: not while only LoRA adapters train (x is then never read).
+        if store.trainsWeights {
+            parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Linear.work / max(1, batch * p * fin))) { outs in
+                for i in 0..<batch {
+                    let di = d.pointer + i * p * fout
+                    // dW[outs] (|outs|, IN) += dOut_i[:, outs]^T (|outs|, P) x_i^T (P, IN)
+                    BLAS.sgemm(transA: true, transB: true, m: outs.count, n: fin, k: p, a: di + outs.lowerBound, lda: fout,
+                               b: xs.pointer + i * fin * p, ldb: p, beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
+                    Linear.addColumnSums(di, rows: p, stride: fout, columns: outs, into: db.pointer)
+                }
             }
         }
         guard let dx else { return }
@@ -104,13 +107,16 @@ public struct TokenProjection: Sendable {
         let w = SendablePointer(store.parameters(weight)), dw = SendablePointer(store.gradient(weight))
         let db = SendablePointer(store.gradient(bias)), d = SendablePointer(dOut), xs = SendablePointer(x)
         let fin = inFeatures, fout = outFeatures
-        parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Linear.work / max(1, batch * p * fin))) { outs in
-            for i in 0..<batch {
-                let di = d.pointer + i * fout * p
-                // dW[outs] (|outs|, IN) += dOut_i[outs] (|outs|, P) x_i (P, IN)
-                BLAS.sgemm(m: outs.count, n: fin, k: p, a: di + outs.lowerBound * p, lda: p, b: xs.pointer + i * p * fin, ldb: fin,
-                           beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
-                for c in outs { db.pointer[c] += Float(Reduce.sum(di + c * p, count: p)) }
+        // dW and db: not while only LoRA adapters train (x is then never read).
+        if store.trainsWeights {
+            parallelChunks(fout, threads: ws.threads, minimumPerThread: max(1, Linear.work / max(1, batch * p * fin))) { outs in
+                for i in 0..<batch {
+                    let di = d.pointer + i * fout * p
+                    // dW[outs] (|outs|, IN) += dOut_i[outs] (|outs|, P) x_i (P, IN)
+                    BLAS.sgemm(m: outs.count, n: fin, k: p, a: di + outs.lowerBound * p, lda: p, b: xs.pointer + i * p * fin, ldb: fin,
+                               beta: 1, c: dw.pointer + outs.lowerBound * fin, ldc: fin)
+                    for c in outs { db.pointer[c] += Float(Reduce.sum(di + c * p, count: p)) }
+                }
             }
         }
         guard let dx else { return }

@@ -61,9 +61,12 @@ public final class ResnetBlock: @unchecked Sendable {
                         _ store: ParameterStore, _ ws: Workspace, keepActivations: Bool = true,
                         into: FloatBuffer? = nil) -> UnsafeMutablePointer<Float> {
         let hw = h * w, inSize = n * inChannels * hw, outSize = n * outChannels * hw
-        let a1 = (keepActivations ? act1 : ws.normalisedInput).reserve(inSize)
+        // The convolutions' inputs serve only their weight gradients: not kept while only LoRA
+        // adapters train (the norms' backward recomputes from their own inputs).
+        let keepConvInputs = keepActivations && store.trainsWeights
+        let a1 = (keepConvInputs ? act1 : ws.normalisedInput).reserve(inSize)
         let hid = (keepActivations ? hidden : ws.resnetHidden).reserve(outSize)
-        let a2 = (keepActivations ? act2 : ws.normalisedHidden).reserve(outSize)
+        let a2 = (keepConvInputs ? act2 : ws.normalisedHidden).reserve(outSize)
         let t = time.reserve(n * outChannels), out = (into ?? output).reserve(outSize)
         norm1.forward(x, a1, n: n, h: h, w: w, cache: cache1, applySiLU: true, store, ws)
         conv1.forward(a1, hid, n: n, height: h, width: w, store, ws, transformedInput: keepActivations ? conv1Input : nil)
@@ -94,6 +97,9 @@ public final class ResnetBlock: @unchecked Sendable {
                          embSiLU: UnsafePointer<Float>, dEmbSiLU: UnsafeMutablePointer<Float>,
                          n: Int, h: Int, w: Int, _ store: ParameterStore, _ ws: Workspace) {
         let hw = h * w, inSize = n * inChannels * hw, outSize = n * outChannels * hw
+        // Without weight gradients (LoRA) the convolutions never read their inputs, which the
+        // forward then did not keep: they get the transient buffers, whatever these hold now.
+        let act1 = store.trainsWeights ? self.act1 : ws.normalisedInput, act2 = store.trainsWeights ? self.act2 : ws.normalisedHidden
         // Shortcut branch: identity adds dOut into dx; a 1x1 conv back-propagates it.
         if let shortcut {
             shortcut.backward(dOut: dOut, x: x, dx: dx, n: n, height: h, width: w, store, ws)

@@ -109,15 +109,50 @@ public final class TextToImageModel: @unchecked Sendable {
         return predictNoise(xt, steps: steps, conditioning: c, n: n, keepActivations: keepActivations)
     }
 
-    /// Back-propagates d loss / d eps of the last `predictNoise(prompts:)` into both networks' gradients.
+    /// Back-propagates d loss / d eps of the last `predictNoise(prompts:)` into both networks'
+    /// gradients (while only LoRA adapters train, into theirs: the encoder, which has none, is
+    /// then skipped).
     public func backward(_ dEps: UnsafePointer<Float>) {
         switch networks {
         case .unet2D(let unet, let encoder):
             unet.backward(dEps)
-            encoder.backward(unet.condGradient.pointer, workspace)
+            if store.trainsWeights { encoder.backward(unet.condGradient.pointer, workspace) }
         case .unet2DCondition(let unet, let text):
             unet.backward(dEps)
-            text.backward(unet.contextGradient.pointer, store, workspace)
+            if store.trainsWeights { text.backward(unet.contextGradient.pointer, store, workspace) }
         }
+    }
+
+    // MARK: LoRA
+
+    /// The model's LoRA adapters, if attached.
+    public var lora: LoRAAdapters? { store.lora }
+
+    /// What a fine-tune updates: the adapters when attached, else every weight.
+    public var trainableStore: ParameterStore { store.lora?.store ?? store }
+
+    /// Attaches LoRA adapters to the U-Net's linear layers whose names match `settings.targets`
+    /// (A from `rng`, B zero: the model still computes its base's outputs) and freezes the base's
+    /// weights (`ParameterStore.trainsWeights` false, and `freeze()`). The encoder is never adapted.
+    @discardableResult
+    public func attachLoRA(_ settings: LoRAAdapters.Settings, rng: inout RandomStream) throws -> LoRAAdapters {
+        precondition(store.lora == nil, "TextToImageModel.attachLoRA: adapters are attached already")
+        let unetSlots = store.linearWeightSlots.filter { !$0.name.hasPrefix("text_encoder.") && !$0.name.hasPrefix("prompt_encoder.") }
+        let adapters = try LoRAAdapters(settings, candidates: unetSlots)
+        adapters.initialize(&rng)
+        store.lora = adapters
+        store.trainsWeights = false
+        // The base's weights no longer change: forms derived from them are kept (`freeze`).
+        store.freeze()
+        return adapters
+    }
+
+    /// Runs `body` with the adapters off (the model is its base, bit for bit); without adapters, just runs it.
+    public func withAdaptersOff<T>(_ body: () throws -> T) rethrows -> T {
+        guard let lora = store.lora else { return try body() }
+        let was = lora.enabled
+        lora.enabled = false
+        defer { lora.enabled = was }
+        return try body()
     }
 }

@@ -57,7 +57,8 @@ public final class Transformer2DModel: @unchecked Sendable {
         kept = keep
         let scratch = keep ? nil : ws.transformerScratch
         let p = height * width, count = batch * channels * p
-        let h = (scratch?.normalisedInput ?? normalised).reserve(count)
+        // proj_in's input serves only its weight gradient: not kept while only LoRA adapters train.
+        let h = (store.trainsWeights ? scratch?.normalisedInput ?? normalised : ws.transformerScratch.normalisedInput).reserve(count)
         norm.forward(x, h, n: batch, h: height, w: width, cache: normCache, store, ws)
         var t = (scratch?.tokens ?? tokens).reserve(batch * p * inner)
         projIn.intoTokens(h, t, batch: batch, pixels: p, store, ws)
@@ -94,7 +95,8 @@ public final class Transformer2DModel: @unchecked Sendable {
         }
         let dNormalised = ws.transformerInputGradient.reserve(count)
         dNormalised.update(repeating: 0, count: count)
-        projIn.intoTokensBackward(dOut: dTokens, x: normalised.pointer, dx: dNormalised, batch: batch, pixels: p, store, ws)
+        let projInInput = store.trainsWeights ? normalised : ws.transformerScratch.normalisedInput  // (not read without weights)
+        projIn.intoTokensBackward(dOut: dTokens, x: projInInput.pointer, dx: dNormalised, batch: batch, pixels: p, store, ws)
         norm.backward(dOut: dNormalised, x: x, dx: dx, n: batch, h: height, w: width, cache: normCache, store, ws)
     }
 }

@@ -273,7 +273,8 @@ extension UNetCore {
                 curChannels = unit.resnet.outChannels
             }
             if let us = upsamplers[level] {
-                let upx = (keep ? upsampled[level] : ws.upsampled).reserve(n * curChannels * 4 * size * size)
+                // The upsampler conv's input serves only its weight gradient: not kept under LoRA.
+                let upx = (keep && store.trainsWeights ? upsampled[level] : ws.upsampled).reserve(n * curChannels * 4 * size * size)
                 Upsample2x.forward(cur, upx, n: n, c: curChannels, h: size, w: size, ws)
                 size *= 2
                 let out = (nextOutput() ?? upConvOut[level]).reserve(n * curChannels * size * size)
@@ -282,7 +283,7 @@ extension UNetCore {
             }
         }
         lastUpOutput = cur
-        let act = (keep ? normOutAct : ws.normalisedInput).reserve(n * ch[0] * size * size)
+        let act = (keep && store.trainsWeights ? normOutAct : ws.normalisedInput).reserve(n * ch[0] * size * size)
         normOut.forward(cur, act, n: n, h: size, w: size, cache: normOutCache, applySiLU: true, store, ws)
         let pred = prediction.reserve(n * shape.outChannels * size * size)
         convOut.forward(act, pred, n: n, height: size, width: size, store, ws)
@@ -326,7 +327,8 @@ extension UNetCore {
         // out = conv_out(silu(conv_norm_out(h)))
         let top = n * ch[0] * size * size
         gA.update(repeating: 0, count: top)
-        convOut.backward(dOut: dPred, x: normOutAct.pointer, dx: gA, n: n, height: size, width: size, store, ws)
+        // Without weight gradients (LoRA) a convolution never reads its input, then not kept.
+        convOut.backward(dOut: dPred, x: (store.trainsWeights ? normOutAct : ws.normalisedInput).pointer, dx: gA, n: n, height: size, width: size, store, ws)
         gB.update(repeating: 0, count: top)
         normOut.backward(dOut: gA, x: lastUpOutput!, dx: gB, n: n, h: size, w: size, cache: normOutCache,
                          applySiLU: true, store, ws)
@@ -336,7 +338,7 @@ extension UNetCore {
             if let us = upsamplers[level] {
                 let big = n * levelChannels * size * size
                 gA.update(repeating: 0, count: big)
-                us.backward(dOut: gB, x: upsampled[level].pointer, dx: gA, n: n, height: size, width: size, store, ws,
+                us.backward(dOut: gB, x: (store.trainsWeights ? upsampled[level] : ws.upsampled).pointer, dx: gA, n: n, height: size, width: size, store, ws,
                             transformedInput: upConvInput[level])
                 size /= 2
                 gB.update(repeating: 0, count: big / 4)

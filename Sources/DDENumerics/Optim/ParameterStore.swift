@@ -27,6 +27,13 @@ public final class ParameterStore: @unchecked Sendable {
     private var sealed = false
     /// See `freeze()`.
     public private(set) var isFrozen = false
+    /// LoRA adapters on this store's linear layers (`LoRAAdapters`), which `Linear` applies.
+    public var lora: LoRAAdapters?
+    /// The weights of `Linear` layers (by name): what LoRA adapters may target.
+    public private(set) var linearWeights: Set<String> = []
+    /// Whether backward computes this store's gradients. False while only adapters train (a
+    /// LoRA fine-tune): layers then propagate input gradients but skip their weights' gradients.
+    public var trainsWeights = true
     private var derivedForms: [DerivedKey: FloatBuffer] = [:]
 
     private struct DerivedKey: Hashable {
@@ -55,6 +62,12 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     public func slot(named name: String) -> ParameterSlot? { slots.first { $0.name == name } }
+
+    /// Records that `slot` is a `Linear` layer's weight (`Linear.init`), the layers that apply LoRA adapters.
+    public func markLinear(_ slot: ParameterSlot) { linearWeights.insert(slot.name) }
+
+    /// The `Linear` layers' weights, in slot order.
+    public var linearWeightSlots: [ParameterSlot] { slots.filter { linearWeights.contains($0.name) } }
 
     public func zeroGrads() { grads.zero(count) }
 

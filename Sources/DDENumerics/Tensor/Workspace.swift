@@ -64,6 +64,10 @@ public final class Workspace: @unchecked Sendable {
     public let pathOutputs = (FloatBuffer(count: 0), FloatBuffer(count: 0))
     /// A transformer's activations in a forward pass that keeps none (`TransformerScratch`).
     public let transformerScratch = TransformerScratch()
+    /// A LoRA adapter's call (`LoRAAdapters`): its input after dropout (or the low-rank path's
+    /// contribution to dx), and the gradient of its rank-r hidden values.
+    public let loraScratch = FloatBuffer(count: 0)
+    public let loraHiddenGradient = FloatBuffer(count: 0)
     /// Upper bound on one thread's column matrix, in floats; a convolution processes as many
     /// images at a time as fit (at least one). 4M floats = 16 MiB gives the GEMM thousands of
     /// columns at 16x16.
