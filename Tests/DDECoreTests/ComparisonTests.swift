@@ -26,20 +26,26 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(c.ties, 1)
     }
 
-    /// configs/sdxl.conf (the Table 3 analog: 64,128, 150 fine-tune steps, Uniform, Discounted,
-    /// DDE) runs end to end when its sizes are overridden down to toy scale.
+    /// configs/sdxl.conf (the Table 3 analog: the SDXL-like cross-attention network at 32,64, 150
+    /// fine-tune steps, Uniform, Discounted, DDE) runs end to end when its sizes are overridden
+    /// down to toy scale.
     func testSdxlPresetRunsEndToEndAtToySize() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let file = root.appendingPathComponent("configs/sdxl.conf").path
         let preset = try ConfigLoader.load(file: file, overrides: [])
-        XCTAssertEqual(preset.intList("block_out_channels"), [64, 128])
+        XCTAssertEqual(preset.intList("block_out_channels"), [32, 64])
+        XCTAssertEqual(preset.string("model.class"), "UNet2DConditionModel")
+        XCTAssertEqual(preset.stringList("down_block_types"), ["DownBlock2D", "CrossAttnDownBlock2D"], "no attention at the highest resolution")
+        XCTAssertEqual(preset.intList("transformer_layers_per_block"), [1, 2])
+        XCTAssertTrue(preset.bool("use_linear_projection"))
         XCTAssertEqual(preset.int("steps"), 150)
         XCTAssertEqual(preset.stringList("compare.methods"), ["uniform", "discounted", "dde"])
         XCTAssertEqual(preset.string("schedule"), "scaled_linear", "the rest comes from sd15.conf")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dde-sdxl-\(UInt64.random(in: 0...UInt64.max))").path
         addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
         let config = try ConfigLoader.load(file: file, overrides: [
-            "out=\(folder)", "block_out_channels=8,16", "norm_num_groups=4", "encoder.dim=8", "sample_size=8",
+            "out=\(folder)", "block_out_channels=8,16", "norm_num_groups=4", "cross_attention_dim=8", "text_encoder.heads=2",
+            "text_encoder.intermediate_size=16", "sample_size=8",
             "pretrain.batch=8", "pretrain.steps=3", "pretrain.val_images=4", "pretrain.sample_every=0", "sample.steps=2",
             "annotators.steps=5", "annotators.batch=8", "annotators.eval_images=16", "annotators.min_accuracy=0",
             "pairs.samples_per_prompt=2", "steps=2", "batch=2", "eval.steps=2", "eval.images_per_prompt=1", "eval.bootstrap=100",
