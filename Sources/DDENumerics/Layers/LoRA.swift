@@ -79,8 +79,8 @@ public final class LoRAAdapters: @unchecked Sendable {
     }
 
     /// Adapters for every linear layer of `candidates` (`Linear` weights of a base store,
-    /// `linearWeightSlots`: name `<module>.weight`, shape (OUT, IN)) whose module name matches a target. Throws `LoRATargetError` naming a target
-    /// that matches none.
+    /// `linearWeightSlots`: name `<module>.weight`, shape (OUT, IN)) whose module name matches a
+    /// target. Throws `LoRATargetError` naming a target that matches none.
     public init(_ settings: Settings, candidates: [ParameterSlot]) throws {
         precondition(settings.rank > 0, "LoRAAdapters: rank must be positive")
         self.settings = settings
