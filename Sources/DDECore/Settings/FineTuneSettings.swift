@@ -17,8 +17,6 @@ public struct FineTuneSettings: Sendable {
     /// The credit profile every N steps; 0 = off.
     public var creditEvery: Int
     public var probePairs: Int
-    /// LoRA adapters (`lora.rank` > 0) or nil: a full fine-tune.
-    public var lora: LoRAAdapters.Settings?
 
     init(_ config: Config) throws {
         let T = config.int("timesteps"), kind = config.choice("loss", as: PreferenceLoss.Kind.self)
@@ -44,6 +42,5 @@ public struct FineTuneSettings: Sendable {
         logEvery = config.int("train.log_every")
         creditEvery = config.int("train.credit_every")
         probePairs = config.int("train.probe_pairs")
-        lora = LoRASettings(config).adapters
     }
 }

@@ -38,7 +38,7 @@ public struct RunSettings: Sendable {
     public let annotators: AnnotatorSettings
     public let optimizer: OptimizerSettings
     public let fineTune: FineTuneSettings
-    /// LoRA's keys: the fine-tune's adapters (also in `fineTune.lora`), bench's and export's.
+    /// LoRA's keys: the fine-tune's adapters, bench's and export's.
     public let lora: LoRASettings
     public let pairs: PairsSettings
     /// `inputs`: `dde-train forward`'s input tensors.

@@ -99,8 +99,9 @@ public enum Checkpoint {
                                    + "restore that file, or run from the folder the fine-tune ran in")
         }
         let model = try loadModel(found, workspace: workspace).model
-        guard model.lora == nil, model.contentDigest.hex == digest else {
-            throw SafeTensorsError(file.name, "LoRA adapters for the base model with content digest \(digest), but \(found) has \(model.contentDigest.hex) "
+        let foundDigest = model.contentDigest.hex
+        guard model.lora == nil, foundDigest == digest else {
+            throw SafeTensorsError(file.name, "LoRA adapters for the base model with content digest \(digest), but \(found) has \(foundDigest) "
                                    + "(another model under that name?); restore the base they were trained on")
         }
         var unused = RandomStream(seed: 0)

@@ -49,7 +49,7 @@ public final class FineTuneStep: TrainingStep {
         self.policy = policy
         self.reference = reference
         trainable = policy.trainableStore
-        referenceDigest = reference.map { $0 === policy ? $0.baseDigest : $0.contentDigest }
+        referenceDigest = reference?.baseDigest  // a LoRA policy's adapters are off in its reference passes
         self.frozen = frozen
         self.loss = loss
         self.pairs = pairs

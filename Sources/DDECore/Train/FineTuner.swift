@@ -50,7 +50,7 @@ public final class FineTuner {
         let fineTune = settings.fineTune, kind = fineTune.loss.kind
         let policy = try Checkpoint.loadModel(base, workspace: workspace).model
         let baseDigest = policy.contentDigest
-        if let lora = fineTune.lora {
+        if let lora = settings.lora.adapters {
             // LoRA: adapters on the policy (A from the seed's stream 6, B zero), the base frozen.
             var rng = RandomStream(seed: settings.seed, stream: 6)
             // The config's network was checked when the config loaded; a base of another shape
