@@ -8,8 +8,9 @@
 #   train      every loss (sft, uniform, discounted, dde), 20 steps from the same base and pairs
 #              (the single-process run's, copied): weights (and the DDE record) within 1e-4, and
 #              bit-identical between two 2-rank runs;
-#   smoke      the whole main job (pairs, eval and annotator scoring split over the ranks): it
-#              finishes, every metrics file has one row per step (only rank 0 writes);
+#   smoke      the whole main job with ranks=2 (dde-train starts mpirun itself; pairs, eval and
+#              annotator scoring split over the ranks): it finishes, every metrics file has one
+#              row per step (only rank 0 writes);
 #   kill       rank 1 SIGKILLed mid-pretrain and mid-fine-tune (dde): mpirun fails and names the
 #              rank, the checkpoints are whole, and resume=auto on 2 ranks ends bit-identical to
 #              an uninterrupted run.
@@ -95,10 +96,12 @@ cp -r "$work/A/pretrain" "$work/A/annotators" "$work/A/pairs-aesthetic" "$work/T
 run "$work/T2-dde.log" "$DDE_TRAIN" train "${common[@]}" threads=2 loss=dde out="$work/T2"
 result "(train dde: 1 process, 2 vs 1 threads)" "$(python3 scripts/compare-weights.py "$work/A/train-dde-aesthetic-s0/model.safetensors" "$work/T2/train-dde-aesthetic-s0/model.safetensors" | tail -n 1)"
 
-# The whole smoke job on two ranks: pairs, eval and scoring split; only rank 0 writes.
+# The whole smoke job on two ranks that dde-train starts itself (ranks=2, no mpirun typed):
+# pairs, eval and scoring split; only rank 0 writes.
 t0=$(date +%s)
-run "$work/S.log" "${mpi[@]}" "$DDE_TRAIN" --config configs/smoke.conf threads=1 out="$work/S"
+run "$work/S.log" "$DDE_TRAIN" --config configs/smoke.conf ranks=2 threads=1 out="$work/S"
 rows_ok=1
+grep -q "running as 2 MPI ranks" "$work/S.log" || { rows_ok=0; echo "mpi-check: ranks=2 did not start two ranks" >&2; }
 while IFS= read -r csv; do
     [ "$(basename "$csv")" = metrics.csv ] || continue
     steps=$(tail -n +2 "$csv" | cut -d, -f1 | sort -n | uniq -d | wc -l)

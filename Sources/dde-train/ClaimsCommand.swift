@@ -13,7 +13,7 @@ struct ClaimsCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute { settings, workspace in
+        try options.execute(onRanks: false) { settings, workspace in
             let comparison = Comparison(settings: settings, workspace: workspace, build: Build.info, observer: SilentObserver())
             let claims = try ClaimsRefresh.run(comparison)
             // The folder's provenance says which build recomputed them, and when.

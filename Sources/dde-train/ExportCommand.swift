@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { settings, workspace in
+        try options.execute(lockRunFolder: false, onRanks: false) { settings, workspace in
             let checkpoint = settings.checkpoint
             guard !checkpoint.isEmpty else { throw ValidationError("export needs checkpoint=PATH") }
             let (model, file) = try options.loadModel(checkpoint, workspace: workspace)

@@ -11,7 +11,7 @@ struct ForwardCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        try options.execute(lockRunFolder: false) { settings, workspace in
+        try options.execute(lockRunFolder: false, onRanks: false) { settings, workspace in
             guard !settings.checkpoint.isEmpty else { throw ValidationError("forward needs checkpoint=PATH or checkpoint=diffusers:DIR") }
             guard !settings.inputs.isEmpty else { throw ValidationError("forward needs inputs=FILE (a safetensors file of sample, timestep, encoder_hidden_states)") }
             guard settings.out.hasSuffix(".safetensors") else {

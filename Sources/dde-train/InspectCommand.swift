@@ -18,7 +18,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         guard what == "schedule" else { throw ValidationError("unknown inspect target '\(what)': the targets are: schedule") }
-        try options.execute(lockRunFolder: false) { settings, workspace in
+        try options.execute(lockRunFolder: false, onRanks: false) { settings, workspace in
             let s = settings.schedule
             let form = NoiseSchedule.LambdaForm.posterior
             var csv = "t,beta,alpha_bar,b2,lambda\n"

@@ -37,10 +37,20 @@ struct RunOptions: ParsableArguments {
     ///
     /// Under `mpirun` the process first joins the MPI job (`Cluster.join`): ranks other than 0
     /// print no progress (their standard output goes to /dev/null) and prefix their errors with
-    /// `rank N:`; a stop or a clean end finalizes MPI on every rank.
-    func execute(lockRunFolder: Bool = true, _ body: (RunSettings, Workspace) throws -> Void) throws {
+    /// `rank N:`; a stop or a clean end finalizes MPI on every rank. With `ranks = N` > 1 and no
+    /// mpirun around it, a command that computes (`onRanks`) starts itself again as N ranks
+    /// (`MPILauncher`), once its config is known to be valid.
+    func execute(lockRunFolder: Bool = true, onRanks: Bool = true, _ body: (RunSettings, Workspace) throws -> Void) throws {
         try joinCluster()
         let settings = try resolve()
+        if onRanks && settings.ranks > 1 && !Cluster.launchedByMPI() {
+            do {
+                try MPILauncher.relaunch(ranks: settings.ranks)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(64)
+            }
+        }
         let workspace = settings.makeWorkspace()
         warnIfOversubscribed(threads: workspace.threads)
         var lock: RunLock?

@@ -29,6 +29,30 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(cluster.any(false))
     }
 
+    /// `ranks = N`: mpirun's command line runs N copies of this executable with the original
+    /// arguments, unbound, copies in place of CMA, and asks for root's permission only as root.
+    func testTheRanksLauncherRunsTheSameCommandOnNRanks() {
+        let args = ["--config", "configs/sd15.conf", "steps=3"]
+        let line = MPILauncher.commandLine(mpirun: "/usr/bin/mpirun", ranks: 3, executable: "/x/dde-train", arguments: args, asRoot: false)
+        XCTAssertEqual(line.first, "/usr/bin/mpirun")
+        XCTAssertEqual(Array(line.suffix(4)), ["/x/dde-train"] + args)
+        let np = line.firstIndex(of: "-np")!
+        XCTAssertEqual(line[np + 1], "3")
+        XCTAssertEqual(line[np + 2], "/x/dde-train")
+        XCTAssertEqual(line[line.firstIndex(of: "--bind-to")! + 1], "none")
+        XCTAssertFalse(line.contains("--allow-run-as-root"))
+        let asRoot = MPILauncher.commandLine(mpirun: "m", ranks: 2, executable: "e", arguments: [], asRoot: true)
+        XCTAssertEqual(asRoot[1], "--allow-run-as-root")
+        XCTAssertEqual(asRoot.last, "e")
+        // mpirun is looked up on PATH, first match wins; none is nil (then the command says so).
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mpirun-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        XCTAssertNil(MPILauncher.findMPIRun(path: folder + ":/nonexistent"))
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/mpirun", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
+        XCTAssertEqual(MPILauncher.findMPIRun(path: "/nonexistent:" + folder), folder + "/mpirun")
+    }
+
     /// Two ranks' shards of a preference batch, filled from the same stream, are the whole
     /// batch's images for their pairs (winners, then losers), with or without shared noise.
     func testPreferenceBatchShardsAreTheWholeBatchsImages() {

@@ -39,7 +39,7 @@ final class StageCacheTests: XCTestCase {
 
         // Half a model file where a finished fine-tune's was.
         try cut(tuned, to: 0.5)
-        var said = try fineTuneAgain()
+        let said = try fineTuneAgain()
         XCTAssertTrue(said.contains { $0.contains("\(tuned) has \(tunedBytes.count / 2) bytes, \(tunedBytes.count) when the stage finished")
             && $0.hasSuffix("not reused, the stage runs again") }, "\(said)")
         XCTAssertEqual(try FileIO.read(tuned), tunedBytes, "run again: the same model")

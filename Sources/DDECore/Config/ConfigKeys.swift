@@ -12,6 +12,7 @@ public enum ConfigKeys {
     static let general = section("general", [
         ConfigKey("seed", .int, "0", affects: [.pretrain, .annotators, .train], "seed of every random stream (init, data order, noise, sampling)", .atLeast(0)),
         ConfigKey("threads", .int, "2", unit: "threads", affects: [.pretrain, .annotators, .pairs, .train, .eval], "threads dde-train uses (OpenBLAS runs single-threaded inside them)", .range(1...Workspace.maxThreads)),
+        ConfigKey("ranks", .int, "1", unit: "processes", affects: [], "MPI ranks on this machine: N > 1 starts the command again as mpirun -np N (each rank with `threads` threads; needs Open MPI, which scripts/setup installs); ignored when mpirun started dde-train. Stages are reused across rank counts (they agree to 1e-6 relative, scripts/mpi-check.sh)", .range(1...64)),
         ConfigKey("conv.winograd", .choice(of: Conv2d.WinogradSetting.self), "f4x4", affects: [.pretrain, .annotators, .pairs, .train, .eval], "3x3 stride-1 convolutions with 16+ channels: Winograd F(4x4,3x3) where planes split into 4x4 tiles (1/4 of the multiplies), else F(2x2,3x3) (4/9); f2x2: F(2x2,3x3) only; off: im2col + GEMM"),
         ConfigKey("out", .path, "", affects: [], "run folder; empty = runs/<config name> (config file name without .conf, or default)"),
         ConfigKey("checkpoint", .path, "", affects: [], "model or checkpoint file to load the model from, or diffusers:DIR (a UNet2DConditionModel folder, or a pipeline folder with unet/ and text_encoder/); empty = none", .modelSourceOrEmpty),

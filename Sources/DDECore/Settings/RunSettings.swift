@@ -16,6 +16,8 @@ public struct RunSettings: Sendable {
     // general
     public let seed: UInt64
     public let threads: Int
+    /// `ranks`: MPI ranks a command runs on when it starts them itself (`MPILauncher`).
+    public let ranks: Int
     public let winograd: Conv2d.WinogradSetting
     /// The run folder.
     public let out: String
@@ -56,6 +58,7 @@ public struct RunSettings: Sendable {
         self.config = config
         seed = UInt64(config.int("seed"))
         threads = config.int("threads")
+        ranks = config.int("ranks")
         winograd = config.choice("conv.winograd")
         out = config.outDirectory
         checkpoint = config.string("checkpoint")
