@@ -18,7 +18,7 @@ from collections import defaultdict
 
 BETA_STEP = 4.0  # the grid's ratio between neighbouring betas when it is extended
 LR_STEP = 3.0
-MAX_BETA, MIN_BETA, MAX_LR, MIN_LR = 1e9, 1.0, 1e-3, 1e-7
+MAX_BETA, MIN_BETA, MAX_LR, MIN_LR = 1e9, 1e-6, 1e-3, 1e-7  # MaPO and DSPO betas sit below 1
 
 
 def setting_values(setting):

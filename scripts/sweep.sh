@@ -33,10 +33,19 @@ for o in ${overrides[@]+"${overrides[@]}"}; do
 done
 # Each method's default betas: DDE-Step's slope lambda_t is about a thousandth of the others'
 # (losses.md), so its grid sits a thousand times higher.
+# The newer losses' grids (issue 17) sit around their authors' defaults in their own conventions:
+# IPO's and hinge's beta set a margin 1/(2 beta) or 1/beta on D (ours is of order 1e-3); MaPO's
+# weighs a margin term, DSPO's SD 1.5 form the pull away from the reference (the authors searched
+# 0.001..0.05).
 betas_for() {
     if [ -n "$beta_grid" ]; then echo "$beta_grid"
-    elif [ "$1" = dde-step ]; then echo "250000,1000000,5000000,20000000"
-    else echo "250,1000,5000,20000"; fi
+    else case "$1" in
+        dde-step) echo "250000,1000000,5000000,20000000" ;;
+        ipo|hinge) echo "100,500,2500,10000" ;;
+        mapo) echo "0.03,0.1,0.3,1" ;;
+        dspo) echo "0.001,0.01,0.05,0.2" ;;
+        *) echo "250,1000,5000,20000" ;;
+    esac; fi
 }
 # One method on one annotator's pairs (all annotators: "$annotators") at a grid, the user's other
 # overrides first and the grid last; its sweep.csv kept as sweep-<tag>.csv for the choice.

@@ -110,9 +110,11 @@ final class LossCheckValueTests: XCTestCase {
         XCTAssertEqual(D[0], (0.10 - 0.20) - (0.30 - 0.20), accuracy: 1e-15)
         XCTAssertEqual(D[1], (0.20 - 0.25) - (0.35 - 0.30), accuracy: 1e-15)
         let swapped = batch.differences(policy: [0.30, 0.35, 0.10, 0.20], reference: [0.20, 0.30, 0.20, 0.25])
-        for kind in PreferenceLoss.Kind.allCases where kind.isPreference {
+        // The losses of -log sigmoid(z), z a function of D (the zoo's others: LossZooTests).
+        for kind in PreferenceLoss.Kind.allCases where kind.dependsOnDifferenceOnly && kind != .hinge && kind != .ipo {
             let loss = make(kind) { $0.beta = 5 }
-            let better = loss.evaluate(D: D, t: [300, 300]), worse = loss.evaluate(D: swapped, t: [300, 300])
+            let soft = kind.needsSoftLabel ? [0.8, 0.8] : []
+            let better = loss.evaluate(D: D, t: [300, 300], softLabel: soft), worse = loss.evaluate(D: swapped, t: [300, 300], softLabel: soft)
             XCTAssertTrue(better.z.allSatisfy { $0 > 0 }, "\(kind): z \(better.z)")
             XCTAssertLessThan(better.loss, log(2), "\(kind)")
             XCTAssertTrue(worse.z.allSatisfy { $0 < 0 }, "\(kind): swapped z \(worse.z)")

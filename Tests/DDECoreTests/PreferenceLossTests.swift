@@ -12,11 +12,19 @@ final class PreferenceLossTests: XCTestCase {
 
     /// losses.md: at initialisation (policy == reference, so D = 0, and an empty record) every
     /// DPO-style loss is exactly ln 2.
+    /// The losses of `-log sigmoid(z)` with z a function of D (the paper's and InPO, SmPO).
+    static let sigmoidOfD = PreferenceLoss.Kind.allCases.filter { $0.dependsOnDifferenceOnly && $0 != .hinge && $0 != .ipo }
+
+    /// `evaluate(D:t:)` with a soft label per pair for SmPO (0.8: a clear preference).
+    func evaluate(_ loss: PreferenceLoss, D: [Double], t: [Int]) -> PreferenceLoss.Evaluation {
+        loss.evaluate(D: D, t: t, softLabel: loss.settings.kind.needsSoftLabel ? D.map { _ in 0.8 } : [])
+    }
+
     func testEveryPreferenceLossIsLn2AtInitialisation() {
-        for kind in PreferenceLoss.Kind.allCases where kind.isPreference {
+        for kind in Self.sigmoidOfD where kind.isPreference {
             for weightMode in [false, true] {
                 let loss = make(kind) { $0.discMode = weightMode ? .weight : .sample }
-                let e = loss.evaluate(D: [0, 0, 0, 0], t: [1, 250, 700, 1000])
+                let e = evaluate(loss, D: [0, 0, 0, 0], t: [1, 250, 700, 1000])
                 XCTAssertEqual(e.loss, log(2), accuracy: 1e-15, "\(kind)")
                 XCTAssertEqual(e.z, [0, 0, 0, 0])
             }
@@ -26,18 +34,18 @@ final class PreferenceLossTests: XCTestCase {
     /// dL/dD against central differences of the loss itself, for every kind, with a warm record.
     func testGradientMatchesFiniteDifferences() {
         var rng = RandomStream(seed: 3)
-        for kind in PreferenceLoss.Kind.allCases where kind.isPreference {
+        for kind in PreferenceLoss.Kind.allCases where kind.isPreference && kind.dependsOnDifferenceOnly {
             let loss = make(kind, beta: 50) { $0.recordBuckets = 50; $0.discMode = kind == .discounted ? .weight : .sample }
             let t = (0..<6).map { _ in 1 + rng.int(below: 1000) }
             // Warm the record with a few updates so C_t is not zero.
             for _ in 0..<5 { loss.updateRecord(D: (0..<6).map { _ in Double(rng.normal()) * 1e-3 }, t: t.shuffled(using: &rng)) }
             let D = (0..<6).map { _ in Double(rng.normal()) * 2e-3 }
-            let analytic = loss.evaluate(D: D, t: t).dLdD
+            let analytic = evaluate(loss, D: D, t: t).dLdD
             for i in 0..<D.count {
                 var up = D, down = D
                 up[i] += 1e-7
                 down[i] -= 1e-7
-                let fd = (loss.evaluate(D: up, t: t).loss - loss.evaluate(D: down, t: t).loss) / 2e-7
+                let fd = (evaluate(loss, D: up, t: t).loss - evaluate(loss, D: down, t: t).loss) / 2e-7
                 XCTAssertEqual(analytic[i], fd, accuracy: 1e-6 * max(1, abs(fd)), "\(kind) pair \(i)")
             }
         }

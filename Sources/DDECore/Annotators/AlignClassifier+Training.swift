@@ -107,9 +107,18 @@ public final class AlignTrainingStep: TrainingStep {
             renderer.render(prompt, rng: &dataRNG, into: images.pointer + i * d)
             for (a, v) in prompt.attributes.enumerated() { labels[i * 4 + a] = v }
         }
+        // Data parallel (MPI): every rank renders the whole batch (the same data stream), runs
+        // its shard, and the shards' gradients and losses (each a share of the batch's mean) add up.
+        // (A batch smaller than the rank count runs whole on every rank.)
+        let cluster = Cluster.current, split = cluster.isParallel && n >= cluster.size
+        let shard = split ? cluster.shard(n) : 0..<n
         classifier.store.zeroGrads()
-        classifier.forward(images.pointer, n: n, size: s)
-        let losses = labels.withUnsafeBufferPointer { classifier.backward(labels: $0.baseAddress!) }
+        classifier.forward(images.pointer + shard.lowerBound * d, n: shard.count, size: s)
+        var losses = labels.withUnsafeBufferPointer { classifier.backward(labels: $0.baseAddress! + shard.lowerBound * 4, meanOver: n) }
+        if split {
+            cluster.sum(classifier.store.grads.pointer, count: classifier.store.count)
+            losses = cluster.sum(losses)
+        }
         let loss = losses.reduce(0, +)
         let hint = "try a lower annotators.lr"
         try StepCheck.loss(loss, stage: "annotators", step: step + 1, hint: hint)

@@ -151,8 +151,8 @@ public final class AlignClassifier: @unchecked Sendable {
     /// indices, row-major), its gradient back through the network into the store's gradients
     /// (added), scaled so the loss is `Σ_a mean_n CE_a`. Returns the four mean losses.
     @discardableResult
-    public func backward(labels: UnsafePointer<Int>) -> [Double] {
-        let n = batch, s = side, sides = sides(s)
+    public func backward(labels: UnsafePointer<Int>, meanOver total: Int? = nil) -> [Double] {
+        let n = batch, s = side, sides = sides(s), mean = total ?? batch
         let f = featureCount
         let dFeatures = preActivationGradient.reserve(n * f)
         dFeatures.update(repeating: 0, count: n * f)
@@ -166,8 +166,8 @@ public final class AlignClassifier: @unchecked Sendable {
                 for i in 0..<n { y[i] = labels[i * 4 + a] }
                 SoftmaxCrossEntropy.forward(logits: logits[a].pointer, labels: y, probabilities: probabilities[a].pointer,
                                             loss: loss, n: n, classes: k)
-                losses.append(Reduce.sum(loss, count: n) / Double(n))
-                loss.update(repeating: 1 / Float(n), count: n)
+                losses.append(Reduce.sum(loss, count: n) / Double(mean))
+                loss.update(repeating: 1 / Float(mean), count: n)
                 dLogits.update(repeating: 0, count: n * k)
                 SoftmaxCrossEntropy.backward(dLoss: loss, probabilities: probabilities[a].pointer, labels: y,
                                              dLogits: dLogits, n: n, classes: k)

@@ -28,6 +28,21 @@ extension Comparison {
         }
     }
 
+    /// A preference step's cost relative to a DPO step, counted in forward passes per image: the
+    /// policy's forward and backward (about 3) and the reference's forward (1). MaPO runs no
+    /// reference; InPO adds its inversion's no-gradient passes, SmPO twice as many (ReNoise), both
+    /// averaged over the steps the fine-tune draws.
+    static func stepCost(_ settings: RunSettings) -> Double {
+        let kind = settings.fineTune.loss.kind, range = settings.fineTune.loss.range
+        var passes = kind.needsReference ? 4.0 : 3.0
+        if let inversion = settings.fineTune.inversion {
+            let mean = Double((range.first...range.last).map { inversion.path(toward: $0 - 1, schedule: settings.schedule).count }.reduce(0, +))
+                / Double(range.count)
+            passes += (inversion.renoise ? 2 : 1) * mean
+        }
+        return passes / 4
+    }
+
     /// The plan: every stage, whether it is cached, and its estimated seconds from `rates`
     /// (measured with `Rates.measure` when not given). A stage's signature covers its inputs, so
     /// a stage counts as cached only when the stages it starts from are finished here.
@@ -66,7 +81,7 @@ extension Comparison {
                 let signature = FineTuner.signature(try runSettings(r), base: base, pairs: pairDigests[r.annotator]!)
                 c = StageFolder(layout.train(r.name)).state(for: signature) == .finished
             }
-            let perStep = r.method == "sft" ? rates.sftStep : rates.preferenceStep
+            let perStep = r.method == "sft" ? rates.sftStep : rates.preferenceStep * Self.stepCost(try runSettings(r))
             rows.append(("train-\(r.name)", c, Double(settings.fineTune.steps) * perStep))
             rows.append(("eval-\(r.name)", false, evalCost))
         }

@@ -10,6 +10,7 @@ extension Config {
         case "dde": (["dde.beta"], ["dde.lr"])
         case "dde-single": (["dde-single.beta", "dde.beta"], ["dde-single.lr", "dde.lr"])
         case "dde-step": (["dde-step.beta", "dde.beta"], ["dde-step.lr", "dde.lr"])
+        case "ipo", "hinge", "kto", "mapo", "dspo", "inpo", "smpo": (["\(loss).beta"], ["\(loss).lr"])
         default: ([], [])
         }
     }
@@ -21,6 +22,13 @@ extension Config {
         "dde.beta": "dde.beta.by_annotator", "dde.lr": "dde.lr.by_annotator",
         "dde-single.beta": "dde-single.beta.by_annotator", "dde-single.lr": "dde-single.lr.by_annotator",
         "dde-step.beta": "dde-step.beta.by_annotator", "dde-step.lr": "dde-step.lr.by_annotator",
+        "ipo.beta": "ipo.beta.by_annotator", "ipo.lr": "ipo.lr.by_annotator",
+        "hinge.beta": "hinge.beta.by_annotator", "hinge.lr": "hinge.lr.by_annotator",
+        "kto.beta": "kto.beta.by_annotator", "kto.lr": "kto.lr.by_annotator",
+        "mapo.beta": "mapo.beta.by_annotator", "mapo.lr": "mapo.lr.by_annotator",
+        "dspo.beta": "dspo.beta.by_annotator", "dspo.lr": "dspo.lr.by_annotator",
+        "inpo.beta": "inpo.beta.by_annotator", "inpo.lr": "inpo.lr.by_annotator",
+        "smpo.beta": "smpo.beta.by_annotator", "smpo.lr": "smpo.lr.by_annotator",
     ]
 
     static func byAnnotatorKey(_ key: String) -> String {
@@ -39,14 +47,20 @@ extension Config {
     /// With `annotator` (the one whose pairs the fine-tune trains on), each key's
     /// `.by_annotator` entry for it comes first: `dde-single.beta.by_annotator`,
     /// `dde-single.beta`, `dde.beta.by_annotator`, `dde.beta`, then `beta`.
+    ///
+    /// The newer losses' own betas default to their authors' values (`ipo.beta` 2500, ...), not 0:
+    /// such a default gives way to a `beta` set in the file or on the command line, so that
+    /// `loss=ipo beta=100` trains at 100, as it would for the paper's losses.
     public func methodSettings(_ loss: String, annotator: String? = nil) -> (beta: Double, lr: Double) {
         let own = Self.methodKeys(loss)
-        func value(_ key: String) -> Double? {
+        func value(_ key: String, general: String) -> Double? {
             if let annotator, let entry = annotatorValue(Self.byAnnotatorKey(key), annotator) { return entry }
             let v = double(key)
-            return v > 0 ? v : nil
+            guard v > 0 else { return nil }
+            return origin(key) == .defaultValue && origin(general) != .defaultValue ? nil : v
         }
-        let ownBeta = own.beta.lazy.compactMap(value).first, ownLR = own.lr.lazy.compactMap(value).first
+        let ownBeta = own.beta.lazy.compactMap { value($0, general: "beta") }.first
+        let ownLR = own.lr.lazy.compactMap { value($0, general: "lr") }.first
         return (ownBeta ?? double("beta"), ownLR ?? double("lr"))
     }
 

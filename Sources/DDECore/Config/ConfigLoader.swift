@@ -200,6 +200,9 @@ public enum ConfigLoader {
         if !(betaStart < betaEnd) {
             throw crossKey(config, "beta_start", "beta_end", "beta_start must be below beta_end")
         }
+        if !(config.double("smpo.score_min") < config.double("smpo.score_max")) {
+            throw crossKey(config, "smpo.score_min", "smpo.score_max", "smpo.score_min must be below smpo.score_max (they map the annotator's scores to 0 and 1)")
+        }
         let batch = config.int("pretrain.batch"), accum = config.int("pretrain.grad_accum")
         if batch % accum != 0 {
             throw crossKey(config, "pretrain.grad_accum", "pretrain.batch",

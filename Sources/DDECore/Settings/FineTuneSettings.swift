@@ -9,8 +9,12 @@ public struct FineTuneSettings: Sendable {
     public var gradAccum: Int
     public var steps: Int
     public var warmupSteps: Int
-    /// Winner and loser of a pair share eps.
+    /// Winner and loser of a pair share eps (never for KTO, whose images are drawn apart).
     public var sharedNoise: Bool
+    /// InPO and SmPO: how x_t is found from x0; nil for every other loss.
+    public var inversion: DDIMInversion?
+    /// KTO: which images are desirable.
+    public var ktoLabels: KTOLoss.Labels
     public var checkpointEvery: Int
     /// Held-out implicit accuracy and the DDE record every N steps; 0 = off.
     public var logEvery: Int
@@ -32,12 +36,28 @@ public struct FineTuneSettings: Sendable {
         loss.discGamma = config.double("disc.gamma")
         loss.discSteps = config.int("disc.steps")
         loss.discMode = config.choice("disc.mode")
+        loss.ktoLambdaDesirable = config.double("kto.lambda_d")
+        loss.ktoLambdaUndesirable = config.double("kto.lambda_u")
+        loss.mapoSNR = config.double("mapo.snr")
+        loss.mapoMarginScale = config.double("mapo.margin_scale")
+        loss.dspoForm = config.choice("dspo.form")
+        loss.dspoDetachWeight = config.bool("dspo.detach_weight")
+        loss.dspoThreshold = config.double("dspo.sdxl_threshold")
+        loss.softLabel = SoftLabel(scale: config.double("smpo.scale"), scoreMin: config.double("smpo.score_min"),
+                                   scoreMax: config.double("smpo.score_max"))
+        ktoLabels = config.choice("kto.labels")
+        let semantics: DDIMInversion.Semantics = config.choice("inpo.inverse_semantics")
+        switch kind {
+        case .inpo: inversion = DDIMInversion(steps: config.int("inpo.inv_steps"), eta: config.double("inpo.inv_eta"), semantics: semantics)
+        case .smpo: inversion = DDIMInversion(steps: config.int("smpo.inv_steps"), eta: 0, semantics: semantics, renoise: true)
+        default: inversion = nil
+        }
         lr = config.double("lr")
         batch = config.int("batch")
         gradAccum = config.int("train.grad_accum")
         steps = config.int("steps")
         warmupSteps = config.int("warmup_steps")
-        sharedNoise = config.bool("dpo.shared_noise")
+        sharedNoise = config.bool("dpo.shared_noise") && !kind.drawsPerImage
         checkpointEvery = config.int("train.checkpoint_every")
         logEvery = config.int("train.log_every")
         creditEvery = config.int("train.credit_every")

@@ -79,34 +79,55 @@ final class FineTuneDiagnostics {
             ? try MetricsLog(folder: folder, name: "credit", resumeAfterStep: resumeAfterStep) : nil
     }
 
-    /// z and the per-pair loss derivative dl/dD (not divided by the pair count) for differences D at t.
-    func credit(D: [Double], t: [Int]) -> (z: [Double], dldD: [Double]) {
-        if loss.settings.kind.isPreference {
-            let ev = loss.evaluate(D: D, t: t)
+    /// z and the per-pair loss derivative dl/dD (not divided by the pair count) for differences D
+    /// at t of `pairs`. KTO, MaPO and DSPO have no logit of D alone: their held-out z is
+    /// Diffusion-DPO's, `-(beta/2) D` at the loss's beta (their credit comes from `creditOfErrors`).
+    func credit(D: [Double], t: [Int], pairs: [PreferencePairs.Pair]) -> (z: [Double], dldD: [Double]) {
+        let kind = loss.settings.kind
+        if kind.dependsOnDifferenceOnly {
+            let soft = kind.needsSoftLabel ? pairs.map { loss.settings.softLabel.probability(winner: $0.winnerScore, loser: $0.loserScore) } : []
+            let ev = loss.evaluate(D: D, t: t, softLabel: soft)
             return (ev.z, ev.dLdD.map { $0 * Double(D.count) })
         }
         let slope = -loss.settings.beta / 2
         return (D.map { slope * $0 }, D.map { _ in 1 })
     }
 
-    /// Noises pairs at t with the noise of `stream` into `batch`.
-    private func fill(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64) {
+    /// KTO, MaPO and DSPO on the probe: the loss on the errors themselves (DSPO's d_w taken as 0:
+    /// the probe keeps no reference prediction), its gradients per image (of the probe's mean)
+    /// and the credit dl/dD, the gradients' antisymmetric part, not divided by the pair count.
+    func creditOfErrors(policy e: [Double], reference eRef: [Double], t: [Int]) -> (dLde: [Double], dldD: [Double]) {
+        let p = t.count
+        let ev = loss.evaluate(PreferenceLoss.Batch(policyWinner: Array(e[..<p]), policyLoser: Array(e[p...]),
+                                                    referenceWinner: Array(eRef[..<p]), referenceLoser: Array(eRef[p...]), t: t,
+                                                    winnerDistance: [Double](repeating: 0, count: p)))
+        return (ev.dLdWinner + ev.dLdLoser, ev.dLdD.map { $0 * Double(p) })
+    }
+
+    /// Noises pairs at t with the noise of `stream` into `batch`: all of them, or (`shard`) this
+    /// rank's share.
+    private func fill(_ pairs: [PreferencePairs.Pair], t: [Int], stream: UInt64, shard: Range<Int>? = nil) {
         var rng = RandomStream(seed: seed, stream: stream)
-        batch.fill(pairs, t: t, preference: true, sharedNoise: sharedNoise, schedule: loss.schedule, rng: &rng)
+        batch.fill(pairs, t: t, preference: true, sharedNoise: sharedNoise, schedule: loss.schedule, rng: &rng, shard: shard)
     }
 
     /// `D` of every held-out pair at `t` (one per pair), in chunks of the batch's capacity with
     /// noise streams from `firstStream` on. The reference's errors come from `frozen` (computed
     /// once for every log and every fine-tune of the seed), and so do the policy's at step 0,
-    /// where the policy is the base.
+    /// where the policy is the base. Data parallel (MPI), each rank computes its share of a chunk
+    /// and the errors are gathered (a chunk smaller than the rank count is computed whole).
     private func heldoutDifferences(step: Int, policy: TextToImageModel, reference: TextToImageModel, t: [Int],
                                     firstStream: UInt64) -> [Double] {
         let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
+        let cluster = Cluster.current
         return chunks.indices.flatMap { c -> [Double] in
-            fill(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c))
-            let eRef = frozen.errors(of: reference, digest: baseDigest, batch: batch)
-            let ePolicy = step == 0 ? frozen.errors(of: policy, digest: baseDigest, batch: batch)
-                                    : batch.errors(of: policy, forBackward: false).e
+            let pairs = chunks[c].count, split = pairs >= cluster.size
+            fill(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c),
+                 shard: split ? cluster.shard(pairs) : nil)
+            func whole(_ e: [Double]) -> [Double] { split ? batch.gathered(e, pairs: pairs) : e }
+            let eRef = whole(frozen.errors(of: reference, digest: baseDigest, batch: batch))
+            let ePolicy = whole(step == 0 ? frozen.errors(of: policy, digest: baseDigest, batch: batch)
+                                          : batch.errors(of: policy, forBackward: false).e)
             return batch.differences(policy: ePolicy, reference: eRef)
         }
     }
@@ -120,7 +141,7 @@ final class FineTuneDiagnostics {
     func logHeldout(step: Int, policy: TextToImageModel, reference: TextToImageModel) throws {
         guard let heldoutLog else { return }
         let D = heldoutDifferences(step: step, policy: policy, reference: reference, t: heldoutSteps, firstStream: 100)
-        let z = credit(D: D, t: heldoutSteps).z
+        let z = credit(D: D, t: heldoutSteps, pairs: heldout).z
         let n = Double(z.count)
         let lossValue = z.map(PreferenceLoss.negativeLogSigmoid).reduce(0, +) / n
         try heldoutLog.append([("step", Double(step)), ("loss", lossValue), ("implicit_acc", Self.implicitAccuracy(D)),
@@ -134,7 +155,7 @@ final class FineTuneDiagnostics {
         var rows: [[(String, Double)]] = []
         for (b, t) in byTSteps.enumerated() {
             let D = heldoutDifferences(step: step, policy: policy, reference: reference, t: t, firstStream: 1000 * UInt64(b + 1))
-            let z = credit(D: D, t: t).z
+            let z = credit(D: D, t: t, pairs: heldout).z
             rows.append([("step", Double(step)), ("t_low", Double(b * T / Self.creditBuckets + 1)),
                          ("t_high", Double((b + 1) * T / Self.creditBuckets)), ("pairs", Double(z.count)),
                          ("accuracy", Self.implicitAccuracy(D)), ("mean_z", z.reduce(0, +) / Double(z.count))])
@@ -151,25 +172,39 @@ final class FineTuneDiagnostics {
     }
 
     /// The probe: per tenth of 1..T, the probe pairs at its middle t, the loss's per-pair weight
-    /// and the gradient norm it puts on the parameters.
+    /// and the gradient norm it puts on the parameters. Data parallel (MPI), each rank runs its
+    /// share of the probe and the gradients are summed before the norm.
     func logCredit(step: Int, policy: TextToImageModel, reference: TextToImageModel, store: ParameterStore) throws {
         guard let creditLog else { return }
         let T = loss.schedule.T, p = probe.count
+        let cluster = Cluster.current, split = cluster.isParallel && p >= cluster.size
+        let mine = split ? cluster.shard(p) : 0..<p
         var rows: [[(String, Double)]] = []
         for b in 0..<Self.creditBuckets {
             let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
             let t = [Int](repeating: (low + high) / 2, count: p)
-            fill(probe, t: t, stream: 200 + UInt64(b))
-            let eRef = frozen.errors(of: reference, digest: baseDigest, batch: batch)
-            let (prediction, e) = batch.errors(of: policy, forBackward: true)  // the same noised images
+            fill(probe, t: t, stream: 200 + UInt64(b), shard: split ? mine : nil)
+            func whole(_ e: [Double]) -> [Double] { split ? batch.gathered(e, pairs: p) : e }
+            let eRef = whole(frozen.errors(of: reference, digest: baseDigest, batch: batch))
+            let (prediction, eShard) = batch.errors(of: policy, forBackward: true)  // the same noised images
+            let e = whole(eShard)
             let D = batch.differences(policy: e, reference: eRef)
-            let dldD = credit(D: D, t: t).dldD
-            // The mean loss over the probe: SFT's is the winners' error, the others' flow through D.
-            let dLde = loss.settings.kind.isPreference
-                ? dldD.map { $0 / Double(p) } + dldD.map { -$0 / Double(p) }
-                : [Double](repeating: 1 / Double(p), count: p) + [Double](repeating: 0, count: p)
+            // The mean loss over the probe: SFT's is the winners' error, a loss of D alone flows
+            // through D, the others through each image's error.
+            let kind = loss.settings.kind
+            let dldD: [Double], dLde: [Double]
+            if kind.isPreference && !kind.dependsOnDifferenceOnly {
+                (dLde, dldD) = creditOfErrors(policy: e, reference: eRef, t: t)
+            } else {
+                dldD = credit(D: D, t: t, pairs: probe).dldD
+                dLde = kind.isPreference
+                    ? dldD.map { $0 / Double(p) } + dldD.map { -$0 / Double(p) }
+                    : [Double](repeating: 1 / Double(p), count: p) + [Double](repeating: 0, count: p)
+            }
             store.zeroGrads()
-            batch.backward(policy, prediction: prediction, dLde: dLde, scratch: scratch)
+            let shardLde = split ? Array(dLde[mine]) + Array(dLde[(p + mine.lowerBound)..<(p + mine.upperBound)]) : dLde
+            batch.backward(policy, prediction: prediction, dLde: shardLde, scratch: scratch)
+            if split { cluster.sum(store.grads.pointer, count: store.count) }
             let norm = gradientNorm(store, policy.workspace)
             store.zeroGrads()
             let density = (low...high).map(loss.drawProbability).reduce(0, +) * Double(T) / Double(high - low + 1)

@@ -66,12 +66,12 @@ public final class FineTuner {
         if try run.isFinished() { return path }
         let heldoutPairs = heldout?.pairs ?? []
         let logEvery = fineTune.logEvery, creditEvery = fineTune.creditEvery
-        let needsReference = kind.isPreference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
+        let needsReference = kind.needsReference || (!heldoutPairs.isEmpty && logEvery + creditEvery > 0)
         // The reference is the frozen base: a copy of it, or with LoRA the policy with its adapters off.
         let reference = !needsReference ? nil : policy.lora != nil ? policy : try Checkpoint.loadModel(base, workspace: workspace).model
         if reference !== policy { reference?.store.freeze() }
         let loss = PreferenceLoss(fineTune.loss, schedule: settings.schedule)
-        let step = try FineTuneStep(policy: policy, reference: kind.isPreference ? reference : nil, loss: loss, pairs: pairs,
+        let step = try FineTuneStep(policy: policy, reference: kind.needsReference ? reference : nil, loss: loss, pairs: pairs,
                                     settings: settings, frozen: frozen)
         var meta = Checkpoint.modelMetadata(policy, config: settings.config, build: build, stage: "train")
         meta["loss"] = kind.rawValue

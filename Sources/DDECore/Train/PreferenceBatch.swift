@@ -3,7 +3,9 @@
 /// implicit accuracy and the credit probe compute the same way.
 ///
 /// With `preference = false` (SFT) only the winners are noised. With `sharedNoise` winner and
-/// loser of a pair share eps (the Diffusion-DPO convention); they always share t.
+/// loser of a pair share eps (the Diffusion-DPO convention); they share t unless the batch has
+/// one t per image (KTO). InPO and SmPO then replace x_t and its target by a DDIM inversion
+/// (`invert`).
 ///
 /// Data parallel (MPI), a rank holds only its shard of the batch's pairs, but draws the noise of
 /// the whole batch, as one process would, and keeps its shard's part.
@@ -54,10 +56,11 @@ public final class PreferenceBatch {
     }
 
     /// Noises pairs `range` of the batch `pairs` (a micro-batch, a rank's shard, or both) with
-    /// the noise `drawNoise` drew for the whole batch. The range's winners come first, then its losers.
+    /// the noise `drawNoise` drew for the whole batch. The range's winners come first, then its
+    /// losers. `t` holds one step per pair, or one per image (the winners', then the losers').
     public func fill(_ pairs: [PreferencePairs.Pair], t: [Int], preference: Bool, sharedNoise: Bool, schedule: NoiseSchedule,
                      range: Range<Int>) {
-        precondition(pairs.count == t.count && pairs.count == drawnPairs && range.upperBound <= pairs.count)
+        precondition((t.count == pairs.count || t.count == 2 * pairs.count) && pairs.count == drawnPairs && range.upperBound <= pairs.count)
         pairCount = range.count
         self.preference = preference
         let d = imageSize, all = pairs.count, p = pairCount, n = images
@@ -68,7 +71,7 @@ public final class PreferenceBatch {
             source.withUnsafeBufferPointer { (x0.pointer + i * d).update(from: $0.baseAddress!, count: d) }
             let noise = winner || sharedNoise ? pair : all + pair
             (eps.pointer + i * d).update(from: drawn.pointer + noise * d, count: d)
-            let ti = t[pair]
+            let ti = t.count == all || winner ? t[pair] : t[all + pair]
             networkSteps.pointer[i] = Float(ti - 1)
             let (a, s) = schedule.noisingCoefficients(ti)
             for j in 0..<d { xt.pointer[i * d + j] = a * x0.pointer[i * d + j] + s * eps.pointer[i * d + j] }
@@ -106,13 +109,50 @@ public final class PreferenceBatch {
         return (0..<p).map { (policy[$0] - reference[$0]) - (policy[p + $0] - reference[p + $0]) }
     }
 
-    /// Back-propagates per-image dL/de into the model's gradients (after `errors(of:)` on it).
-    public func backward(_ model: TextToImageModel, prediction: UnsafeMutablePointer<Float>, dLde: [Double], scratch: FloatBuffer) {
+    /// InPO and SmPO: replaces every image's x_t and noise target by `inversion`'s, from its x0
+    /// toward its network step, with `model`'s predictions (no activations kept: no gradient) and
+    /// one kick stream per image.
+    public func invert(with model: TextToImageModel, _ inversion: DDIMInversion, schedule: NoiseSchedule, kicks: inout [RandomStream]) {
+        let n = images, k = (0..<n).map { Int(networkSteps.pointer[$0]) }
+        xt.pointer.update(from: x0.pointer, count: n * imageSize)
+        let prompts = self.prompts
+        inversion.invert(xt.pointer, target: eps.pointer, count: n, size: imageSize, k: k, schedule: schedule, kicks: &kicks) { x, steps, active in
+            UnsafePointer(model.predictNoise(x, steps: steps, prompts: active.map { prompts[$0] }, keepActivations: false))
+        }
+    }
+
+    /// DSPO: each winner's policy-to-reference distance `d_w = mean (eps_theta - eps_ref)^2`,
+    /// from the policy's prediction and the reference's winner predictions (`winnerPredictions`).
+    public func winnerDistances(prediction: UnsafePointer<Float>, reference: [Float]) -> [Double] {
+        let d = imageSize
+        return (0..<pairCount).map { i in
+            var sum = 0.0
+            for q in 0..<d { let v = Double(prediction[i * d + q] - reference[i * d + q]); sum += v * v }
+            return sum / Double(d)
+        }
+    }
+
+    /// The winners' part of a prediction (owned by its model until its next forward), copied.
+    public func winnerPredictions(_ prediction: UnsafePointer<Float>) -> [Float] {
+        Array(UnsafeBufferPointer(start: prediction, count: pairCount * imageSize))
+    }
+
+    /// Back-propagates per-image dL/de into the model's gradients (after `errors(of:)` on it);
+    /// DSPO adds dL/dd_w per winner through `d_w = mean (prediction - reference)^2`.
+    public func backward(_ model: TextToImageModel, prediction: UnsafeMutablePointer<Float>, dLde: [Double], scratch: FloatBuffer,
+                         distance: (dLdd: [Double], reference: [Float])? = nil) {
         let s = sampleSize, n = images
         for i in 0..<n { errors.pointer[i] = Float(dLde[i]) }
         scratch.zero(n * imageSize)
         PerImageMSE.backward(dE: errors.pointer, pred: prediction, target: eps.pointer, dPred: scratch.pointer, dTarget: nil,
                              n: n, c: 3, h: s, w: s, model.workspace)
+        if let distance {
+            for i in 0..<pairCount { errors.pointer[i] = Float(distance.dLdd[i]) }
+            distance.reference.withUnsafeBufferPointer {
+                PerImageMSE.backward(dE: errors.pointer, pred: prediction, target: $0.baseAddress!, dPred: scratch.pointer, dTarget: nil,
+                                     n: pairCount, c: 3, h: s, w: s, model.workspace)
+            }
+        }
         model.backward(scratch.pointer)
     }
 }
