@@ -3,7 +3,7 @@
 
     scripts/results.py [main=runs/sd15] [ablation=runs/ablate-estimation-sd15]
                        [segments=runs/segments-sd15] [sweep=runs/sweep-sd15]
-                       [sweep_ablation=runs/sweep-ablation-sd15] [screenshot=true]
+                       [sweep_ablation=runs/sweep-ablation-sd15] [zoo=runs/sd15-zoo] [screenshot=true]
 
 Every table comes from a file of a run folder, named beside it with the folder's build (version,
 commit) and command (run-info.txt) and its resolved config; a missing folder's section says how
@@ -32,13 +32,13 @@ def fail(message):
 
 def arguments(argv):
     options = {"main": "runs/sd15", "ablation": "runs/ablate-estimation-sd15", "segments": "runs/segments-sd15",
-               "sweep": "runs/sweep-sd15", "sweep_ablation": "runs/sweep-ablation-sd15", "screenshot": "false"}
+               "sweep": "runs/sweep-sd15", "sweep_ablation": "runs/sweep-ablation-sd15", "zoo": "runs/sd15-zoo", "screenshot": "false"}
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep or key not in options:
             fail(f"expected one of {', '.join(k + '=' for k in options)}, got '{arg}'")
         options[key] = value
-    for key in ("main", "ablation", "segments", "sweep", "sweep_ablation"):
+    for key in ("main", "ablation", "segments", "sweep", "sweep_ablation", "zoo"):
         options[key] = os.path.join(ROOT, options[key]) if not os.path.isabs(options[key]) else options[key]
     return options
 
@@ -385,6 +385,69 @@ def rewrite_readme(block):
     os.replace(path + ".tmp", path)
 
 
+TRAIN_FOLDER = re.compile(r"^train-(.+)-(align|aesthetic|pick)-s(\d+)$")
+
+
+def credit_by_step(folder):
+    """Which steps each loss learned and gave credit to, from its fine-tunes' files: per tenth of
+    t, the held-out implicit accuracy's gain from step 0 to the end (heldout-by-t.csv) and the
+    share of the credit density x gradient norm at the end (credit.csv), each averaged over the
+    loss's fine-tunes (annotators and seeds); then one generated sentence per loss."""
+    gains, shares, runs = OrderedDict(), OrderedDict(), {}
+    for name in sorted(os.listdir(folder)):
+        match = TRAIN_FOLDER.match(name)
+        by_t, credit = os.path.join(folder, name, "heldout-by-t.csv"), os.path.join(folder, name, "credit.csv")
+        if not match or not os.path.exists(by_t) or not os.path.exists(credit):
+            continue
+        method = match.group(1)
+        table = rows(by_t)
+        first, last = min(int(r["step"]) for r in table), max(int(r["step"]) for r in table)
+        start = {r["t_low"]: float(r["accuracy"]) for r in table if int(r["step"]) == first}
+        end = {r["t_low"]: float(r["accuracy"]) for r in table if int(r["step"]) == last}
+        gain = [end[k] - start[k] for k in sorted(end, key=int)]
+        table = rows(credit)
+        last = max(int(r["step"]) for r in table)
+        weights = [float(r["density"]) * float(r["grad_norm"]) for r in sorted(table, key=lambda r: int(r["bucket"])) if int(r["step"]) == last]
+        total = sum(weights) or 1.0
+        gains.setdefault(method, []).append(gain)
+        shares.setdefault(method, []).append([w / total for w in weights])
+        runs[method] = runs.get(method, 0) + 1
+    if not gains:
+        return ""
+    def mean(lists):
+        return [sum(v) / len(v) for v in zip(*lists)]
+    tenths = [f"{10 * i}-{10 * (i + 1)}%" for i in range(10)]
+    out = ["Per tenth of t (as a share of T), averaged over each loss's fine-tunes (every annotator and seed): the "
+           "held-out implicit accuracy's gain from step 0 to the end (`heldout-by-t.csv`; pairs at a t inside the tenth) "
+           "and the share of the loss's credit at the end (`credit.csv`: density x gradient norm on the probe pairs).\n",
+           "#### Held-out accuracy gained, by tenth of t (points of accuracy)\n"]
+    out.append(markdown_table([dict({"loss": m, "runs": runs[m]}, **{t: f"{100 * g:+.1f}" for t, g in zip(tenths, mean(v))})
+                               for m, v in gains.items()], ["loss", "runs"] + tenths))
+    out.append("#### Share of the credit, by tenth of t\n")
+    out.append(markdown_table([dict({"loss": m}, **{t: f"{100 * c:.0f}%" for t, c in zip(tenths, mean(v))})
+                               for m, v in shares.items()], ["loss"] + tenths))
+    sentences = []
+    for m in gains:
+        g, c = mean(gains[m]), mean(shares[m])
+        best = max(range(10), key=lambda i: g[i])
+        middle = sum(c[2:7])
+        sentences.append(f"`{m}` gained most at {tenths[best]} of T ({100 * g[best]:+.1f} points) and put "
+                         f"{100 * middle:.0f}% of its credit on the middle segment 20-70% (DDE's claim: the middle steps matter).")
+    out.append("What the files say, loss by loss (generated from the two tables above):\n\n" + "\n".join(f"- {x}" for x in sentences) + "\n")
+    return "\n".join(out)
+
+
+def zoo_section(folder):
+    title = "Every loss side by side (`configs/sd15-zoo.conf`)"
+    text = experiment_section(folder, title, "dde-train --config configs/sd15-zoo.conf reuse=runs/sd15",
+                              "The paper's four losses and the seven proposed since (README, \"The newer losses\"), on the main "
+                              "job's base, annotators and pairs with its seeds and evaluation. The newer losses' learning rates "
+                              "are the config's (see its comments on tuning).")
+    if os.path.exists(os.path.join(folder, "report.md")):
+        text += "\n### Which steps each loss learned and credited\n\n" + credit_by_step(folder)
+    return text
+
+
 def main(argv):
     o = arguments(argv)
     if o["screenshot"] == "true" and os.path.exists(os.path.join(o["main"], "report.html")):
@@ -413,6 +476,7 @@ def main(argv):
         sweep_section(o["sweep"]),
         sweep_section(o["sweep_ablation"], "The ablation's betas (`scripts/sweep.sh` on DDE-Single and DDE-Step)",
                       "scripts/sweep.sh configs/sd15.conf compare.methods=dde-single,dde-step compare.annotators=pick compare.lr=3e-5"),
+        zoo_section(o["zoo"]),
     ]
     base_samples(o["main"])
     with open(os.path.join(DOCS, "RESULTS.md.tmp"), "w", encoding="utf-8") as f:
