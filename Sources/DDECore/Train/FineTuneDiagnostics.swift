@@ -85,7 +85,7 @@ final class FineTuneDiagnostics {
     func credit(D: [Double], t: [Int], pairs: [PreferencePairs.Pair]) -> (z: [Double], dldD: [Double]) {
         let kind = loss.settings.kind
         if kind.dependsOnDifferenceOnly {
-            let soft = kind.needsSoftLabel ? pairs.map { loss.settings.softLabel.probability(winner: $0.winnerScore, loser: $0.loserScore) } : []
+            let soft = kind.needsSoftLabel ? loss.settings.softLabel.probabilities(pairs) : []
             let ev = loss.evaluate(D: D, t: t, softLabel: soft)
             return (ev.z, ev.dLdD.map { $0 * Double(D.count) })
         }
@@ -121,13 +121,12 @@ final class FineTuneDiagnostics {
         let chunks = stride(from: 0, to: heldout.count, by: batch.capacity).map { $0..<min($0 + batch.capacity, heldout.count) }
         let cluster = Cluster.current
         return chunks.indices.flatMap { c -> [Double] in
-            let pairs = chunks[c].count, split = pairs >= cluster.size
+            let pairs = chunks[c].count
             fill(Array(heldout[chunks[c]]), t: Array(t[chunks[c]]), stream: firstStream + UInt64(c),
-                 shard: split ? cluster.shard(pairs) : nil)
-            func whole(_ e: [Double]) -> [Double] { split ? batch.gathered(e, pairs: pairs) : e }
-            let eRef = whole(frozen.errors(of: reference, digest: baseDigest, batch: batch))
-            let ePolicy = whole(step == 0 ? frozen.errors(of: policy, digest: baseDigest, batch: batch)
-                                          : batch.errors(of: policy, forBackward: false).e)
+                 shard: pairs >= cluster.size ? cluster.shard(pairs) : nil)
+            let eRef = batch.gathered(frozen.errors(of: reference, digest: baseDigest, batch: batch), pairs: pairs)
+            let ePolicy = batch.gathered(step == 0 ? frozen.errors(of: policy, digest: baseDigest, batch: batch)
+                                                   : batch.errors(of: policy, forBackward: false).e, pairs: pairs)
             return batch.differences(policy: ePolicy, reference: eRef)
         }
     }
@@ -183,11 +182,10 @@ final class FineTuneDiagnostics {
         for b in 0..<Self.creditBuckets {
             let low = b * T / Self.creditBuckets + 1, high = (b + 1) * T / Self.creditBuckets
             let t = [Int](repeating: (low + high) / 2, count: p)
-            fill(probe, t: t, stream: 200 + UInt64(b), shard: split ? mine : nil)
-            func whole(_ e: [Double]) -> [Double] { split ? batch.gathered(e, pairs: p) : e }
-            let eRef = whole(frozen.errors(of: reference, digest: baseDigest, batch: batch))
+            fill(probe, t: t, stream: 200 + UInt64(b), shard: mine)
+            let eRef = batch.gathered(frozen.errors(of: reference, digest: baseDigest, batch: batch), pairs: p)
             let (prediction, eShard) = batch.errors(of: policy, forBackward: true)  // the same noised images
-            let e = whole(eShard)
+            let e = batch.gathered(eShard, pairs: p)
             let D = batch.differences(policy: e, reference: eRef)
             // The mean loss over the probe: SFT's is the winners' error, a loss of D alone flows
             // through D, the others through each image's error.
@@ -202,7 +200,7 @@ final class FineTuneDiagnostics {
                     : [Double](repeating: 1 / Double(p), count: p) + [Double](repeating: 0, count: p)
             }
             store.zeroGrads()
-            let shardLde = split ? Array(dLde[mine]) + Array(dLde[(p + mine.lowerBound)..<(p + mine.upperBound)]) : dLde
+            let shardLde = Array(dLde[mine]) + Array(dLde[(p + mine.lowerBound)..<(p + mine.upperBound)])
             batch.backward(policy, prediction: prediction, dLde: shardLde, scratch: scratch)
             if split { cluster.sum(store.grads.pointer, count: store.count) }
             let norm = gradientNorm(store, policy.workspace)

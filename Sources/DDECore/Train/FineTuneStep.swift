@@ -126,9 +126,8 @@ public final class FineTuneStep: TrainingStep {
             if kind.isPreference {
                 let tPairs = Array(t[first..<(first + microBatch)])
                 let distances = kind.needsWinnerDistance
-                    ? cluster.gather(count: microBatch) { _ in pairBatch.winnerDistances(prediction: prediction, reference: referenceWinners) } : []
-                let softLabels = kind.needsSoftLabel
-                    ? chosen[first..<(first + microBatch)].map { loss.settings.softLabel.probability(winner: $0.winnerScore, loser: $0.loserScore) } : []
+                    ? cluster.gather(count: microBatch) { _ in pairBatch.winnerDistances(prediction: prediction, reference: referenceWinners, policy.workspace) } : []
+                let softLabels = kind.needsSoftLabel ? loss.settings.softLabel.probabilities(chosen[first..<(first + microBatch)]) : []
                 var input = PreferenceLoss.Batch(policyWinner: Array(eTheta[..<microBatch]), policyLoser: Array(eTheta[microBatch...]),
                                                  referenceWinner: Array(eRef.prefix(microBatch)), referenceLoser: Array(eRef.dropFirst(microBatch)),
                                                  t: tPairs, winnerDistance: distances, softLabel: softLabels)

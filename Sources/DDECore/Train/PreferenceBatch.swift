@@ -91,10 +91,11 @@ public final class PreferenceBatch {
 
     /// Data parallel (MPI): the whole batch's per-image errors (the winners of all `pairs`
     /// pairs, then their losers) from every rank's `errors(of:)` on its shard (its winners, then
-    /// its losers). Alone: `shardErrors` itself.
+    /// its losers). Alone, or when this batch holds all `pairs` pairs (a batch too small to split
+    /// over the ranks is filled whole on every rank): `shardErrors` itself.
     public func gathered(_ shardErrors: [Double], pairs: Int) -> [Double] {
         let cluster = Cluster.current
-        guard cluster.isParallel else { return shardErrors }
+        guard cluster.isParallel && pairCount < pairs else { return shardErrors }
         let p = pairCount
         let winners = cluster.gather(count: pairs) { _ in Array(shardErrors[..<p]) }
         return preference ? winners + cluster.gather(count: pairs) { _ in Array(shardErrors[p...]) } : winners
@@ -123,13 +124,16 @@ public final class PreferenceBatch {
 
     /// DSPO: each winner's policy-to-reference distance `d_w = mean (eps_theta - eps_ref)^2`,
     /// from the policy's prediction and the reference's winner predictions (`winnerPredictions`).
-    public func winnerDistances(prediction: UnsafePointer<Float>, reference: [Float]) -> [Double] {
-        let d = imageSize
-        return (0..<pairCount).map { i in
-            var sum = 0.0
-            for q in 0..<d { let v = Double(prediction[i * d + q] - reference[i * d + q]); sum += v * v }
-            return sum / Double(d)
+    /// The same per-image mean as the errors (`PerImageMSE`), whose backward `backward` uses.
+    public func winnerDistances(prediction: UnsafePointer<Float>, reference: [Float], _ workspace: Workspace) -> [Double] {
+        let s = sampleSize
+        var distances = [Float](repeating: 0, count: pairCount)
+        reference.withUnsafeBufferPointer { ref in
+            distances.withUnsafeMutableBufferPointer {
+                PerImageMSE.forward(pred: prediction, target: ref.baseAddress!, $0.baseAddress!, n: pairCount, c: 3, h: s, w: s, workspace)
+            }
         }
+        return distances.map(Double.init)
     }
 
     /// The winners' part of a prediction (owned by its model until its next forward), copied.
