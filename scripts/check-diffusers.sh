@@ -21,24 +21,13 @@
 #      the base plus pytorch_lora_weights.safetensors: diffusers' load_lora_adapter(prefix="unet")
 #      on the exported base gives dde-train's epsilon on the check batch and through dde-train
 #      forward; with lora.merge=true the merged weights give the same.
-# The Python environment (torch==2.13.0+cpu, diffusers, transformers, peft) is made once in
-# ${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers} and reused.
+# The Python environment (torch==2.13.0+cpu, diffusers, transformers, peft) is scripts/python-env.sh's,
+# made once in ${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers} and reused.
 #   scripts/check-diffusers.sh            (DDE_TRAIN=PATH: that binary; otherwise this checkout's release build)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="${DDE_PYENV:-$HOME/.cache/dde-train/venv-diffusers}"
-if ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors, peft" 2>/dev/null; then
-    echo "check-diffusers: making the Python environment in $venv (torch 2.13.0+cpu, diffusers, transformers; once)"
-    python3 -m venv "$venv"
-    # The +cpu build: from the machine's own wheels or index when it has it (this one: pip's
-    # find-links), else from PyTorch's CPU index, which users' machines need (PyPI has no +cpu
-    # builds, and an unpinned torch pulls the GPU packages).
-    "$venv/bin/pip" install -q "torch==2.13.0+cpu" 2>/dev/null \
-        || "$venv/bin/pip" install -q "torch==2.13.0+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
-    "$venv/bin/pip" install -q diffusers transformers safetensors numpy peft
-fi
-py="$venv/bin/python"
+py="$(scripts/python-env.sh)"
 "$py" -c "import torch, diffusers, transformers; print('check-diffusers: torch', torch.__version__, 'diffusers', diffusers.__version__, 'transformers', transformers.__version__)"
 bin="${DDE_TRAIN:-$root/.build/release/dde-train}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/check-diffusers.XXXXXX")"

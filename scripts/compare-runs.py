@@ -11,6 +11,8 @@ bit-identical"):
                   a LoRA fine-tune's `lora_base` (its base's path as given, under the run folder;
                   `lora_base_relative` and the base's digest `lora_base_digest` are compared)
   *.csv, *.jsonl  every field but the `seconds` column / key (wall clock)
+  events.out.tfevents.*  every event's step and summary values but the `*/seconds` scalars,
+                  without the events' wall times (TensorBoard's record format, read here)
   everything else the bytes (PNG samples and grids, pairs.jsonl, record.csv, report.csv, ...)
 A text file that names its run folder (report.html) is compared with the folder's path taken out.
 Left out: config.resolved.conf (names the run folder), artifacts.txt (sizes and hashes of the
@@ -106,7 +108,70 @@ def jsonl_rows(path):
     return rows
 
 
+def varint(data, at):
+    value, shift = 0, 0
+    while True:
+        b = data[at]
+        at += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, at
+        shift += 7
+
+
+def proto_fields(data):
+    """(field, wire type, value) of a protocol buffer: an int, or the bytes of wire types 1, 2, 5."""
+    at, out = 0, []
+    while at < len(data):
+        key, at = varint(data, at)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            value, at = varint(data, at)
+        elif wire == 1:
+            value, at = data[at:at + 8], at + 8
+        elif wire == 2:
+            n, at = varint(data, at)
+            value, at = data[at:at + n], at + n
+        elif wire == 5:
+            value, at = data[at:at + 4], at + 4
+        else:
+            raise ValueError(f"wire type {wire}")
+        out.append((field, wire, value))
+    return out
+
+
+def tensorboard_events(path):
+    """A TensorBoard event file's events as (step, [summary values]) without wall times (field 1)
+    and without the `*/seconds` scalars; the records' framing is checked by length only."""
+    with open(path, "rb") as f:
+        data = f.read()
+    at, events = 0, []
+    while at + 12 <= len(data):
+        (n,) = struct.unpack("<Q", data[at:at + 8])
+        record = data[at + 12:at + 12 + n]
+        at += 16 + n
+        step, values, version = 0, [], None
+        for field, _, value in proto_fields(record):
+            if field == 2:
+                step = value
+            elif field == 3:
+                version = value
+            elif field == 5:
+                for _, _, v in proto_fields(value):
+                    tag = dict((f, x) for f, _, x in proto_fields(v)).get(1, b"")
+                    if not tag.endswith(b"/seconds"):
+                        values.append(v)
+        events.append((step, version, values))
+    return events
+
+
 def compare_file(pa, pb, detail, roots):
+    if os.path.basename(pa).startswith("events.out.tfevents"):
+        ea, eb = tensorboard_events(pa), tensorboard_events(pb)
+        if ea == eb:
+            return []
+        first = next((i for i, (x, y) in enumerate(zip(ea, eb)) if x != y), min(len(ea), len(eb)))
+        return [f"{len(ea)} vs {len(eb)} events, first difference at event {first + 1}"]
     if pa.endswith(".safetensors"):
         return compare_safetensors(pa, pb, detail)
     if pa.endswith(".csv"):
@@ -136,7 +201,7 @@ def kind(path):
         return "checkpoints" if "/checkpoints/" in "/" + path else "weights"
     if name.startswith("record"):
         return "DDE record"
-    if name.endswith((".csv", ".jsonl")):
+    if name.endswith((".csv", ".jsonl")) or name.startswith("events.out.tfevents"):
         return "metrics"
     return "other files"
 

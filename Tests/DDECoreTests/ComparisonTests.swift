@@ -144,6 +144,10 @@ final class ComparisonTests: XCTestCase {
         let copyFolder = folder + "-copy"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: copyFolder) }
         let copy = try ConfigLoader.load(file: nil, overrides: overrides.filter { !$0.hasPrefix("out=") } + ["out=\(copyFolder)", "reuse=\(folder)"])
+        let copyPlan = try Comparison(settings: try RunSettings(copy), build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
+        XCTAssertTrue(copyPlan.filter { !$0.stage.hasPrefix("eval-") }.allSatisfy(\.cached),
+                      "dry_run counts what reuse= would copy as cached: \(copyPlan)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: copyFolder), "a plan writes nothing")
         let copied = try Comparison(settings: try RunSettings(copy), build: BuildInfo(commit: "test"), observer: SilentObserver()).run()
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copyFolder + "/train-dde-aesthetic-s0/model.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: folder + "/train-dde-aesthetic-s0/model.safetensors")))

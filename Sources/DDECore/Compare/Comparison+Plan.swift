@@ -1,3 +1,5 @@
+import Foundation
+
 extension Comparison {
     /// Seconds per unit of work at this run's sizes, measured by `dde-train bench`'s parts (the
     /// same step code the stages run) on this machine: what the plan's estimate rests on.
@@ -43,29 +45,40 @@ extension Comparison {
         return passes / 4
     }
 
-    /// The plan: every stage, whether it is cached, and its estimated seconds from `rates`
-    /// (measured with `Rates.measure` when not given). A stage's signature covers its inputs, so
-    /// a stage counts as cached only when the stages it starts from are finished here.
+    /// Where a stage's finished result would come from: its folder here, or, when that does not
+    /// exist yet, the same stage of `reuse`'s folder (what `adopt` copies); nil when it runs.
+    func finishedSource(_ folder: String, _ signature: StageSignature) -> String? {
+        if StageFolder(folder).state(for: signature) == .finished { return folder }
+        let from = settings.compare.reuse
+        guard !from.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return nil }
+        let source = RunLayout(out: from).file(layout.stageName(folder))
+        return StageFolder(source).state(for: signature) == .finished ? source : nil
+    }
+
+    /// The plan: every stage, whether it is cached (finished here or in `reuse`'s folder), and
+    /// its estimated seconds from `rates` (measured with `Rates.measure` when not given). A
+    /// stage's signature covers its inputs, so a stage counts as cached only when the stages it
+    /// starts from are.
     public func plan(rates given: Rates? = nil) throws -> [(stage: String, cached: Bool, seconds: Double)] {
         let rates = try given ?? Rates.measure(settings, workspace: workspace)
         let config = settings.config
         var rows: [(String, Bool, Double)] = []
-        let pre = pretrainFolder.state(for: try Pretrainer.signature(settings)) == .finished
-        rows.append(("pretrain", pre, Double(settings.pretrain.steps) * rates.pretrainStep))
-        let ann = annotatorsFolder.state(for: StageSignature(.annotators, config)) == .finished
-        rows.append(("annotators", ann, Double(settings.annotators.training.steps) * rates.annotatorStep))
-        let base = pre ? (try? Checkpoint.loadModel(layout.baseModel, workspace: workspace))?.model.contentDigest : nil
-        let annotators = ann ? try? AnnotatorSet.load(folder: layout.annotators, workspace: workspace) : nil
+        let pre = finishedSource(layout.pretrain, try Pretrainer.signature(settings))
+        rows.append(("pretrain", pre != nil, Double(settings.pretrain.steps) * rates.pretrainStep))
+        let ann = finishedSource(layout.annotators, StageSignature(.annotators, config))
+        rows.append(("annotators", ann != nil, Double(settings.annotators.training.steps) * rates.annotatorStep))
+        let base = pre.flatMap { try? Checkpoint.loadModel(RunLayout(out: $0).file("model.safetensors"), workspace: workspace) }?.model.contentDigest
+        let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace) }
         var sampled = false  // the first pairs stage to run samples the images for all of them
-        var pairsDone: Set<String> = []
+        var pairsDone: [String: String] = [:]  // annotator: the pairs file, here or in `reuse`
         for a in pairAnnotators {
-            var c = false
+            var c: String?
             if let base, let annotator = annotators?.named(a) {
-                c = StageFolder(layout.pairs(a)).state(for: try pairsSignature(annotator, base: base)) == .finished
+                c = finishedSource(layout.pairs(a), try pairsSignature(annotator, base: base))
             }
             let images = (ShapesWorld.split().train.count + ShapesWorld.split().validation.count) * settings.pairs.samplesPerPrompt
-            rows.append(("pairs-\(a)", c, sampled ? 5 : Double(images) * rates.sampleImage))
-            if c { pairsDone.insert(a) } else { sampled = true }
+            rows.append(("pairs-\(a)", c != nil, sampled ? 5 : Double(images) * rates.sampleImage))
+            if let c { pairsDone[a] = RunLayout(out: c).file("pairs.jsonl") } else { sampled = true }
         }
         let evalCost = Double(evalPrompts.count * settings.eval.imagesPerPrompt) * rates.sampleImage
             * Double(settings.eval.steps) / Double(settings.sampler.steps)
@@ -73,13 +86,13 @@ extension Comparison {
         var pairDigests: [String: ContentDigest] = [:]
         for r in runs {
             var c = false
-            if let base, pairsDone.contains(r.annotator) {
+            if let base, let pairsFile = pairsDone[r.annotator] {
                 if pairDigests[r.annotator] == nil {
-                    pairDigests[r.annotator] = try PreferencePairs.load(layout.pairsFile(r.annotator), size: settings.model.unet.sampleSize,
+                    pairDigests[r.annotator] = try PreferencePairs.load(pairsFile, size: settings.model.unet.sampleSize,
                                                                        skipBad: settings.data.skipBad).contentDigest
                 }
                 let signature = FineTuner.signature(try runSettings(r), base: base, pairs: pairDigests[r.annotator]!)
-                c = StageFolder(layout.train(r.name)).state(for: signature) == .finished
+                c = finishedSource(layout.train(r.name), signature) != nil
             }
             let perStep = r.method == "sft" ? rates.sftStep : rates.preferenceStep * Self.stepCost(try runSettings(r))
             rows.append(("train-\(r.name)", c, Double(settings.fineTune.steps) * perStep))

@@ -3,14 +3,35 @@ import Foundation
 /// Per-step metrics of a stage, as `metrics.jsonl` (one JSON object a line) and `metrics.csv`
 /// (header from the first row's keys). Lines are appended and flushed as they come; on resume
 /// the files are first cut back to the rows of steps at or before the checkpoint's step, so a
-/// resumed run's files equal an uninterrupted run's.
+/// resumed run's files equal an uninterrupted run's. Each row is also written to the stage's
+/// TensorBoard events (`TensorBoardLog`) as the scalars `<name>/<column>` at its step, as
+/// `mirror` says.
 public final class MetricsLog {
+    /// How rows become TensorBoard scalars.
+    public enum Mirror: Sendable {
+        /// Not mirrored (a profile of many rows per step: the report charts it).
+        case none
+        /// One row per step: `<name>/<column>`.
+        case perStep
+        /// A few rows per step, told apart by `columns` (`t_low`, `t_high`): the scalars
+        /// `<name>/<column>/<label>=<values joined by '-'>` (`heldout-by-t/accuracy/t=1-100`).
+        case perRow(label: String, columns: [String])
+    }
+
+    public let name: String
     public let jsonlPath: String
     public let csvPath: String
     private var columns: [String]?
+    private let events: TensorBoardLog?
+    private let mirror: Mirror
 
-    /// `name` is the files' stem: `metrics`, or a stage's other logs (`heldout`, `credit`).
-    public init(folder: String, name: String = "metrics", resumeAfterStep step: Int?) throws {
+    /// `name` is the files' stem: `metrics`, or a stage's other logs (`heldout`, `credit`);
+    /// `events`, when given, receives the rows as `mirror` says.
+    public init(folder: String, name: String = "metrics", resumeAfterStep step: Int?, events: TensorBoardLog? = nil,
+                mirror: Mirror = .perStep) throws {
+        self.name = name
+        self.events = events
+        self.mirror = mirror
         jsonlPath = folder + "/\(name).jsonl"
         csvPath = folder + "/\(name).csv"
         if let step {
@@ -42,6 +63,23 @@ public final class MetricsLog {
         }
         try MetricsLog.append(json, to: jsonlPath)
         try MetricsLog.append(csv, to: csvPath)
+        if let events {
+            for values in rows { try events.scalars(scalars(values), step: Int(values.first { $0.0 == "step" }?.1 ?? 0)) }
+        }
+    }
+
+    /// A row's TensorBoard scalars (`step` is the event's step, not a scalar).
+    public func scalars(_ values: [(String, Double)]) -> [(tag: String, value: Double)] {
+        switch mirror {
+        case .none:
+            return []
+        case .perStep:
+            return values.filter { $0.0 != "step" }.map { ("\(name)/\($0.0)", $0.1) }
+        case let .perRow(label, keys):
+            let byName = Dictionary(values, uniquingKeysWith: { a, _ in a })
+            let row = keys.map { byName[$0].map(MetricsLog.format) ?? "" }.joined(separator: "-")
+            return values.filter { $0.0 != "step" && !keys.contains($0.0) }.map { ("\(name)/\($0.0)/\(label)=\(row)", $0.1) }
+        }
     }
 
     static func format(_ v: Double) -> String {

@@ -15,6 +15,8 @@ public final class TrainingRun {
     weak var observer: StageObserver?
     /// The step the loop starts from: 0, or the resumed checkpoint's.
     public private(set) var start = 0
+    /// The stage's TensorBoard events, from `prepare` on (cut back to `start` on resume).
+    public private(set) var events: TensorBoardLog?
 
     public var folder: String { frame.folder.path }
     public var checkpoints: String { folder + "/checkpoints" }
@@ -32,13 +34,14 @@ public final class TrainingRun {
     public func isFinished() throws -> Bool { try frame.isFinished(observer: observer) }
 
     /// Makes the folder, its checkpoints and `folders` inside it (clearing dead runs'
-    /// temporaries) and writes the resolved config.
+    /// temporaries), writes the resolved config and opens the TensorBoard events.
     public func prepare(config: Config, folders: [String] = []) throws {
         for f in [folder, checkpoints] + folders.map({ folder + "/" + $0 }) {
             try FileIO.createFolder(f)
             FileIO.removeStaleTemporaries(in: f)
         }
         try config.writeResolved(to: folder)
+        events = try TensorBoardLog(folder: folder, resumeAfterStep: start > 0 ? start : nil)
     }
 
     /// Restores `step` from the checkpoint the `resume` key names (nil: none) and returns the
@@ -60,9 +63,10 @@ public final class TrainingRun {
         return at
     }
 
-    /// A log in the folder (`metrics`, `validation`, ...), cut back to the resumed step.
-    public func log(_ name: String = "metrics") throws -> MetricsLog {
-        try MetricsLog(folder: folder, name: name, resumeAfterStep: start > 0 ? start : nil)
+    /// A log in the folder (`metrics`, `validation`, ...), cut back to the resumed step, its rows
+    /// mirrored to the stage's TensorBoard events as `mirror` says (after `prepare`).
+    public func log(_ name: String = "metrics", mirror: MetricsLog.Mirror = .perStep) throws -> MetricsLog {
+        try MetricsLog(folder: folder, name: name, resumeAfterStep: start > 0 ? start : nil, events: events, mirror: mirror)
     }
 
     /// Runs steps `start + 1 ... steps` of `step`: each is logged to `log` (with `step` first

@@ -85,7 +85,8 @@ public final class FineTuner {
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
                                                   sampleSize: policy.sampleSize, folder: folder,
-                                                  resumeAfterStep: start > 0 ? start : nil, frozen: frozen, baseDigest: baseDigest)
+                                                  resumeAfterStep: start > 0 ? start : nil, events: run.events, frozen: frozen,
+                                                  baseDigest: baseDigest)
         let steps = fineTune.steps
         func logDiagnostics(_ done: Int) throws {
             guard let reference else { return }

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Writes into `folder`: `checkpoints/step-N.safetensors` (weights, AdamW moments, EMA, random
 /// streams; the last `keep_checkpoints` kept), `model.safetensors` (the final weights, EMA when
-/// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`/`.jsonl`, `samples/step-N.png`.
+/// on), `metrics.jsonl`/`metrics.csv` (per step), `validation.csv`/`.jsonl`, `samples/step-N.png`,
+/// and the same as TensorBoard events (`TensorBoardLog`).
 public final class Pretrainer {
     public let settings: RunSettings
     /// The context its models compute in (threads, convolution algorithm, profiler, scratch).
@@ -71,7 +72,11 @@ public final class Pretrainer {
             }
             if (pretrain.sampleEvery > 0 && done % pretrain.sampleEvery == 0) || last {
                 let path = folder + String(format: "/samples/step-%07d.png", done)
-                try withWeights(model, step.ema) { try sampleGrid(model, prompts: images.samplePrompts, to: path) }
+                try withWeights(model, step.ema) {
+                    let grid = sampleGrid(model, prompts: images.samplePrompts)
+                    try PNGFile.write(grid, to: path)
+                    try run.events?.image(grid, tag: "samples", step: done)
+                }
                 observer?.note("pretrain step \(done): samples \(path)")
             }
         }
@@ -127,9 +132,9 @@ public final class Pretrainer {
     }
 
     /// A grid: rows the prompts, columns 4 fixed seeds; DDIM with the `sample.*` keys.
-    func sampleGrid(_ model: TextToImageModel, prompts: [String], to path: String) throws {
+    func sampleGrid(_ model: TextToImageModel, prompts: [String]) -> RGBImage {
         let images = Sampling.generate(model, prompts: prompts, perPrompt: 4, sampler: settings.sampler, schedule: settings.schedule,
                                        seed: settings.seed)
-        try PNGFile.write(ImageGrid.make(images.images.map { $0.map(\.image) }, scale: 4), to: path)
+        return ImageGrid.make(images.images.map { $0.map(\.image) }, scale: 4)
     }
 }
