@@ -1,12 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of the numeric core use -Ounchecked and target Haswell (AVX2, FMA):
-// hot kernels are Float loops over unsafe buffers and need both to vectorise.
+// Release builds of the numeric core use -Ounchecked and, on x86-64, target Haswell (AVX2, FMA):
+// hot kernels are Float loops over unsafe buffers and need both to vectorise. Other CPUs (arm64)
+// build for the compiler's default target (NEON there). The manifest is compiled for the machine
+// that builds, so `arch` is the build machine's: a native build, as scripts/setup makes.
 // -fno-math-errno lets squareRoot() become vsqrtps instead of a libm call that may set errno:
 // the AdamW step went from 25.5 to 4.5 ms for 10M parameters with it.
+#if arch(x86_64)
+let targetCPU = ["-target-cpu", "haswell"]
+#else
+let targetCPU: [String] = []
+#endif
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell", "-Xcc", "-fno-math-errno"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"] + targetCPU + ["-Xcc", "-fno-math-errno"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -10,8 +10,8 @@ struct RunOptions: ParsableArguments {
     var configFile: String?
 
     @Argument(help: ArgumentHelp(
-        "key=value overrides; they win over the config file. Keys: "
-            + ConfigKeys.all.map(\.name).joined(separator: ", ") + " ('dde-train config' describes each).",
+        "key=value overrides; they win over the config file. The keys this command reads are listed "
+            + "above with their defaults; 'dde-train config' describes every key.",
         valueName: "key=value"))
     var overrides: [String] = []
 

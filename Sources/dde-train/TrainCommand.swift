@@ -7,7 +7,8 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fine-tune the base model with loss=sft|uniform|discounted|dde|dde-single|dde-step on preference pairs."
+        abstract: "Fine-tune the base model with loss=" + PreferenceLoss.Kind.allCases.map(\.rawValue).joined(separator: "|")
+            + " on preference pairs."
     )
 
     @OptionGroup var options: RunOptions

@@ -76,4 +76,26 @@ final class KeyTableTests: XCTestCase {
         XCTAssertEqual(ContentDigest.of(Array("a".utf8)).hex, "af63dc4c8601ec8c")
         XCTAssertEqual(ContentDigest.of(Array("foobar".utf8)).hex, "85944171f73967e8")
     }
+
+    /// `dde-train SUBCOMMAND --help` lists the keys of the sections the command reads, from the
+    /// table: every section named exists, every section is some command's, and a key whose doc
+    /// says it is one command's (`dde-train sample: ...`) is listed for that command alone.
+    func testEachCommandsHelpListsTheKeysItReads() {
+        for (command, sections) in CommandKeys.sections {
+            XCTAssertTrue(Set(sections).isSubset(of: ConfigKeys.sectionNames), "\(command): \(sections)")
+        }
+        let read = Set(CommandKeys.sections.filter { $0.key != "config" && $0.key != "compare" }.values.flatMap { $0 })
+        XCTAssertEqual(read, Set(ConfigKeys.sectionNames), "every section is read by a command of its own")
+        let train = CommandKeys.help(for: "train"), sample = CommandKeys.help(for: "sample")
+        XCTAssertTrue(train.contains("\n  loss = dde"), train)
+        XCTAssertTrue(train.contains("\n  kto.lambda_d = 1"), train)
+        XCTAssertFalse(train.contains("bench.repeats"), "bench's keys are bench's")
+        XCTAssertFalse(train.contains("\n  n = "), "dde-train sample's n is sample's")
+        XCTAssertTrue(sample.contains("\n  n = 8"), sample)
+        XCTAssertFalse(sample.contains("inputs = "), "forward's inputs")
+        XCTAssertTrue(CommandKeys.help(for: "forward").contains("inputs = "))
+        XCTAssertEqual(CommandKeys.onlyFor(ConfigKeys.all.first { $0.name == "trace" }!), "sample")
+        XCTAssertEqual(CommandKeys.help(for: "config").split(separator: "\n").filter { $0.hasPrefix("  ") }.count,
+                       ConfigKeys.all.count, "config: every key")
+    }
 }

@@ -230,6 +230,11 @@ public enum ConfigKeys {
     public static func key(_ name: String) -> ConfigKey? { index[name].map { all[$0] } }
 
     /// Position of each key in `all`.
+    /// The sections, in table order.
+    public static let sectionNames: [String] = all.reduce(into: []) { names, key in
+        if names.last != key.section { names.append(key.section) }
+    }
+
     static let index: [String: Int] = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1.name, $0) })
 
     /// Fair tuning per annotator (issue 13): each method key's value per annotator whose pairs the
