@@ -38,6 +38,11 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
         // The numeric core: tensors, kernels, layers, the U-Net, the noise schedule and samplers,
         // the losses, the optimiser, random streams and the naive reference twins. It knows
         // nothing of configs, files, stages or reports; the compiler keeps it so.
@@ -50,7 +55,7 @@ let package = Package(
         // evaluation, IO, report, bench, cluster.
         .target(
             name: "DDECore",
-            dependencies: ["DDENumerics", "CPNG"],
+            dependencies: ["DDENumerics", "CPNG", "CTurboJPEG"],
             swiftSettings: fastMath
         ),
         .executableTarget(

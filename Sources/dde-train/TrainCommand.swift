@@ -28,9 +28,10 @@ struct TrainCommand: ParsableCommand {
                 print("\(folder)/model.safetensors")
                 return
             }
-            let (folder, pairs) = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
+            // The pairs, ties and skipped lines are counted in the notes (stderr); stdout is the model's path.
+            let (folder, _) = try Comparison(settings: settings, workspace: workspace, build: Build.info, observer: progress)
                 .fineTune(pairsFile: settings.pairsFile, base: base, size: model.sampleSize)
-            print("\(folder)/model.safetensors: \(loss) on \(pairs.pairs.count) pairs")
+            print("\(folder)/model.safetensors")
         }
     }
 }

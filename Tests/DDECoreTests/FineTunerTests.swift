@@ -132,6 +132,21 @@ final class FineTunerTests: XCTestCase {
 
     /// One run per run folder: a second lock on the same folder is refused naming the holder,
     /// and the folder is free again once the first is released.
+    /// SmPO's soft label comes from the pairs' two scores: pairs without them (Pick-a-Pic rows
+    /// need not carry scores) are refused with the reason, before anything is written.
+    func testSmPORefusesPairsWithoutScores() throws {
+        let (config, base, scored) = try fixture()
+        var pairs = scored
+        pairs.hasScores = false
+        let folder = temporaryFolder()
+        let settings = try RunSettings(try config.overriding(["loss": "smpo", "steps": "1", "batch": "2"]))
+        XCTAssertThrowsError(try FineTuner(settings: settings, folder: folder, build: BuildInfo(commit: "test"), observer: SilentObserver())
+                                .run(base: base, pairs: pairs)) {
+            XCTAssertTrue("\($0)".contains("loss = smpo needs score_0 and score_1"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "nothing written")
+    }
+
     func testRunLockRefusesASecondRun() throws {
         let folder = temporaryFolder()
         var first: RunLock? = try RunLock(folder: folder)

@@ -73,3 +73,92 @@ final class PairsTests: XCTestCase {
         XCTAssertEqual(loaded.pairs[0].winner[0], 10 / 127.5 - 1, accuracy: 1e-6, "label_0 = 1: image_0 wins")
     }
 }
+
+/// Users' pairs (issue 18): Pick-a-Pic rows with JPEG images of any size, resized and
+/// centre-cropped as the diffusers DPO script does.
+final class PickAPicRowsTests: XCTestCase {
+    func temporaryFolder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dde-pickapic-\(UInt64.random(in: 0...UInt64.max))").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func gradient(width: Int, height: Int) -> RGBImage {
+        var pixels: [UInt8] = []
+        for y in 0..<height {
+            for x in 0..<width { pixels += [UInt8(x * 255 / max(1, width - 1)), UInt8(y * 255 / max(1, height - 1)), 128] }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    func testJPEGDecodesWhatItEncodedAndRefusesDamage() throws {
+        let image = gradient(width: 40, height: 24)
+        let jpeg = try JPEGFile.encode(image, quality: 95)
+        let back = try ImageFile.decode(jpeg, name: "g.jpg")
+        XCTAssertEqual([back.width, back.height], [40, 24])
+        let meanError = zip(back.pixels, image.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(image.pixels.count)
+        XCTAssertLessThan(meanError, 3, "quality 95: within a few levels")
+        XCTAssertThrowsError(try ImageFile.decode(Array(jpeg.dropLast(60)), name: "cut.jpg")) {
+            XCTAssertTrue("\($0)".hasPrefix("cut.jpg: corrupt or truncated JPEG"), "in the scan: \($0)")
+        }
+        XCTAssertThrowsError(try ImageFile.decode(Array(jpeg.prefix(jpeg.count / 3)), name: "cut.jpg")) {
+            XCTAssertTrue("\($0)".hasPrefix("cut.jpg: not a readable JPEG"), "in the headers: \($0)")
+        }
+        XCTAssertThrowsError(try ImageFile.decode([1, 2, 3, 4], name: "x.bin")) { XCTAssertTrue("\($0)".contains("neither PNG nor JPEG"), "\($0)") }
+        let png = try PNGFile.encode(image)
+        XCTAssertEqual(try ImageFile.decode(png, name: "a PNG named .jpg"), image, "told apart by content, not name")
+    }
+
+    /// The shorter side to the size, PIL's bilinear (triangle) filter, the centre cut out.
+    func testResizeIsTheScriptsTransform() {
+        // Already at the size: the pixels as they are.
+        let square = gradient(width: 8, height: 8)
+        XCTAssertEqual(ImageResize.shorterSideAndCentreCrop(square, to: 8), (0..<3).flatMap { c in
+            (0..<64).map { Float(square.pixels[$0 * 3 + c]) / 127.5 - 1 }
+        })
+        // 16 x 8 to 8: the height is already 8, the width 16 is cut to its centre columns 4..<12.
+        let wide = gradient(width: 16, height: 8)
+        let cropped = ImageResize.shorterSideAndCentreCrop(wide, to: 8)
+        for y in 0..<8 {
+            for x in 0..<8 { XCTAssertEqual(cropped[y * 8 + x], Float(wide.pixels[(y * 16 + x + 4) * 3]) / 127.5 - 1) }
+        }
+        // Halving columns 0, 0, 255, 255, 0, 0, 255, 255: PIL's taps around centre 2i + 1 with
+        // support 2 are 0.25, 0.75, 0.75, 0.25 (cut at the edges), normalised.
+        var stripes = RGBImage(width: 8, height: 8)
+        for y in 0..<8 { for x in 0..<8 where (x / 2) % 2 == 1 { for c in 0..<3 { stripes.pixels[(y * 8 + x) * 3 + c] = 255 } } }
+        let half = ImageResize.shorterSideAndCentreCrop(stripes, to: 4)
+        let expected: [Double] = [0.25 * 255 / 1.75, (0.75 * 255 + 0.75 * 255) / 2, (0.25 * 255 + 0.25 * 255) / 2, (0.75 * 255 + 0.75 * 255) / 1.75]
+        for x in 0..<4 { XCTAssertEqual(Double(half[x]), expected[x] / 127.5 - 1, accuracy: 1e-5, "column \(x)") }
+        // A tall image: width to the size, the rows' centre kept; a constant stays constant.
+        let tall = ImageResize.shorterSideAndCentreCrop(RGBImage(width: 30, height: 57, fill: (51, 102, 204)), to: 16)
+        XCTAssertEqual(tall.count, 3 * 16 * 16)
+        XCTAssertEqual(tall[0], 51 / 127.5 - 1, accuracy: 1e-5)
+        XCTAssertEqual(tall[16 * 16 * 2 + 100], 204 / 127.5 - 1, accuracy: 1e-5)
+    }
+
+    func testPickAPicRowsLoad() throws {
+        let folder = try temporaryFolder()
+        try FileIO.writeAtomically(try JPEGFile.encode(RGBImage(width: 48, height: 32, fill: (250, 10, 10)), quality: 95), to: folder + "/red.jpg")
+        try FileIO.writeAtomically(try JPEGFile.encode(RGBImage(width: 32, height: 40, fill: (10, 10, 250)), quality: 95), to: folder + "/blue.jpg")
+        let rows = [
+            #"{"caption":"a red one","jpg_0":"red.jpg","jpg_1":"blue.jpg","label_0":1,"label_1":0}"#,
+            #"{"caption":"a blue one","jpg_0":"red.jpg","jpg_1":"blue.jpg","label_0":0,"label_1":1}"#,
+            #"{"caption":"either","jpg_0":"red.jpg","jpg_1":"blue.jpg","label_0":0.5,"label_1":0.5}"#,
+        ]
+        try FileIO.writeAtomically(Array((rows.joined(separator: "\n") + "\n").utf8), to: folder + "/pairs.jsonl")
+        let pairs = try PreferencePairs.load(folder + "/pairs.jsonl", size: 16, skipBad: false)
+        XCTAssertEqual(pairs.pairs.count, 2)
+        XCTAssertEqual(pairs.ties, 1, "a tie is counted and left out")
+        XCTAssertFalse(pairs.hasScores)
+        XCTAssertNil(pairs.annotator)
+        XCTAssertEqual(pairs.pairs[0].winner.count, 3 * 16 * 16)
+        XCTAssertGreaterThan(pairs.pairs[0].winner[0], 0.9, "row 1: the red image_0 wins (red channel high)")
+        XCTAssertGreaterThan(pairs.pairs[1].winner[2 * 256], 0.9, "row 2: label_0 = 0, the blue image_1 wins")
+        let bad = #"{"caption":"x","jpg_0":"red.jpg","jpg_1":"blue.jpg","label_0":1,"label_1":1}"#
+        try FileIO.writeAtomically(Array((bad + "\n").utf8), to: folder + "/bad.jsonl")
+        XCTAssertThrowsError(try PreferencePairs.load(folder + "/bad.jsonl", size: 16, skipBad: false)) {
+            XCTAssertTrue("\($0)".contains("bad.jsonl:1: label_1 is 1.0 but label_0 is 1.0"), "\($0)")
+        }
+    }
+}

@@ -165,7 +165,9 @@ public final class Comparison {
     @discardableResult
     public func fineTune(pairsFile: String, base: String, size: Int) throws -> (folder: String, pairs: PreferencePairs) {
         let pairs = try PreferencePairs.load(pairsFile, size: size, skipBad: settings.data.skipBad)
-        if !pairs.skipped.isEmpty { observer?.note("pairs: skipped \(pairs.skipped.count) bad lines of \(pairsFile)") }
+        observer?.note("pairs: \(pairs.pairs.count) pairs from \(pairsFile)"
+                       + (pairs.ties > 0 ? ", \(pairs.ties) ties (label_0 = 0.5) left out as the diffusers DPO script does" : "")
+                       + (pairs.skipped.isEmpty ? "" : ", \(pairs.skipped.count) bad lines skipped (data.skip_bad)"))
         let folder = layout.train("\(settings.fineTune.loss.kind.rawValue)-\(pairs.annotator ?? settings.pairs.annotator)")
         try FineTuner(settings: settings, workspace: workspace, folder: folder, build: build, observer: observer ?? SilentObserver())
             .run(base: base, pairs: pairs, heldout: try heldoutPairs(beside: pairsFile, size: size))

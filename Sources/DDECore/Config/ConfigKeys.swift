@@ -19,7 +19,7 @@ public enum ConfigKeys {
         ConfigKey("resume", .string, "", affects: [], "empty = fresh run, auto = latest checkpoint in out, or a checkpoint path", .resumeTarget),
         ConfigKey("base", .path, "", affects: [.pairs, .train], "base (pretrained) model the fine-tune starts from: a model file or diffusers:DIR; empty = none", .modelSourceOrEmpty),
         ConfigKey("inputs", .path, "", affects: [], "dde-train forward: safetensors file of the U-Net's inputs (sample, timestep, encoder_hidden_states)", .existingFileOrEmpty),
-        ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file; empty = none", .existingFileOrEmpty),
+        ConfigKey("pairs", .path, "", affects: [.train], "preference pairs file in Pick-a-Pic v2's columns (caption, jpg_0/image_0, jpg_1/image_1, label_0; PNG or JPEG images of any size); empty = none", .existingFileOrEmpty),
     ])
 
     /// The U-Net: diffusers' `UNet2DModel` / `UNet2DConditionModel` arguments of the same names
@@ -49,7 +49,7 @@ public enum ConfigKeys {
 
     /// The training images and the prompt encoder.
     static let data = section("data", [
-        ConfigKey("data", .string, "world", affects: [.pretrain], "training images: world (the built-in shapes world) or folder:PATH (PNG files plus captions.jsonl)", .dataSource),
+        ConfigKey("data", .string, "world", affects: [.pretrain], "training images: world (the built-in shapes world) or folder:PATH (PNG or JPEG files plus captions.jsonl)", .dataSource),
         ConfigKey("world.defect_rate", .float, "0.35", affects: [.pretrain], "share of the world's pretraining images that carry a defect", .range(0.0...1.0)),
         ConfigKey("data.skip_bad", .bool, "false", affects: [.pretrain, .train], "skip (and count) unreadable images and bad caption lines instead of stopping"),
         ConfigKey("encoder.dim", .int, "32", unit: "floats", affects: [.pretrain], "prompt encoder: word embedding width D", .range(4...512)),

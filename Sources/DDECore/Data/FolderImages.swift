@@ -1,7 +1,7 @@
 import Foundation
 
-/// `data = folder:PATH`: PNG files plus `captions.jsonl` (one `{"file": ..., "caption": ...}` a
-/// line), resized to `sample_size` (area average down, bilinear up). Every 20th image (by line)
+/// `data = folder:PATH`: PNG or JPEG files plus `captions.jsonl` (one `{"file": ..., "caption": ...}`
+/// a line), resized to `sample_size` (area average down, bilinear up). Every 20th image (by line)
 /// is held out for validation. Loaded once into memory.
 public final class FolderImages: TrainingImages {
     public let sampleSize: Int
@@ -16,7 +16,7 @@ public final class FolderImages: TrainingImages {
         let listPath = folder + "/captions.jsonl"
         let bytes: [UInt8]
         do { bytes = try FileIO.read(listPath) } catch {
-            throw DataError("\(listPath): cannot read the captions file (data = folder:PATH needs PNG files plus captions.jsonl)")
+            throw DataError("\(listPath): cannot read the captions file (data = folder:PATH needs PNG or JPEG files plus captions.jsonl)")
         }
         var all: [(image: [Float], caption: String)] = []
         var skipped: [String] = []
@@ -33,7 +33,7 @@ public final class FolderImages: TrainingImages {
                 guard let caption = object["caption"] as? String else { throw DataError("\(place): no \"caption\" string") }
                 let path = file.hasPrefix("/") ? file : folder + "/" + file
                 let image: RGBImage
-                do { image = try PNGFile.read(path) } catch { throw DataError("\(place): \(error)") }
+                do { image = try ImageFile.read(path) } catch { throw DataError("\(place): \(error)") }
                 all.append((FolderImages.resize(image, to: sampleSize), caption))
             } catch let error as DataError {
                 if !skipBad { throw error }

@@ -7,10 +7,12 @@
 import Foundation
 
 /// A preference set in Pick-a-Pic v2's columns (testbed.md): `pairs.jsonl`, one object a line
-/// with `caption`, `image_0`, `image_1` (PNG paths relative to the file), `label_0` (1: image_0
-/// preferred, 0: image_1 preferred, 0.5: a tie), plus `score_0`, `score_1`, `annotator`.
-/// Loaded into memory as model-ready CHW floats, winner first; ties are kept in the file but
-/// not used for training.
+/// with `caption`, `image_0`, `image_1` (PNG or JPEG paths relative to the file; `jpg_0`, `jpg_1`
+/// as Pick-a-Pic names them are read too), `label_0` (1: image_0 preferred, 0: image_1
+/// preferred, 0.5: a tie); `label_1`, `score_0`, `score_1` and `annotator` are optional (the
+/// pairs stage writes all but `label_1`). Loaded into memory as model-ready CHW floats, winner
+/// first, each image resized and centre-cropped as the diffusers DPO script does
+/// (`ImageResize`); ties are counted, not used for training, as that script skips them.
 public struct PreferencePairs {
     public struct Pair {
         public var caption: String
@@ -50,8 +52,45 @@ public struct PreferencePairs {
         }
     }
 
+    /// One line as read: the written `Row`'s columns, Pick-a-Pic's image names, and the
+    /// optional ones optional.
+    struct ReadRow: Decodable {
+        var caption: String
+        var image_0: String
+        var image_1: String
+        var label_0: Double
+        var label_1: Double?
+        var score_0: Double?
+        var score_1: Double?
+        var annotator: String?
+
+        enum Key: String, CodingKey { case caption, image_0, image_1, jpg_0, jpg_1, label_0, label_1, score_0, score_1, annotator }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            caption = try c.decode(String.self, forKey: .caption)
+            func image(_ ours: Key, _ pickapic: Key) throws -> String {
+                for key in [ours, pickapic] where c.contains(key) {
+                    if try c.decodeNil(forKey: key) { throw DataError("column '\(key.rawValue)' is null") }
+                    return try c.decode(String.self, forKey: key)
+                }
+                throw DataError("missing column '\(ours.rawValue)' (or '\(pickapic.rawValue)')")
+            }
+            image_0 = try image(.image_0, .jpg_0)
+            image_1 = try image(.image_1, .jpg_1)
+            label_0 = try c.decode(Double.self, forKey: .label_0)
+            label_1 = try c.decodeIfPresent(Double.self, forKey: .label_1)
+            score_0 = try c.decodeIfPresent(Double.self, forKey: .score_0)
+            score_1 = try c.decodeIfPresent(Double.self, forKey: .score_1)
+            annotator = try c.decodeIfPresent(String.self, forKey: .annotator)
+        }
+    }
+
     public var pairs: [Pair]
     public var ties: Int
+    /// True when every pair came with `score_0` and `score_1` (SmPO's soft label needs them;
+    /// a pair without them carries NaN scores).
+    public var hasScores = true
     /// Lines skipped under `data.skip_bad`, each with its file:line and reason.
     public var skipped: [String]
     public var annotator: String?
@@ -79,8 +118,10 @@ public struct PreferencePairs {
                 guard (try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any] else {
                     throw DataError("\(place): not a JSON object")
                 }
-                let row: Row
-                do { row = try decoder.decode(Row.self, from: Data(line.utf8)) } catch let DecodingError.keyNotFound(key, _) {
+                let row: ReadRow
+                do { row = try decoder.decode(ReadRow.self, from: Data(line.utf8)) } catch let error as DataError {
+                    throw DataError("\(place): \(error)")
+                } catch let DecodingError.keyNotFound(key, _) {
                     throw DataError("\(place): missing column '\(key.stringValue)'")
                 } catch let DecodingError.typeMismatch(_, context) {
                     throw DataError("\(place): column '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
@@ -92,19 +133,23 @@ public struct PreferencePairs {
                 guard [0, 0.5, 1].contains(row.label_0) else {
                     throw DataError("\(place): label_0 is \(row.label_0); it must be 1, 0 or 0.5")
                 }
+                if let l1 = row.label_1, l1 != 1 - row.label_0 {
+                    throw DataError("\(place): label_1 is \(l1) but label_0 is \(row.label_0); label_1 must be 1 - label_0")
+                }
                 if row.label_0 == 0.5 { result.ties += 1; continue }
                 func image(_ name: String) throws -> [Float] {
                     let p = name.hasPrefix("/") ? name : folder + "/" + name
-                    let png: RGBImage
-                    do { png = try PNGFile.read(p) } catch { throw DataError("\(place): \(error)") }
-                    return FolderImages.resize(png, to: size)
+                    let picture: RGBImage
+                    do { picture = try ImageFile.read(p) } catch { throw DataError("\(place): \(error)") }
+                    return ImageResize.shorterSideAndCentreCrop(picture, to: size)
                 }
                 let a = try image(row.image_0), b = try image(row.image_1)
                 let zeroWins = row.label_0 == 1
+                if row.score_0 == nil || row.score_1 == nil { result.hasScores = false }
+                let s0 = row.score_0 ?? .nan, s1 = row.score_1 ?? .nan
                 result.pairs.append(Pair(caption: row.caption, winner: zeroWins ? a : b, loser: zeroWins ? b : a,
-                                         winnerScore: zeroWins ? row.score_0 : row.score_1,
-                                         loserScore: zeroWins ? row.score_1 : row.score_0))
-                result.annotator = result.annotator ?? row.annotator
+                                         winnerScore: zeroWins ? s0 : s1, loserScore: zeroWins ? s1 : s0))
+                if let name = row.annotator { result.annotator = result.annotator ?? name }
             } catch let error as DataError {
                 if !skipBad { throw error }
                 result.skipped.append(error.description)

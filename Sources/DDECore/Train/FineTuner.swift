@@ -48,6 +48,10 @@ public final class FineTuner {
     public func run(base: String, pairs: PreferencePairs, heldout: PreferencePairs? = nil) throws -> String {
         let settings = try self.settings.forMethod(self.settings.fineTune.loss.kind.rawValue)
         let fineTune = settings.fineTune, kind = fineTune.loss.kind
+        if kind.needsSoftLabel && (!pairs.hasScores || heldout.map({ !$0.hasScores }) == true) {
+            throw TrainingError("loss = smpo needs score_0 and score_1 on every pair (its soft label comes from them); "
+                                + "these pairs have rows without them: add the two scores, or choose another loss")
+        }
         let policy = try Checkpoint.loadModel(base, workspace: workspace).model
         let baseDigest = policy.contentDigest
         if let lora = settings.lora.adapters {
