@@ -3,7 +3,8 @@
 
     scripts/results.py [main=runs/sd15] [ablation=runs/ablate-estimation-sd15]
                        [segments=runs/segments-sd15] [sweep=runs/sweep-sd15]
-                       [sweep_ablation=runs/sweep-ablation-sd15] [zoo=runs/sd15-zoo] [screenshot=true]
+                       [sweep_ablation=runs/sweep-ablation-sd15] [zoo=runs/sd15-zoo]
+                       [cond=runs/sd15-cond] [lora=runs/sd15-lora] [screenshot=true]
 
 Every table comes from a file of a run folder, named beside it with the folder's build (version,
 commit) and command (run-info.txt) and its resolved config; a missing folder's section says how
@@ -32,13 +33,14 @@ def fail(message):
 
 def arguments(argv):
     options = {"main": "runs/sd15", "ablation": "runs/ablate-estimation-sd15", "segments": "runs/segments-sd15",
-               "sweep": "runs/sweep-sd15", "sweep_ablation": "runs/sweep-ablation-sd15", "zoo": "runs/sd15-zoo", "screenshot": "false"}
+               "sweep": "runs/sweep-sd15", "sweep_ablation": "runs/sweep-ablation-sd15", "zoo": "runs/sd15-zoo", "cond": "runs/sd15-cond",
+               "lora": "runs/sd15-lora", "screenshot": "false"}
     for arg in argv:
         key, sep, value = arg.partition("=")
         if not sep or key not in options:
             fail(f"expected one of {', '.join(k + '=' for k in options)}, got '{arg}'")
         options[key] = value
-    for key in ("main", "ablation", "segments", "sweep", "sweep_ablation", "zoo"):
+    for key in ("main", "ablation", "segments", "sweep", "sweep_ablation", "zoo", "cond", "lora"):
         options[key] = os.path.join(ROOT, options[key]) if not os.path.isabs(options[key]) else options[key]
     return options
 
@@ -448,6 +450,98 @@ def zoo_section(folder):
     return text
 
 
+def kendall_tau(a, b):
+    """Kendall's tau between two orderings of the same items (lists, best first)."""
+    pos_a, pos_b = {m: i for i, m in enumerate(a)}, {m: i for i, m in enumerate(b)}
+    items, score, n = list(a), 0, 0
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            x, y = items[i], items[j]
+            score += 1 if (pos_a[x] - pos_a[y]) * (pos_b[x] - pos_b[y]) > 0 else -1
+            n += 1
+    return score / n if n else 1.0
+
+
+def lora_section(full, lora):
+    """LoRA against full fine-tuning (issue 16): the same base, annotators and pairs (copied with
+    reuse=), each method's change on its own annotator in both, the ranking per annotator, and the
+    method-against-method verdicts of the two runs side by side."""
+    title = "LoRA against full fine-tuning (`configs/sd15-lora.conf`)"
+    command = "dde-train --config configs/sd15-lora.conf reuse=runs/sd15-cond threads=2 ranks=1"
+    out = [f"## {title}\n"]
+    if not os.path.exists(os.path.join(lora, "report.csv")) or not os.path.exists(os.path.join(full, "report.csv")):
+        return kept_section(title) or "\n".join(out + [missing(lora, command + " (after configs/sd15-cond.conf)")])
+    out.append(provenance(full, "Full fine-tuning"))
+    out.append(provenance(lora, "LoRA"))
+    out.append("The cross-attention network of `configs/sd15-cond.conf`, fine-tuned in full and with rank-8 LoRA adapters on "
+               "to_q, to_k, to_v and to_out.0 (the reference: the network with its adapters off), on the same base, "
+               "annotators and pairs (the LoRA run copied them from the full one's folder) with the same seeds and "
+               "evaluation. The LoRA learning rates are the full fine-tunes' times 10, not tuned (the config says so). "
+               "Change of each method's own annotator against the base, mean over seeds, with its interval:\n")
+    def changes(folder):
+        return {(r["method"], r["train_annotator"]): r for r in rows(os.path.join(folder, "report.csv"))
+                if r["method"] != "base" and r["train_annotator"] == r["eval_annotator"]}
+    cf, cl = changes(full), changes(lora)
+    annotators = sorted({a for _, a in cf} & {a for _, a in cl})
+    methods = [m for m in dict.fromkeys(m for m, _ in cf) if all((m, a) in cl for a in annotators)]
+    records, agreement = [], []
+    for a in annotators:
+        by_full = sorted(methods, key=lambda m: -float(cf[(m, a)]["change_pct"]))
+        by_lora = sorted(methods, key=lambda m: -float(cl[(m, a)]["change_pct"]))
+        tau = kendall_tau(by_full, by_lora)
+        agreement.append((a, by_full, by_lora, tau))
+        for m in methods:
+            f, l = cf[(m, a)], cl[(m, a)]
+            records.append({"annotator": a, "method": m,
+                            "full: change %": f"{float(f['change_pct']):+.1f} [{float(f['change_ci_low']):+.1f}, {float(f['change_ci_high']):+.1f}]",
+                            "full: rank": by_full.index(m) + 1,
+                            "LoRA: change %": f"{float(l['change_pct']):+.1f} [{float(l['change_ci_low']):+.1f}, {float(l['change_ci_high']):+.1f}]",
+                            "LoRA: rank": by_lora.index(m) + 1})
+    out.append(markdown_table(records, ["annotator", "method", "full: change %", "full: rank", "LoRA: change %", "LoRA: rank"]))
+    out.append("Ranking by mean change, per annotator (best first), and Kendall's tau between the two (1: the same order, "
+               "-1: reversed):\n")
+    out.append(markdown_table([{"annotator": a, "full": " > ".join(bf), "LoRA": " > ".join(bl), "tau": f"{t:+.2f}"}
+                               for a, bf, bl, t in agreement], ["annotator", "full", "LoRA", "tau"]))
+    def verdicts(folder):
+        return {(r["method"], r["versus"], r["train_annotator"]): r for r in rows(os.path.join(folder, "report-versus.csv"))
+                if r["train_annotator"] == r["eval_annotator"]}
+    vf, vl = verdicts(full), verdicts(lora)
+    pairs = [k for k in vf if k in vl]
+    decided = [k for k in pairs if vf[k]["verdict"] in ("better", "worse")]
+    same = [k for k in decided if vl[k]["verdict"] == vf[k]["verdict"]]
+    reversed_ = [k for k in decided if vl[k]["verdict"] in ("better", "worse") and vl[k]["verdict"] != vf[k]["verdict"]]
+    undecided = [k for k in decided if vl[k]["verdict"] not in ("better", "worse")]
+    newly = [k for k in pairs if vf[k]["verdict"] not in ("better", "worse") and vl[k]["verdict"] in ("better", "worse")]
+    out.append("Method against method on each annotator's own scores (`report-versus.csv` of each run: a difference with "
+               "its interval over seeds and prompts, `tie` when the interval holds 0). Where the two runs' verdicts differ:\n")
+    differing = [k for k in pairs if vf[k]["verdict"] != vl[k]["verdict"]]
+    out.append(markdown_table([{"method": m, "versus": v, "annotator": a,
+                                "full": f"{vf[(m, v, a)]['verdict']} ({float(vf[(m, v, a)]['diff_pct']):+.1f}%)",
+                                "LoRA": f"{vl[(m, v, a)]['verdict']} ({float(vl[(m, v, a)]['diff_pct']):+.1f}%)"}
+                               for m, v, a in differing], ["method", "versus", "annotator", "full", "LoRA"])
+               if differing else "None: every verdict is the same.\n")
+    mean_tau = sum(t for *_, t in agreement) / len(agreement) if agreement else float("nan")
+    same_order = [a for a, bf, bl, _ in agreement if bf == bl]
+    out.append(f"**What it says.** Of the {len(decided)} comparisons the full fine-tunes decide (better or worse), "
+               f"{len(same)} get the same verdict with LoRA, {len(undecided)} become ties and {len(reversed_)} reverse; "
+               f"{len(newly)} comparisons tied in full are decided with LoRA. The order of the methods by mean change is the "
+               f"same on {len(same_order)} of {len(agreement)} annotators"
+               + (f" ({', '.join(same_order)})" if same_order else "")
+               + f"; Kendall's tau averages {mean_tau:+.2f}. "
+               + ("So the ranking of the losses holds with LoRA as with full fine-tuning here, within these intervals."
+                  if not reversed_ and mean_tau > 0.5 else
+                  "So the ranking of the losses does not carry over whole from full fine-tuning to LoRA here: read each "
+                  "verdict with its own run.") + "\n")
+    for label, folder in (("full", full), ("LoRA", lora)):
+        path = os.path.join(folder, "timings.csv")
+        if os.path.exists(path):
+            t = rows(path)
+            train = sum(float(r["seconds"]) for r in t if r["stage"].startswith("train-"))
+            n = sum(1 for r in t if r["stage"].startswith("train-"))
+            out.append(f"Fine-tunes ({label}): {n} in {train:.0f} s of stages ({train / max(n, 1):.1f} s each, `timings.csv`).\n")
+    return "\n".join(out)
+
+
 def main(argv):
     o = arguments(argv)
     if o["screenshot"] == "true" and os.path.exists(os.path.join(o["main"], "report.html")):
@@ -477,6 +571,7 @@ def main(argv):
         sweep_section(o["sweep_ablation"], "The ablation's betas (`scripts/sweep.sh` on DDE-Single and DDE-Step)",
                       "scripts/sweep.sh configs/sd15.conf compare.methods=dde-single,dde-step compare.annotators=pick compare.lr=3e-5"),
         zoo_section(o["zoo"]),
+        lora_section(o["cond"], o["lora"]),
     ]
     base_samples(o["main"])
     with open(os.path.join(DOCS, "RESULTS.md.tmp"), "w", encoding="utf-8") as f:

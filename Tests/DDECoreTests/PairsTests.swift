@@ -112,16 +112,18 @@ final class PickAPicRowsTests: XCTestCase {
 
     /// The shorter side to the size, PIL's bilinear (triangle) filter, the centre cut out.
     func testResizeIsTheScriptsTransform() {
-        // Already at the size: the pixels as they are.
+        // Already at the size: the pixels as they are, the same floats bit for bit as the loader
+        // has always made of them (FolderImages.resize), so existing pairs keep their digest.
         let square = gradient(width: 8, height: 8)
+        XCTAssertEqual(ImageResize.shorterSideAndCentreCrop(square, to: 8), FolderImages.resize(square, to: 8))
         XCTAssertEqual(ImageResize.shorterSideAndCentreCrop(square, to: 8), (0..<3).flatMap { c in
-            (0..<64).map { Float(square.pixels[$0 * 3 + c]) / 127.5 - 1 }
+            (0..<64).map { Float(Double(square.pixels[$0 * 3 + c]) / 127.5 - 1) }
         })
         // 16 x 8 to 8: the height is already 8, the width 16 is cut to its centre columns 4..<12.
         let wide = gradient(width: 16, height: 8)
         let cropped = ImageResize.shorterSideAndCentreCrop(wide, to: 8)
         for y in 0..<8 {
-            for x in 0..<8 { XCTAssertEqual(cropped[y * 8 + x], Float(wide.pixels[(y * 16 + x + 4) * 3]) / 127.5 - 1) }
+            for x in 0..<8 { XCTAssertEqual(cropped[y * 8 + x], Float(Double(wide.pixels[(y * 16 + x + 4) * 3]) / 127.5 - 1)) }
         }
         // Halving columns 0, 0, 255, 255, 0, 0, 255, 255: PIL's taps around centre 2i + 1 with
         // support 2 are 0.25, 0.75, 0.75, 0.25 (cut at the edges), normalised.

@@ -73,7 +73,7 @@ public final class FolderImages: TrainingImages {
     public var samplePrompts: [String] { Array(held.prefix(8).map(\.caption)) }
 
     /// CHW floats in [-1, 1] at `size` x `size`: box-filter (area) when shrinking, bilinear when growing.
-    static func resize(_ image: RGBImage, to size: Int) -> [Float] {
+    public static func resize(_ image: RGBImage, to size: Int) -> [Float] {
         var out = [Float](repeating: 0, count: 3 * size * size)
         let sx = Double(image.width) / Double(size), sy = Double(image.height) / Double(size)
         for y in 0..<size {

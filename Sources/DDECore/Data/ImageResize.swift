@@ -35,7 +35,9 @@ public enum ImageResize {
                     let p = ((first + k) * size + x) * 3
                     sum += wk * SIMD3(rows[p], rows[p + 1], rows[p + 2])
                 }
-                for c in 0..<3 { out[(c * size + y) * size + x] = min(255, max(0, sum[c])) / 127.5 - 1 }
+                // Normalised in Double, as FolderImages does: an image already at the size gives
+                // the same floats bit for bit (pairs written by the pairs stage keep their digest).
+                for c in 0..<3 { out[(c * size + y) * size + x] = Float(Double(min(255, max(0, sum[c]))) / 127.5 - 1) }
             }
         }
         return out
