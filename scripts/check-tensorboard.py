@@ -12,6 +12,7 @@ same step, with the same PNG bytes as the file.
 Columns of logs mirrored per row (`heldout-by-t/accuracy/t=1-100`) are checked against their rows.
 """
 import csv
+import math
 import os
 import struct
 import sys
@@ -22,7 +23,16 @@ MIRRORED = {"metrics": None, "validation": None, "heldout": None, "heldout-by-t"
 
 
 def f32(x):
-    return struct.unpack("<f", struct.pack("<f", float(x)))[0]
+    """A CSV cell as the float32 TensorBoard holds (the logs write NaN as `null`, infinities as
+    `Infinity`); NaN as a string, so that equal logs compare equal."""
+    if x in ("null", "NaN", "nan"):
+        return "nan"
+    value = struct.unpack("<f", struct.pack("<f", float(x)))[0]
+    return "nan" if math.isnan(value) else value
+
+
+def tb(value):
+    return "nan" if math.isnan(value) else value
 
 
 def fmt(v):
@@ -56,7 +66,7 @@ def check_stage(folder):
             if tag not in scalars:
                 problems.append(f"{folder}: no scalar {tag}")
                 continue
-            got = [(e.step, e.value) for e in acc.Scalars(tag)]
+            got = [(e.step, tb(e.value)) for e in acc.Scalars(tag)]
             if got != points:
                 first = next((i for i, (a, b) in enumerate(zip(got, points)) if a != b), min(len(got), len(points)))
                 problems.append(f"{folder}: {tag}: {len(got)} events against {len(points)} rows, first difference at {first + 1}")

@@ -94,6 +94,31 @@ def fenced_table(report_md):
     return f"{heading}:\n\n```\n{match.group(2)}```\n"
 
 
+def table_from_report_csv(folder):
+    """The table the run prints (each method scored by the annotator of its pairs), rebuilt from
+    report.csv, which has every method (the table of builds before 2026-12-08 left out the newer
+    losses)."""
+    records = rows(os.path.join(folder, "report.csv"))
+    annotators = list(dict.fromkeys(r["eval_annotator"] for r in records if r["method"] == "base"))
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    lines = ["method".ljust(12) + "".join(a.ljust(34) for a in annotators)]
+    for m in methods:
+        cells = []
+        for a in annotators:
+            r = next((r for r in records if r["method"] == m and r["eval_annotator"] == a
+                      and (m == "base" or r["train_annotator"] == a)), None)
+            if r is None:
+                cells.append("-")
+            elif m == "base" or not r["change_ci_low"]:
+                cells.append(f"{float(r['mean']):.3f} [{float(r['ci_low']):.3f},{float(r['ci_high']):.3f}]")
+            else:
+                cells.append(f"{float(r['mean']):.3f} {float(r['change_pct']):+.1f}% [{float(r['change_ci_low']):+.1f},"
+                             f"{float(r['change_ci_high']):+.1f}] b{float(r['beat_ratio']):.2f}")
+        lines.append(m.ljust(12) + "".join(c.ljust(34) for c in cells))
+    return ("Mean over seeds, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator "
+            "of its pairs (from `report.csv`):\n\n```\n" + "\n".join(l.rstrip() for l in lines) + "\n```\n")
+
+
 def section(report_md, title):
     """A `## title` section of report.md, without its heading, up to the next `## `."""
     match = re.search(rf"^## {re.escape(title)}[^\n]*\n(.*?)(?=^## |\Z)", report_md, re.S | re.M)
@@ -294,7 +319,7 @@ def main_section(folder):
                    "handful of times (the expected count is batch x steps / T), and the \"DDE\" of the table would in effect be "
                    "DDE-Single. The main job buckets the record instead (`dde.record_buckets` in the config, whose comment gives "
                    "the arithmetic): every bucket is updated by every pair whose t falls in it, and the bias-corrected EMA of "
-                   "losses.md runs per bucket. What it received, per DDE fine-tune (the fewest updates of any bucket; at "
+                   "docs/LOSSES.md runs per bucket. What it received, per DDE fine-tune (the fewest updates of any bucket; at "
                    "least 100 is the aim): "
                    + ", ".join(f"`{n}` {u} of {b} buckets" for n, u, b in updates)
                    + f". Smallest: **{min(u for _, u, _ in updates)}**. Whether the record then settles is the claim "
@@ -312,14 +337,14 @@ def main_section(folder):
     return "\n".join(out)
 
 
-def experiment_section(folder, title, command, what, charts=()):
+def experiment_section(folder, title, command, what, charts=(), csv_table=False):
     out = [f"## {title}\n"]
     if not os.path.exists(os.path.join(folder, "report.md")):
         return kept_section(title) or "\n".join(out + [missing(folder, command)])
     report = read(os.path.join(folder, "report.md"))
     out.append(provenance(folder, title))
     out.append(what + "\n")
-    out.append(fenced_table(report))
+    out.append(table_from_report_csv(folder) if csv_table else fenced_table(report))
     versus = section(report, "Method against method")
     if versus.strip():
         out.append("### Method against method\n")
@@ -444,7 +469,7 @@ def zoo_section(folder):
     text = experiment_section(folder, title, "dde-train --config configs/sd15-zoo.conf reuse=runs/sd15",
                               "The paper's four losses and the seven proposed since (README, \"The newer losses\"), on the main "
                               "job's base, annotators and pairs with its seeds and evaluation. The newer losses' learning rates "
-                              "are the config's (see its comments on tuning).")
+                              "are the config's (see its comments on tuning).", csv_table=True)
     if os.path.exists(os.path.join(folder, "report.md")):
         text += "\n### Which steps each loss learned and credited\n\n" + credit_by_step(folder)
     return text
@@ -532,13 +557,8 @@ def lora_section(full, lora):
                   if not reversed_ and mean_tau > 0.5 else
                   "So the ranking of the losses does not carry over whole from full fine-tuning to LoRA here: read each "
                   "verdict with its own run.") + "\n")
-    for label, folder in (("full", full), ("LoRA", lora)):
-        path = os.path.join(folder, "timings.csv")
-        if os.path.exists(path):
-            t = rows(path)
-            train = sum(float(r["seconds"]) for r in t if r["stage"].startswith("train-"))
-            n = sum(1 for r in t if r["stage"].startswith("train-"))
-            out.append(f"Fine-tunes ({label}): {n} in {train:.0f} s of stages ({train / max(n, 1):.1f} s each, `timings.csv`).\n")
+    out.append("Speed and memory of a LoRA step against a full one are measured by `dde-train bench` (docs/BENCHMARKS.md), "
+               "not by these runs' wall clocks, which share the machine with whatever else ran.\n")
     return "\n".join(out)
 
 

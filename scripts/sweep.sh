@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fair tuning (testbed.md): every method gets the same grid of beta x learning rate and the same
+# Fair tuning (docs/TESTBED.md): every method gets the same grid of beta x learning rate and the same
 # step budget, scored on the VALIDATION prompts (never the test prompts), with two fine-tune
 # seeds per point so the seed-to-seed spread shows next to the bootstrap interval, on every
 # annotator's pairs. Per method and annotator the point with the largest mean change of that
@@ -32,7 +32,7 @@ for o in ${overrides[@]+"${overrides[@]}"}; do
     esac
 done
 # Each method's default betas: DDE-Step's slope lambda_t is about a thousandth of the others'
-# (losses.md), so its grid sits a thousand times higher.
+# (docs/LOSSES.md), so its grid sits a thousand times higher.
 # The newer losses' grids (issue 17) sit around their authors' defaults in their own conventions:
 # IPO's and hinge's beta set a margin 1/(2 beta) or 1/beta on D (ours is of order 1e-3); MaPO's
 # weighs a margin term, DSPO's SD 1.5 form the pull away from the reference (the authors searched

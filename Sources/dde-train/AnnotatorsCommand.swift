@@ -1,7 +1,7 @@
 import ArgumentParser
 import DDECore
 
-/// `dde-train annotators`: trains the align classifier (testbed.md stage 2); writes
+/// `dde-train annotators`: trains the align classifier (docs/TESTBED.md); writes
 /// <out>/annotators/align.safetensors. Reuses a classifier made with the same settings.
 struct AnnotatorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,12 +3,12 @@ import DDECore
 import Foundation
 
 /// `dde-train bench`: training steps and sampling on the configured model (configs/bench.conf:
-/// model.md's reference size), the figures scripts/bench-vs-pytorch.sh compares with PyTorch;
+/// docs/MODEL.md's reference size), the figures scripts/bench-vs-pytorch.sh compares with PyTorch;
 /// `bench kernels`: convolution vs plain sgemm; `bench step`: a forward + backward's profile.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks. `bench`: pretrain, DPO and DDE steps, sampling, peak memory; `bench kernels`: conv forward/backward vs sgemm on model.md's reference shapes; `bench step`: a U-Net forward + backward with its profile."
+        abstract: "Benchmarks. `bench`: pretrain, DPO and DDE steps, sampling, peak memory; `bench kernels`: conv forward/backward vs sgemm on docs/MODEL.md's reference shapes; `bench step`: a U-Net forward + backward with its profile."
     )
 
     @Option(help: "Comma-separated parts of the default benchmark: pretrain, dpo, dde, sample, lora-dpo (default: all; lora-dpo on UNet2DConditionModel only).")

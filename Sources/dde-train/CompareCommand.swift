@@ -2,7 +2,7 @@ import ArgumentParser
 import DDECore
 import Foundation
 
-/// `dde-train --config X`: the whole comparison (testbed.md stage 6): base model, annotators,
+/// `dde-train --config X`: the whole comparison (docs/TESTBED.md): base model, annotators,
 /// pairs, every method x annotator x seed fine-tune, evaluation, the table (stdout and
 /// report.md), report.csv, report-dist.csv and report.html with its grids and charts. Cached
 /// stages are reused; `dry_run=true` prints the plan only.

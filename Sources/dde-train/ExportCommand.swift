@@ -1,7 +1,7 @@
 import ArgumentParser
 import DDECore
 
-/// `dde-train export checkpoint=PATH out=DIR`: the diffusers folder of model.md.
+/// `dde-train export checkpoint=PATH out=DIR`: the diffusers folder of docs/MODEL.md.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",

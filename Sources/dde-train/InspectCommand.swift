@@ -3,7 +3,7 @@ import DDECore
 import Foundation
 
 /// `dde-train inspect schedule`: the noise schedule as CSV `t,beta,alpha_bar,b2,lambda` on
-/// stdout (t = 1..T, b2 = (1 - abar)/abar, lambda as `dde.lambda` says, losses.md) and an SVG
+/// stdout (t = 1..T, b2 = (1 - abar)/abar, lambda as `dde.lambda` says, docs/LOSSES.md) and an SVG
 /// chart of b2 and lambda against t in the run folder.
 ///
 /// `dde-train inspect loss loss=NAME t=T e_w=X e_l=X e_ref_w=X e_ref_l=X [c_t=X] [d_w=X] [p=X]`:
@@ -50,7 +50,7 @@ struct InspectCommand: ParsableCommand {
     private func schedule() throws {
         try options.execute(lockRunFolder: false, onRanks: false) { settings, workspace in
             let s = settings.schedule
-            let form = NoiseSchedule.LambdaForm.posterior
+            let form = settings.fineTune.loss.lambdaForm  // dde.lambda, as the header comment says
             var csv = "t,beta,alpha_bar,b2,lambda\n"
             for t in 1...s.T {
                 csv += "\(t),\(fmt(s.beta[t])),\(fmt(s.alphaBar[t])),\(fmt(s.b2(t))),\(fmt(s.lambda(t, form)))\n"

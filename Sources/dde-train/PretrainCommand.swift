@@ -1,7 +1,7 @@
 import ArgumentParser
 import DDECore
 
-/// `dde-train pretrain`: the base model (testbed.md stage 1).
+/// `dde-train pretrain`: the base model (docs/TESTBED.md).
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",

@@ -132,6 +132,46 @@ final class FineTunerTests: XCTestCase {
 
     /// One run per run folder: a second lock on the same folder is refused naming the holder,
     /// and the folder is free again once the first is released.
+    /// KTO's class-balanced draws (`kto.positive_ratio`): a step at D = 0 costs lambda (1 -
+    /// sigmoid(0)) = 0.5 as with pairs, the fine-tune moves, and a resume is exact (the draws come
+    /// from the checkpointed order stream).
+    func testKTOClassBalancedDrawsTrainAndResume() throws {
+        let (base, model, pairs) = try fixture()
+        let common = base.settings.filter { $0.origin == .commandLine }.map { "\($0.key.name)=\($0.value.text)" }
+            + ["loss=kto", "batch=4", "lr=1e-3", "kto.positive_ratio=0.8", "train.log_every=0", "train.credit_every=0"]
+        func run(_ folder: String, _ extra: [String]) throws {
+            try FineTuner(settings: try RunSettings(try ConfigLoader.load(file: nil, overrides: common + extra)), folder: folder,
+                          build: BuildInfo(commit: "test"), observer: SilentObserver()).run(base: model, pairs: pairs)
+        }
+        let whole = temporaryFolder(), resumed = temporaryFolder()
+        try run(whole, ["steps=4"])
+        try run(resumed, ["steps=2"])
+        try run(resumed, ["steps=4", "resume=auto"])
+        let rows = try String(contentsOfFile: whole + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let header = rows[0].split(separator: ","), loss = header.firstIndex(of: "loss")!
+        XCTAssertEqual(Double(rows[1].split(separator: ",")[loss])!, 0.5, accuracy: 1e-12)
+        XCTAssertNotEqual(Double(rows[4].split(separator: ",")[loss])!, 0.5, "the policy moved")
+        let (a, _) = try Checkpoint.loadModel(whole + "/model.safetensors"), (b, _) = try Checkpoint.loadModel(resumed + "/model.safetensors")
+        XCTAssertEqual(a.contentDigest.hex, b.contentDigest.hex, "resumed = uninterrupted")
+        XCTAssertEqual(try String(contentsOfFile: resumed + "/metrics.csv", encoding: .utf8).split(separator: "\n").count, rows.count)
+    }
+
+    /// The draws: each image desirable with probability r, taken from its class; with
+    /// kto.labels = pair the desirable images are the winners.
+    func testKTODrawsAreClassBalanced() throws {
+        let labels = (0..<10).map { _ in (winner: true, loser: false) }
+        let draws = try KTODraws(labels: labels, ratio: 0.8)
+        var rng = RandomStream(seed: 3)
+        let drawn = draws.draw(20000, rng: &rng)
+        let share = Double(drawn.filter(\.desirable).count) / Double(drawn.count)
+        XCTAssertEqual(share, 0.8, accuracy: 0.01)
+        XCTAssertTrue(drawn.allSatisfy { $0.desirable == $0.winner }, "pair labels: winners desirable, losers not")
+        XCTAssertEqual(Set(drawn.map(\.pair)).count, 10, "every pair's images are drawn")
+        XCTAssertThrowsError(try KTODraws(labels: labels.map { _ in (true, true) }, ratio: 0.5)) {
+            XCTAssertTrue("\($0)".contains("no undesirable image"), "\($0)")
+        }
+    }
+
     /// SmPO's soft label comes from the pairs' two scores: pairs without them (Pick-a-Pic rows
     /// need not carry scores) are refused with the reason, before anything is written.
     func testSmPORefusesPairsWithoutScores() throws {

@@ -119,7 +119,7 @@ public enum ConfigKeys {
         ConfigKey("lora.merge", .bool, "false", affects: [], "export: write merged full weights (W + alpha/r B A) instead of pytorch_lora_weights.safetensors"),
     ])
 
-    /// The preference pairs (testbed.md, Pairs).
+    /// The preference pairs (docs/TESTBED.md, Pairs).
     static let pairs = section("pairs", [
         ConfigKey("annotator", .choice(AnnotatorSet.names), "pick", affects: [.pairs], "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
         ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", affects: [.pairs], "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
@@ -127,9 +127,9 @@ public enum ConfigKeys {
         ConfigKey("pairs.seed", .int, "2000", affects: [.pairs], "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
     ])
 
-    /// The fine-tuning losses (losses.md): which one, and every constant it names.
+    /// The fine-tuning losses (docs/LOSSES.md): which one, and every constant it names.
     static let losses = section("losses", [
-        ConfigKey("loss", .choice(of: PreferenceLoss.Kind.self), "dde", affects: [.train], "fine-tuning loss (losses.md)"),
+        ConfigKey("loss", .choice(of: PreferenceLoss.Kind.self), "dde", affects: [.train], "fine-tuning loss (docs/LOSSES.md)"),
         ConfigKey("beta", .float, "5000", affects: [.train], "DPO beta (Diffusion-DPO's beta_dpo; e is a mean over C*H*W)", .positive),
         ConfigKey("sft.lr", .float, "0", affects: [.train], "SFT's learning rate in compare and train; 0 = lr", .atLeast(0.0)),
         ConfigKey("uniform.beta", .float, "0", affects: [.train], "Uniform's beta in compare and train; 0 = beta", .atLeast(0.0)),
@@ -140,7 +140,7 @@ public enum ConfigKeys {
         ConfigKey("dde.lr", .float, "0", affects: [.train], "learning rate of DDE (and of its ablations where theirs is 0); 0 = lr", .atLeast(0.0)),
         ConfigKey("dde-single.beta", .float, "0", affects: [.train], "DDE-Single's beta; 0 = dde.beta, then beta", .atLeast(0.0)),
         ConfigKey("dde-single.lr", .float, "0", affects: [.train], "DDE-Single's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
-        ConfigKey("dde-step.beta", .float, "0", affects: [.train], "DDE-Step's beta (its slope lambda_t is about a thousandth of DDE's b2_t / 2); 0 = dde.beta, then beta", .atLeast(0.0)),
+        ConfigKey("dde-step.beta", .float, "0", affects: [.train], "DDE-Step's beta (DDE's kappa b2_t is about 1e-3 times its slope lambda_t at t = 1 and 2e4 times at t = T: docs/LOSSES.md); 0 = dde.beta, then beta", .atLeast(0.0)),
         ConfigKey("dde-step.lr", .float, "0", affects: [.train], "DDE-Step's learning rate; 0 = dde.lr, then lr", .atLeast(0.0)),
         ConfigKey("ipo.beta", .float, "2500", affects: [.train], "IPO's beta in the diffusers DPO script's convention (its beta_dpo): L = (D + 1/(2 beta))^2, a target margin of 1/(2 beta); a beta set in the config or on the command line wins over this default; 0 = beta", .atLeast(0.0)),
         ConfigKey("ipo.lr", .float, "0", affects: [.train], "IPO's learning rate; 0 = lr", .atLeast(0.0)),
@@ -164,13 +164,14 @@ public enum ConfigKeys {
         ConfigKey("disc.mode", .choice(of: DiscountMode.self), "sample", affects: [.train], "Discounted: draw t ∝ gamma^n (the authors' code) or weight z by gamma^n"),
         ConfigKey("dde.kappa", .float, "0.5", affects: [.train], "DDE: the single-shot estimate's 1/(2 sigma^2) factor kappa", .positive),
         ConfigKey("dde.correction_scale", .float, "1", affects: [.train], "DDE: rho, the weight of the stepwise correction C_t (0 = DDE-Single)", .atLeast(0.0)),
-        ConfigKey("dde.lambda", .choice(of: NoiseSchedule.LambdaForm.self), "posterior", affects: [.train], "DDE: the stepwise weight lambda_s (losses.md)"),
+        ConfigKey("dde.lambda", .choice(of: NoiseSchedule.LambdaForm.self), "posterior", affects: [.train], "DDE: the stepwise weight lambda_s (docs/LOSSES.md)"),
         ConfigKey("dde.ema", .float, "0.95", affects: [.train], "DDE: the record's decay g", .range(0.0..<1.0)),
         ConfigKey("dde.record_buckets", .int, "0", unit: "entries", affects: [.train], "DDE: record entries; 0 = T (one per step, the paper's reading)", .atLeast(0)),
         ConfigKey("dde.ema_bias_correction", .bool, "false", affects: [.train], "DDE: read each record entry as A/(1 - g^n), n its update count"),
         ConfigKey("kto.lambda_d", .float, "1", affects: [.train], "Diffusion-KTO: the weight of desirable images", .atLeast(0.0)),
         ConfigKey("kto.lambda_u", .float, "1", affects: [.train], "Diffusion-KTO: the weight of undesirable images", .atLeast(0.0)),
         ConfigKey("kto.labels", .choice(of: KTOLoss.Labels.self), "pair", affects: [.train], "Diffusion-KTO: pair (winners desirable, losers not), or per image over the whole pair set: aggregate_wi_l (ever chosen = desirable, the authors' default) or aggregate_w_il (ever rejected = undesirable)"),
+        ConfigKey("kto.positive_ratio", .float, "0", affects: [.train], "Diffusion-KTO: 0 = the batch is pairs as drawn, each giving its two images (half desirable under kto.labels = pair); r in (0, 1): the authors' class-balanced draws, each image of the batch desirable with probability r, drawn from the desirable or the undesirable images (their argparse default 0.5, their example.sh 0.8)", .range(0.0..<1.0)),
         ConfigKey("mapo.snr", .float, "0.5", affects: [.train], "MaPO: s in the bounded score f(e) = s e / (exp(s e) - 1)", .positive),
         ConfigKey("mapo.margin_scale", .float, "0", affects: [.train], "MaPO: the margin's multiplier T_m in m = T_m (f(e_w) - f(e_l)); 0 = T", .atLeast(0.0)),
         ConfigKey("dspo.form", .choice(of: DSPOLoss.Form.self), "sd15", affects: [.train], "DSPO: the authors' SD 1.5 form (the winner regressed away from the reference) or their SDXL form ((1 - sigmoid(z))^2, times d_w when the batch's mean d_w reaches dspo.sdxl_threshold)"),
@@ -196,7 +197,7 @@ public enum ConfigKeys {
         ConfigKey("trace", .path, "", affects: [], "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
     ])
 
-    /// The evaluation protocol (testbed.md): test prompts x images, DDIM, guidance.
+    /// The evaluation protocol (docs/TESTBED.md): test prompts x images, DDIM, guidance.
     static let evaluation = section("evaluation", [
         ConfigKey("eval.images_per_prompt", .int, "8", unit: "images", affects: [.eval], "images per test prompt (image j starts from the same noise for every model)", .atLeast(1)),
         ConfigKey("eval.steps", .int, "25", unit: "steps", affects: [.eval], "DDIM steps when evaluating", .range(1...1000)),

@@ -21,13 +21,18 @@ public struct PreferencePairs {
         public var loser: [Float]
         public var winnerScore: Double
         public var loserScore: Double
+        /// The second image's caption when it differs from the first's (KTO's class-balanced draws
+        /// put two images of different pairs in one slot); nil: `caption`.
+        public var loserCaption: String?
 
-        public init(caption: String, winner: [Float], loser: [Float], winnerScore: Double, loserScore: Double) {
+        public init(caption: String, winner: [Float], loser: [Float], winnerScore: Double, loserScore: Double,
+                    loserCaption: String? = nil) {
             self.caption = caption
             self.winner = winner
             self.loser = loser
             self.winnerScore = winnerScore
             self.loserScore = loserScore
+            self.loserCaption = loserCaption
         }
     }
 

@@ -5,7 +5,9 @@ import Foundation
 /// annotators, each model scored by the annotator that labelled its pairs: the paper's layout).
 public enum ComparisonReport {
     public static let header = "method,train_annotator,eval_annotator,mean,ci_low,ci_high,change_pct,change_ci_low,change_ci_high,beat_ratio,beat_ci_low,beat_ci_high,seed_spread"
-    static let methodOrder = ["base", "sft", "uniform", "discounted", "dde", "dde-single", "dde-step"]
+    /// The table's rows: the base, then every loss in `loss=`'s order (the paper's four, its
+    /// ablations, the newer losses), so no method a run trained is left out.
+    static let methodOrder = ["base"] + PreferenceLoss.Kind.allCases.map(\.rawValue)
 
     struct Aggregate {
         var method, setting, train, eval: String

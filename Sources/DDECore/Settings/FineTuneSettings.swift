@@ -15,6 +15,8 @@ public struct FineTuneSettings: Sendable {
     public var inversion: DDIMInversion?
     /// KTO: which images are desirable.
     public var ktoLabels: KTOLoss.Labels
+    /// KTO: 0 = pairs as drawn; r in (0, 1) = each image desirable with probability r.
+    public var ktoPositiveRatio: Double
     public var checkpointEvery: Int
     /// Held-out implicit accuracy and the DDE record every N steps; 0 = off.
     public var logEvery: Int
@@ -46,6 +48,7 @@ public struct FineTuneSettings: Sendable {
         loss.softLabel = SoftLabel(scale: config.double("smpo.scale"), scoreMin: config.double("smpo.score_min"),
                                    scoreMax: config.double("smpo.score_max"))
         ktoLabels = config.choice("kto.labels")
+        ktoPositiveRatio = config.double("kto.positive_ratio")
         let semantics: DDIMInversion.Semantics = config.choice("inpo.inverse_semantics")
         switch kind {
         case .inpo: inversion = DDIMInversion(steps: config.int("inpo.inv_steps"), eta: config.double("inpo.inv_eta"), semantics: semantics)

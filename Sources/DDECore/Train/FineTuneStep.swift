@@ -45,6 +45,8 @@ public final class FineTuneStep: TrainingStep {
     let inversionSeed: UInt64
     /// KTO: each pair's (winner, loser) desirability under `kto.labels`; nil for other losses.
     let ktoLabels: [(winner: Bool, loser: Bool)]?
+    /// KTO with `kto.positive_ratio` > 0: the class-balanced draws of single images.
+    let ktoDraws: KTODraws?
 
     /// The step of a run (`settings` resolved for its method, `RunSettings.forMethod`): the loss
     /// and optimisation settings, the order and noise streams of `seed` (streams 4 and 5).
@@ -74,6 +76,9 @@ public final class FineTuneStep: TrainingStep {
         sharedNoise = fineTune.sharedNoise
         inversion = fineTune.inversion
         ktoLabels = loss.settings.kind == .kto ? pairs.ktoLabels(fineTune.ktoLabels) : nil
+        ktoDraws = try ktoLabels.flatMap { labels in
+            fineTune.ktoPositiveRatio > 0 ? try KTODraws(labels: labels, ratio: fineTune.ktoPositiveRatio) : nil
+        }
         inversionSeed = settings.seed &* 0xA24B_AED4_963E_E407 &+ 13
         try Cluster.current.requireShards(microBatch, key: microBatches > 1 ? "batch / train.grad_accum" : "batch", item: "a pair")
         pairBatch = PreferenceBatch(capacity: batch, sampleSize: policy.sampleSize)
@@ -83,9 +88,27 @@ public final class FineTuneStep: TrainingStep {
     public func run(step: Int) throws -> [(String, Double)] {
         let kind = loss.settings.kind, store = trainable, cluster = Cluster.current
         let hint = kind.isPreference ? "try a lower lr or beta" : "try a lower lr"
-        // Draw the batch: pairs, one t per pair (KTO: per image), the whole batch's noise.
-        let chosenIndices = (0..<batch).map { _ in orderRNG.int(below: pairs.pairs.count) }
-        let chosen = chosenIndices.map { pairs.pairs[$0] }
+        // Draw the batch: pairs, one t per pair (KTO: per image), the whole batch's noise. KTO
+        // with kto.positive_ratio draws 2 x batch single images instead, class first; the first
+        // batch of them take the winners' places, the rest the losers'.
+        var chosenIndices: [Int] = [], chosen: [PreferencePairs.Pair] = []
+        var desirable: (winner: [Bool], loser: [Bool])?
+        if let ktoDraws {
+            let images = ktoDraws.draw(2 * batch, rng: &orderRNG)
+            func image(_ d: (pair: Int, winner: Bool, desirable: Bool)) -> (pixels: [Float], caption: String) {
+                let p = pairs.pairs[d.pair]
+                return (d.winner ? p.winner : p.loser, p.caption)
+            }
+            chosen = (0..<batch).map { i in
+                let a = image(images[i]), b = image(images[batch + i])
+                return PreferencePairs.Pair(caption: a.caption, winner: a.pixels, loser: b.pixels, winnerScore: .nan, loserScore: .nan,
+                                            loserCaption: b.caption)
+            }
+            desirable = (images[..<batch].map(\.desirable), images[batch...].map(\.desirable))
+        } else {
+            chosenIndices = (0..<batch).map { _ in orderRNG.int(below: pairs.pairs.count) }
+            chosen = chosenIndices.map { pairs.pairs[$0] }
+        }
         let t = (0..<(kind.drawsPerImage ? 2 * batch : batch)).map { _ in loss.drawTimestep(&noiseRNG) }
         pairBatch.drawNoise(pairs: batch, preference: kind.isPreference, rng: &noiseRNG)
         // Micro-batch by micro-batch (this rank's shard of each): the reference's errors (no
@@ -131,7 +154,10 @@ public final class FineTuneStep: TrainingStep {
                 var input = PreferenceLoss.Batch(policyWinner: Array(eTheta[..<microBatch]), policyLoser: Array(eTheta[microBatch...]),
                                                  referenceWinner: Array(eRef.prefix(microBatch)), referenceLoser: Array(eRef.dropFirst(microBatch)),
                                                  t: tPairs, winnerDistance: distances, softLabel: softLabels)
-                if let labels = ktoLabels {
+                if let desirable {
+                    input.winnerDesirable = Array(desirable.winner[first..<(first + microBatch)])
+                    input.loserDesirable = Array(desirable.loser[first..<(first + microBatch)])
+                } else if let labels = ktoLabels {
                     input.winnerDesirable = chosenIndices[first..<(first + microBatch)].map { labels[$0].winner }
                     input.loserDesirable = chosenIndices[first..<(first + microBatch)].map { labels[$0].loser }
                 }

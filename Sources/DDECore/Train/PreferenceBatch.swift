@@ -75,7 +75,7 @@ public final class PreferenceBatch {
             networkSteps.pointer[i] = Float(ti - 1)
             let (a, s) = schedule.noisingCoefficients(ti)
             for j in 0..<d { xt.pointer[i * d + j] = a * x0.pointer[i * d + j] + s * eps.pointer[i * d + j] }
-            prompts.append(pairs[pair].caption)
+            prompts.append(winner ? pairs[pair].caption : pairs[pair].loserCaption ?? pairs[pair].caption)
         }
     }
 
