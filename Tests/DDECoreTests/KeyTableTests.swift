@@ -70,6 +70,31 @@ final class KeyTableTests: XCTestCase {
         XCTAssertEqual(StageSignature(stage: .train, text: withInput.text), withInput, "the recorded text reads back")
     }
 
+    /// A fine-tune's signature holds its own loss's keys and no other loss's, and no method's own
+    /// beta or lr (they enter resolved, as `beta` and `lr`): a new loss's keys leave the finished
+    /// fine-tunes of the others reusable.
+    func testAFineTunesSignatureHoldsOnlyItsOwnLossKeys() throws {
+        func names(_ loss: String) throws -> [String] {
+            let settings = try RunSettings(try ConfigLoader.load(file: nil, overrides: ["loss=\(loss)"]).forMethod(loss))
+            return FineTuner.signature(settings, base: ContentDigest.of([1]), pairs: ContentDigest.of([2])).lines.map(\.name)
+        }
+        let dde = try names("dde"), kto = try names("kto"), smpo = try names("smpo"), sft = try names("sft")
+        XCTAssertTrue(dde.contains("dde.kappa") && !dde.contains("kto.labels") && !dde.contains("disc.gamma"), "\(dde)")
+        XCTAssertTrue(try names("dde-step").contains("dde.record_buckets"))
+        XCTAssertTrue(kto.contains("kto.positive_ratio") && !kto.contains("dde.kappa"), "\(kto)")
+        XCTAssertTrue(smpo.contains("smpo.scale") && smpo.contains("inpo.inverse_semantics") && !smpo.contains("inpo.inv_steps"), "\(smpo)")
+        let resolved = Set(ConfigKeys.all.filter { $0.losses?.isEmpty == true }.map(\.name))
+        XCTAssertTrue(resolved.contains("dde-single.beta") && resolved.contains("kto.lr.by_annotator"))
+        for list in [dde, kto, smpo, sft] {
+            XCTAssertTrue(list.contains("beta") && list.contains("lr") && list.contains("loss") && list.contains("t_range"))
+            XCTAssertFalse(list.contains { resolved.contains($0) }, "\(list)")
+        }
+        // Every loss-specific key is some loss's: none is left out of every signature by mistake.
+        for key in ConfigKeys.all where key.losses?.isEmpty == false {
+            XCTAssertTrue(try key.losses!.contains { try names($0.rawValue).contains(key.name) }, key.name)
+        }
+    }
+
     /// FNV-1a 64 against its published test vectors.
     func testContentDigestIsFNV1a() {
         XCTAssertEqual(ContentDigest.of([]).hex, "cbf29ce484222325")

@@ -27,23 +27,33 @@ public struct ConfigKey: Sendable {
     /// A `path` key enters a signature by the content of the file it names (the stage's input,
     /// `StageSignature.input`), never by its text.
     public let affects: [Stage]?
+    /// The losses whose fine-tunes a `train`-affecting key changes: nil, every loss (`lr`,
+    /// `batch`, ...); `[.kto]` for `kto.labels`, `[.dde, .ddeSingle, .ddeStep]` for `dde.kappa`;
+    /// empty for the methods' own beta and lr keys, which `Config.forMethod` resolves into `beta`
+    /// and `lr` (those enter instead). A fine-tune's signature holds only its own loss's keys, so
+    /// adding a loss and its keys leaves every other loss's finished fine-tunes reusable.
+    public let losses: [PreferenceLoss.Kind]?
     /// The table section the key is listed under (`general`, `model`, ...).
     public internal(set) var section = ""
 
     public init(_ name: String, _ type: ConfigType, _ defaultText: String, unit: String = "",
-                affects: [Stage]? = nil, _ doc: String, _ checks: ConfigCheck...) {
+                affects: [Stage]? = nil, losses: [PreferenceLoss.Kind]? = nil, _ doc: String, _ checks: ConfigCheck...) {
         self.name = name
         self.type = type
         self.defaultText = defaultText
         self.unit = unit
         self.affects = affects
+        self.losses = losses
         self.doc = doc
         self.checks = checks
     }
 
-    /// True when the key's value is part of `stage`'s signature (a path key enters by content instead).
-    public func isInSignature(of stage: Stage) -> Bool {
-        (affects ?? []).contains(stage) && type != .path
+    /// True when the key's value is part of `stage`'s signature (a path key enters by content
+    /// instead); for `train`, of a fine-tune with `loss` (nil: any).
+    public func isInSignature(of stage: Stage, loss: PreferenceLoss.Kind? = nil) -> Bool {
+        guard (affects ?? []).contains(stage) && type != .path else { return false }
+        guard stage == .train, let losses else { return true }
+        return loss.map(losses.contains) ?? !losses.isEmpty
     }
 
     /// The default, parsed. A default that does not parse is a bug in the table.

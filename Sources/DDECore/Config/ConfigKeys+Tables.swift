@@ -5,7 +5,7 @@ import Foundation
 /// test checks they are the same).
 extension ConfigKeys {
     /// One row per key: key, type, default, unit, allowed values, the stages whose results it
-    /// changes, description; ends with a newline.
+    /// changes (a loss's own keys: `train (kto)`), description; ends with a newline.
     public static func markdownTable() -> String {
         // `|` would end the cell and `<config name>` would read as an HTML tag.
         func cell(_ s: String) -> String {
@@ -53,6 +53,10 @@ extension ConfigKeys {
     private static func affectsCell(_ key: ConfigKey) -> String {
         let stages = (key.affects ?? []).map(\.rawValue).joined(separator: ",")
         if stages.isEmpty { return "-" }
+        if let losses = key.losses {
+            // A method's own beta or lr enters as the `beta` or `lr` it resolves to.
+            return losses.isEmpty ? "train (as beta, lr)" : "train (" + losses.map(\.rawValue).joined(separator: ",") + ")"
+        }
         return key.type == .path ? stages + " (content)" : stages
     }
 

@@ -14,6 +14,9 @@ public enum Stage: String, CaseIterable, Sendable {
     /// The report's intervals and tables, computed from the scores.
     case report
 
-    /// The keys whose values enter this stage's signature, in table order.
-    public var signatureKeys: [ConfigKey] { ConfigKeys.all.filter { $0.isInSignature(of: self) } }
+    /// The keys whose values enter this stage's signature, in table order; for `train`, of a
+    /// fine-tune with `loss` (its own loss's keys only).
+    public func signatureKeys(loss: PreferenceLoss.Kind? = nil) -> [ConfigKey] {
+        ConfigKeys.all.filter { $0.isInSignature(of: self, loss: loss) }
+    }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// What a stage's results depend on, as `name=value` lines: every key whose `affects` column
-/// names the stage (in table order, derived from `ConfigKeys`), then the content digests of the
+/// names the stage (in table order, derived from `ConfigKeys`; a fine-tune's, only the keys of
+/// its own loss: the `losses` column), then the content digests of the
 /// stage's inputs (`input.base=...`: the base model a fine-tune starts from, its pairs). Equal
 /// signatures, equal results: a finished stage with the same signature is reused, a checkpoint
 /// resumes only a run with the same signature (`Checkpoint.openForResume`).
@@ -10,10 +11,11 @@ public struct StageSignature: Sendable, Equatable, CustomStringConvertible {
     /// `(name, value)` in order.
     public let lines: [(name: String, value: String)]
 
-    /// The signature of `stage` under `config`, with the digests of its inputs (`name`, digest).
-    public init(_ stage: Stage, _ config: Config, inputs: [(String, ContentDigest)] = []) {
+    /// The signature of `stage` under `config`, with the digests of its inputs (`name`, digest);
+    /// a fine-tune's (`train`) holds only `loss`'s own keys of the loss section (nil: every loss's).
+    public init(_ stage: Stage, _ config: Config, loss: PreferenceLoss.Kind? = nil, inputs: [(String, ContentDigest)] = []) {
         self.stage = stage
-        lines = stage.signatureKeys.map { ($0.name, config.value($0.name).text) }
+        lines = stage.signatureKeys(loss: loss).map { ($0.name, config.value($0.name).text) }
             + inputs.map { ("input." + $0.0, $0.1.hex) }
     }
 

@@ -38,7 +38,7 @@ public final class FineTuner {
     /// A fine-tune's signature: the keys of the `train` stage under `settings` (resolved for its
     /// method, `RunSettings.forMethod`) and the content of the base model and the pairs it trains on.
     public static func signature(_ settings: RunSettings, base: ContentDigest, pairs: ContentDigest) -> StageSignature {
-        StageSignature(.train, settings.config, inputs: [("base", base), ("pairs", pairs)])
+        StageSignature(.train, settings.config, loss: settings.fineTune.loss.kind, inputs: [("base", base), ("pairs", pairs)])
     }
 
     /// Runs the stage from `base` (a model file) on `pairs`; returns the path of the tuned model.
