@@ -459,9 +459,64 @@ def credit_by_step(folder):
         best = max(range(10), key=lambda i: g[i])
         middle = sum(c[2:7])
         sentences.append(f"`{m}` gained most at {tenths[best]} of T ({100 * g[best]:+.1f} points) and put "
-                         f"{100 * middle:.0f}% of its credit on the middle segment 20-70% (DDE's claim: the middle steps matter).")
+                         f"{100 * sum(c[:2]):.0f}% of its credit on the cleanest 20% of t, {100 * middle:.0f}% on the middle "
+                         f"20-70% (the paper's middle segment) and {100 * sum(c[7:]):.0f}% on the noisiest 30%.")
     out.append("What the files say, loss by loss (generated from the two tables above):\n\n" + "\n".join(f"- {x}" for x in sentences) + "\n")
+    out.append(credit_summary(folder, {m: mean(v) for m, v in shares.items()}, {m: mean(v) for m, v in gains.items()}))
     return "\n".join(out)
+
+
+def spearman(x, y):
+    def ranks(v):
+        order = sorted(range(len(v)), key=lambda i: v[i])
+        r = [0.0] * len(v)
+        for rank, i in enumerate(order):
+            r[i] = rank
+        return r
+    rx, ry = ranks(x), ranks(y)
+    n = len(x)
+    mx, my = sum(rx) / n, sum(ry) / n
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sx = sum((a - mx) ** 2 for a in rx) ** 0.5
+    sy = sum((b - my) ** 2 for b in ry) ** 0.5
+    return cov / (sx * sy) if sx and sy else float("nan")
+
+
+def credit_summary(folder, shares, gains):
+    """A paragraph on which steps get the credit and whether that goes with the result: where each
+    loss puts its credit, and the rank correlation across the losses between that and their mean
+    change on their own annotators (report.csv). A description of these runs, not a claim: it
+    has no interval."""
+    change = {}
+    for r in rows(os.path.join(folder, "report.csv")):
+        if r["method"] != "base" and r["train_annotator"] == r["eval_annotator"] and r["method"] in shares:
+            change.setdefault(r["method"], []).append(float(r["change_pct"]))
+    losses = [m for m in shares if m in change]
+    if len(losses) < 3:
+        return ""
+    mean_change = {m: sum(change[m]) / len(change[m]) for m in losses}
+    noisy = {m: sum(shares[m][7:]) for m in losses}
+    middle = {m: sum(shares[m][2:7]) for m in losses}
+    clean = {m: sum(shares[m][:2]) for m in losses}
+    by_change = sorted(losses, key=lambda m: -mean_change[m])
+    where = {m: max((("the noisy end", noisy[m]), ("the middle", middle[m]), ("the clean end", clean[m])), key=lambda x: x[1])[0]
+             for m in losses}
+    groups = {}
+    for m in losses:
+        groups.setdefault(where[m], []).append(m)
+    rho_noisy = spearman([noisy[m] for m in losses], [mean_change[m] for m in losses])
+    rho_middle = spearman([middle[m] for m in losses], [mean_change[m] for m in losses])
+    text = ("**Which steps deserve the credit, as these runs tell it.** Of three bands of t (the cleanest 20%, the "
+            "middle 20-70%, the noisiest 30%), each loss puts the largest share of its credit on "
+            + "; ".join(f"{place} ({', '.join(f'`{m}`' for m in ms)})" for place, ms in sorted(groups.items()))
+            + ". Ranked by their mean change on their own annotators (the three annotators averaged), the losses go "
+            + " > ".join(f"`{m}` ({mean_change[m]:+.1f}%)" for m in by_change)
+            + f". Across the {len(losses)} losses, the rank correlation between the change and the share of credit on the "
+            f"noisiest 30% of t is {rho_noisy:+.2f}, and on the middle 20-70% {rho_middle:+.2f}. "
+            "That is a description of these runs, not a claim: it has no interval, the losses differ in more than where "
+            "their credit goes (their betas and learning rates are not tuned alike), and the method-against-method "
+            "matrix above is what decides between two losses.\n")
+    return text
 
 
 def zoo_section(folder):

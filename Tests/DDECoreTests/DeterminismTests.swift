@@ -6,7 +6,7 @@ import DDECore
 /// the files' metadata is equal), give byte-identical files: weights, checkpoints (AdamW
 /// moments, EMA, random streams, the DDE record), validation and diagnostics logs; the metrics
 /// logs differ only in their wall-clock `seconds` column (and so the finished-files lists that
-/// hold their digests).
+/// hold their digests), the TensorBoard events only in their wall times and `metrics/seconds`.
 final class DeterminismTests: XCTestCase {
     private static let smoke = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("configs/smoke.conf").path
@@ -36,6 +36,8 @@ final class DeterminismTests: XCTestCase {
                 continue  // the digests of the metrics logs, wall-clock seconds included
             } else if path.hasSuffix("metrics.csv") {
                 XCTAssertEqual(try csvWithoutSeconds(first + "/" + path), try csvWithoutSeconds(second + "/" + path), path)
+            } else if path.hasSuffix(TensorBoardLog.fileName) {
+                XCTAssertEqual(try eventsWithoutClocks(first + "/" + path), try eventsWithoutClocks(second + "/" + path), path)
             } else if path.hasSuffix("metrics.jsonl") {
                 func lines(_ root: String) throws -> [String] {
                     try String(contentsOfFile: root + "/" + path, encoding: .utf8).split(separator: "\n")
@@ -45,6 +47,20 @@ final class DeterminismTests: XCTestCase {
             } else {
                 XCTAssertEqual(try FileIO.read(first + "/" + path), try FileIO.read(second + "/" + path), path)
             }
+        }
+    }
+
+    /// A TensorBoard event file's events without their wall times (field 1, the first 9 bytes of
+    /// each: dde-train writes it first) and with the `metrics/seconds` scalar's value zeroed.
+    func eventsWithoutClocks(_ path: String) throws -> [[UInt8]] {
+        let tag = Array("metrics/seconds".utf8) + [0x15]
+        return try TensorBoardEvent.records(FileIO.read(path)).map { record in
+            XCTAssertEqual(record.data.first, 0x09, "the wall time first")
+            var event = Array(record.data.dropFirst(9))
+            if let at = (0...(max(0, event.count - tag.count))).first(where: { Array(event[$0..<min(event.count, $0 + tag.count)]) == tag }) {
+                for i in (at + tag.count)..<min(event.count, at + tag.count + 4) { event[i] = 0 }
+            }
+            return event
         }
     }
 }
