@@ -1,5 +1,3 @@
-import Foundation
-
 extension Comparison {
     /// Seconds per unit of work at this run's sizes, measured by `dde-train bench`'s parts (the
     /// same step code the stages run) on this machine: what the plan's estimate rests on.
@@ -49,9 +47,7 @@ extension Comparison {
     /// exist yet, the same stage of `reuse`'s folder (what `adopt` copies); nil when it runs.
     func finishedSource(_ folder: String, _ signature: StageSignature) -> String? {
         if StageFolder(folder).state(for: signature) == .finished { return folder }
-        let from = settings.compare.reuse
-        guard !from.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return nil }
-        let source = RunLayout(out: from).file(layout.stageName(folder))
+        guard let source = reuseSource(folder) else { return nil }
         return StageFolder(source).state(for: signature) == .finished ? source : nil
     }
 
@@ -67,7 +63,7 @@ extension Comparison {
         rows.append(("pretrain", pre != nil, Double(settings.pretrain.steps) * rates.pretrainStep))
         let ann = finishedSource(layout.annotators, StageSignature(.annotators, config))
         rows.append(("annotators", ann != nil, Double(settings.annotators.training.steps) * rates.annotatorStep))
-        let base = pre.flatMap { try? Checkpoint.loadModel(RunLayout(out: $0).file("model.safetensors"), workspace: workspace) }?.model.contentDigest
+        let base = pre.flatMap { try? Checkpoint.loadModel($0 + "/model.safetensors", workspace: workspace) }?.model.contentDigest
         let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace) }
         var sampled = false  // the first pairs stage to run samples the images for all of them
         var pairsDone: [String: String] = [:]  // annotator: the pairs file, here or in `reuse`
@@ -78,7 +74,7 @@ extension Comparison {
             }
             let images = (ShapesWorld.split().train.count + ShapesWorld.split().validation.count) * settings.pairs.samplesPerPrompt
             rows.append(("pairs-\(a)", c != nil, sampled ? 5 : Double(images) * rates.sampleImage))
-            if let c { pairsDone[a] = RunLayout(out: c).file("pairs.jsonl") } else { sampled = true }
+            if let c { pairsDone[a] = c + "/pairs.jsonl" } else { sampled = true }
         }
         let evalCost = Double(evalPrompts.count * settings.eval.imagesPerPrompt) * rates.sampleImage
             * Double(settings.eval.steps) / Double(settings.sampler.steps)

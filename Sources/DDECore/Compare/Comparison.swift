@@ -78,13 +78,20 @@ public final class Comparison {
     /// without writing into its folder). Copied under a temporary name and renamed: a copy cut
     /// short by a kill is never taken for the stage.
     func adopt(_ folder: String, _ signature: StageSignature) throws {
-        let from = settings.compare.reuse, stage = layout.stageName(folder)
-        guard !from.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }
+        guard let source = reuseSource(folder) else { return }
+        let from = settings.compare.reuse
         guard FileManager.default.fileExists(atPath: from) else { throw TrainingError("reuse = \(from): no such folder") }
-        let source = RunLayout(out: from).file(stage)
         guard StageFolder(source).state(for: signature) == .finished else { return }
         try FileIO.copy(source, to: folder)
-        observer?.note("\(stage): copied from \(from)")
+        observer?.note("\(layout.stageName(folder)): copied from \(from)")
+    }
+
+    /// The same stage in `reuse`'s folder, when `reuse` is set and this run has no `folder` yet:
+    /// where `adopt` copies from (and the plan looks).
+    func reuseSource(_ folder: String) -> String? {
+        let from = settings.compare.reuse
+        guard !from.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return nil }
+        return RunLayout(out: from).file(layout.stageName(folder))
     }
 
     /// The pair images of each prompt split, sampled once for all annotators (see `pairs`).

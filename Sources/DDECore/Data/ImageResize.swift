@@ -14,8 +14,9 @@ public enum ImageResize {
         let left = Int((Double(w - size) / 2).rounded(.toNearestOrEven))
         // Horizontal pass over the rows the crop keeps the sources of, then vertical.
         let across = taps(from: image.width, to: w), down = taps(from: image.height, to: h)
-        var rows = [Float](repeating: 0, count: image.height * size * 3)  // (H_in, size, 3)
-        for y in 0..<image.height {
+        let firstRow = down[top].first, lastRow = down[top + size - 1].first + down[top + size - 1].weights.count
+        var rows = [Float](repeating: 0, count: image.height * size * 3)  // (H_in, size, 3); rows outside the taps stay 0
+        for y in firstRow..<lastRow {
             for x in 0..<size {
                 let (first, weights) = across[left + x]
                 var sum = SIMD3<Float>(0, 0, 0)

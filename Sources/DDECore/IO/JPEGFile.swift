@@ -44,10 +44,6 @@ public enum JPEGFile {
         return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))
     }
 
-    public static func read(_ path: String) throws -> RGBImage {
-        try decode(try FileIO.read(path), name: path)
-    }
-
     private static func message(_ handle: tjhandle) -> String {
         String(cString: tjGetErrorStr2(handle))
     }

@@ -50,7 +50,7 @@ final class FineTuneDiagnostics {
     let baseDigest: ContentDigest
 
     init(loss: PreferenceLoss, heldout: [PreferencePairs.Pair], settings: FineTuneSettings, seed: UInt64, sampleSize: Int,
-         folder: String, resumeAfterStep: Int?, events: TensorBoardLog?, frozen: FrozenErrors, baseDigest: ContentDigest) throws {
+         run: TrainingRun, frozen: FrozenErrors, baseDigest: ContentDigest) throws {
         self.loss = loss
         self.frozen = frozen
         self.baseDigest = baseDigest
@@ -64,7 +64,7 @@ final class FineTuneDiagnostics {
         batch = PreferenceBatch(capacity: capacity, sampleSize: sampleSize)
         scratch = FloatBuffer(count: 2 * capacity * 3 * sampleSize * sampleSize)
         let logHeldout = settings.logEvery > 0 && !heldout.isEmpty
-        heldoutLog = logHeldout ? try MetricsLog(folder: folder, name: "heldout", resumeAfterStep: resumeAfterStep, events: events) : nil
+        heldoutLog = logHeldout ? try run.log("heldout") : nil
         let T = loss.schedule.T
         var byTRNG = RandomStream(seed: seed, stream: 10)
         byTSteps = (0..<Self.creditBuckets).map { b in
@@ -72,12 +72,11 @@ final class FineTuneDiagnostics {
             return heldout.map { _ in low + byTRNG.int(below: high - low + 1) }
         }
         byTLog = settings.creditEvery > 0 && !heldout.isEmpty
-            ? try MetricsLog(folder: folder, name: "heldout-by-t", resumeAfterStep: resumeAfterStep, events: events,
-                             mirror: .perRow(label: "t", columns: ["t_low", "t_high"])) : nil
+            ? try run.log("heldout-by-t", mirror: .perRow(label: "t", columns: ["t_low", "t_high"])) : nil
         recordLog = settings.logEvery > 0 && loss.record != nil
-            ? try MetricsLog(folder: folder, name: "record-history", resumeAfterStep: resumeAfterStep) : nil
+            ? try run.log("record-history", mirror: .none) : nil
         creditLog = settings.creditEvery > 0 && !probe.isEmpty
-            ? try MetricsLog(folder: folder, name: "credit", resumeAfterStep: resumeAfterStep) : nil
+            ? try run.log("credit", mirror: .none) : nil
     }
 
     /// z and the per-pair loss derivative dl/dD (not divided by the pair count) for differences D

@@ -88,9 +88,7 @@ public final class FineTuner {
         try run.prepare(config: settings.config)
         let log = try run.log()
         let diagnostics = try FineTuneDiagnostics(loss: loss, heldout: heldoutPairs, settings: fineTune, seed: settings.seed,
-                                                  sampleSize: policy.sampleSize, folder: folder,
-                                                  resumeAfterStep: start > 0 ? start : nil, events: run.events, frozen: frozen,
-                                                  baseDigest: baseDigest)
+                                                  sampleSize: policy.sampleSize, run: run, frozen: frozen, baseDigest: baseDigest)
         let steps = fineTune.steps
         func logDiagnostics(_ done: Int) throws {
             guard let reference else { return }
