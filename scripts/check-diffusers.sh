@@ -35,7 +35,7 @@ trap 'rm -rf "$work"' EXIT
 "$bin" pretrain --config configs/smoke.conf out="$work/plain" > "$work/plain.log" 2>&1 || { cat "$work/plain.log" >&2; exit 1; }
 "$bin" export checkpoint="$work/plain/pretrain/model.safetensors" out="$work/plain-export" > /dev/null
 "$bin" sample --config configs/smoke.conf checkpoint="$work/plain/pretrain/model.safetensors" out="$work/plain-sample" \
-    prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
+    sample.prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
     sampler=ddim sample.eta=0 trace="$work/trace.safetensors" > /dev/null
 "$py" scripts/check-diffusers-unet2d.py "$work/plain-export" "$work/trace.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 
@@ -47,7 +47,7 @@ model=(model.class=UNet2DConditionModel use_linear_projection=true transformer_l
 "$bin" export checkpoint="$work/run/pretrain/model.safetensors" out="$work/export" > /dev/null
 "$py" scripts/check-diffusers.py "$work/export" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 "$bin" sample --config configs/smoke.conf "${model[@]}" checkpoint="$work/run/pretrain/model.safetensors" out="$work/sample" \
-    prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
+    sample.prompts="a large red circle on a navy background;a small yellow square on a black background" n=3 seed=7 \
     sampler=ddim sample.eta=0 trace="$work/cond-trace.safetensors" > /dev/null
 "$py" scripts/check-diffusers.py "$work/export" replay "$work/cond-trace.safetensors" 2> "$work/py.log" || { cat "$work/py.log" >&2; exit 1; }
 

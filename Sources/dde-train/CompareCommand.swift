@@ -39,7 +39,7 @@ struct CompareCommand: ParsableCommand {
             let rows = try comparison.run()
             let out = settings.out, eval = settings.eval
             let table = ComparisonReport.table(rows)
-            let heading = "\(comparison.evalPrompts.count) \(eval.prompts.rawValue) prompts x \(eval.imagesPerPrompt) images, DDIM \(eval.steps) steps, guidance \(eval.guidance); "
+            let heading = "\(try comparison.evalPrompts().count) \(eval.prompts.rawValue) prompts x \(eval.imagesPerPrompt) images, DDIM \(eval.steps) steps, guidance \(eval.guidance); "
                 + "mean, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator of its pairs"
             print(heading)
             print(table)
@@ -54,8 +54,12 @@ struct CompareCommand: ParsableCommand {
             }
             let dist = ComparisonReport.distributionCSV(comparison.distribution)
             try FileIO.writeAtomically(Array(dist.utf8), to: layout.file("report-dist.csv"))
-            print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
-            print(dist, terminator: "")
+            if comparison.distribution.isEmpty {
+                print("distribution metrics: not computed (they compare against clean renders of the prompts, which are not all shapes-world captions)")
+            } else {
+                print("distribution metrics (Frechet distance of align features to clean renders, Inception-Score analog, colour error):")
+                print(dist, terminator: "")
+            }
             if let scores = comparison.scores {
                 try FileIO.writeAtomically(Array(scores.allCSV.utf8), to: layout.file("scores-all.csv"))
             }

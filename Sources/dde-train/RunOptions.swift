@@ -96,14 +96,15 @@ struct RunOptions: ParsableArguments {
         return path
     }
 
-    /// The run's annotators (its `annotators` stage), which must exist.
+    /// The run's annotators (its `annotators` stage, which must exist, and the config's
+    /// `annotator.NAME` ones).
     func loadAnnotators(_ settings: RunSettings, workspace: Workspace) throws -> AnnotatorSet {
         let folder = RunLayout(out: settings.out).annotators
         if !FileManager.default.fileExists(atPath: AnnotatorTrainer.classifierPath(folder)) {
             throw TrainingError("no annotators in \(folder) (the align classifier \(AnnotatorTrainer.classifierPath(folder)) is missing); "
                                 + "run 'dde-train annotators' with out=\(settings.out) first, or point out= at a run that has them")
         }
-        return try AnnotatorSet.load(folder: folder, workspace: workspace)
+        return try AnnotatorSet.load(folder: folder, workspace: workspace, external: settings.config.externalAnnotators)
     }
 
     /// "" on rank 0 (and alone), "rank N: " on the other ranks of an MPI job.

@@ -2,8 +2,9 @@ import ArgumentParser
 import DDECore
 import Foundation
 
-/// `dde-train sample checkpoint=PATH prompts="a;b" n=8 seed=S [trace=PATH]`: a PNG grid, rows
-/// the prompts and columns the seeds S, S+1, ...
+/// `dde-train sample checkpoint=PATH sample.prompts="a;b" n=8 seed=S [trace=PATH]`: a PNG grid,
+/// rows the prompts and columns the seeds S, S+1, ...; without `sample.prompts`, every caption of
+/// `prompts = FILE`, else the first 8 validation prompts of the run's data.
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
@@ -21,7 +22,11 @@ struct SampleCommand: ParsableCommand {
             let (model, _) = try options.loadModel(checkpoint, workspace: workspace)
             model.store.freeze()
             var prompts = settings.sample.prompts
-            if prompts.isEmpty { prompts = WorldImages(sampleSize: model.sampleSize, defectRate: 0).samplePrompts }
+            if prompts.isEmpty {
+                let run = try RunPrompts.resolve(settings.data)
+                prompts = settings.data.promptsFile.isEmpty ? run.validation.prefix(8).map(\.text) : run.all.map(\.text)
+                guard !prompts.isEmpty else { throw TrainingError("\(run.source) gives no validation prompts to sample; set sample.prompts=\"a;b\"") }
+            }
             let n = settings.sample.n, sampler = settings.sampler, diffusion = settings.diffusion
             let started = Stopwatch.now()
             let result = Sampling.generate(model, prompts: prompts, perPrompt: n, sampler: sampler, schedule: settings.schedule,

@@ -42,7 +42,7 @@ final class AnnotatorTests: XCTestCase {
         return (images, prompts)
     }()
 
-    func scores(_ annotator: any Annotator, _ defect: Defect?) -> [Double] {
+    func scores(_ annotator: any ShapesAnnotator, _ defect: Defect?) -> [Double] {
         annotator.scores(Self.twins[defect]!, prompts: ShapesWorld.prompts, size: Self.size)
     }
 
@@ -129,7 +129,7 @@ final class AnnotatorTests: XCTestCase {
     /// the rest are incidental and not asserted (align, trained on clean renders only, drops by
     /// about 0.03 on blur and noise, which it was never asked to judge).
     func testCleanTwinsBeatTheDefectsEachAnnotatorIsMeantToSee() {
-        let expectations: [(any Annotator, sees: Set<Defect>, blind: Set<Defect>)] = [
+        let expectations: [(any ShapesAnnotator, sees: Set<Defect>, blind: Set<Defect>)] = [
             // recognises attributes: a wrong or washed-out colour, a half-visible or doubled shape
             (Self.annotators.align, [.wrongColour, .cutByBorder, .lowContrast, .duplicated], []),
             // image statistics: sharpness, noise, contrast, frame; hue and count do not enter
@@ -153,7 +153,7 @@ final class AnnotatorTests: XCTestCase {
     /// Clean renders do not all tie near 1: the formula annotators spread them (the beat ratio
     /// needs twins that differ).
     func testCleanScoresSpreadBelowOne() {
-        for annotator in [Self.annotators.aesthetic, Self.annotators.pick] as [any Annotator] {
+        for annotator in [Self.annotators.aesthetic, Self.annotators.pick] as [any ShapesAnnotator] {
             let s = scores(annotator, nil).sorted()
             let mean = Statistics.mean(s), p10 = s[s.count / 10], p90 = s[s.count * 9 / 10]
             XCTAssert((0.6...0.9).contains(mean), "\(annotator.name): clean mean \(mean)")
@@ -165,7 +165,7 @@ final class AnnotatorTests: XCTestCase {
 
     func testPickRanksDifferentlyFromTheOtherTwo() {
         var all: [String: [Double]] = [:]
-        for annotator in Self.annotators.all {
+        for annotator in Self.annotators.builtIn {
             var s: [Double] = []
             for defect in [nil] + Defect.allCases.map({ Optional($0) }) { s += scores(annotator, defect) }
             s += annotator.scores(Self.noiseImages.images, prompts: Self.noiseImages.prompts, size: Self.size)
@@ -189,12 +189,19 @@ final class AnnotatorTests: XCTestCase {
         // extremes: all -1, all +1
         images += [Float](repeating: -1, count: 3 * Self.size * Self.size) + [Float](repeating: 1, count: 3 * Self.size * Self.size)
         prompts += [ShapesWorld.prompts[0], ShapesWorld.prompts[383]]
-        for annotator in Self.annotators.all {
+        for annotator in Self.annotators.builtIn {
             let a = annotator.scores(images, prompts: prompts, size: Self.size)
             let b = annotator.scores(images, prompts: prompts, size: Self.size)
             XCTAssertEqual(a.count, prompts.count)
             XCTAssertTrue(a.allSatisfy { (0...1).contains($0) }, "\(annotator.name): a score outside [0, 1]")
             XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(annotator.name): not deterministic")
+            // Scored in other batches (the pairs stage scores a rank's prompts in one call, where it
+            // used to score one prompt's images at a time): the same to float rounding (the align
+            // classifier's GEMMs round with the batch's shape), far below any score gap that pairs.
+            let cut = 37, d = 3 * Self.size * Self.size
+            let parts = annotator.scores(Array(images[..<(cut * d)]), prompts: Array(prompts[..<cut]), size: Self.size)
+                + annotator.scores(Array(images[(cut * d)...]), prompts: Array(prompts[cut...]), size: Self.size)
+            for (x, y) in zip(a, parts) { XCTAssertEqual(x, y, accuracy: 1e-6, "\(annotator.name): a score depends on the batch") }
         }
     }
 

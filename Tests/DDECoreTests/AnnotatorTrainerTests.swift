@@ -33,7 +33,7 @@ final class AnnotatorTrainerTests: XCTestCase {
         let rows = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 16, "header and 15 steps")
         XCTAssertTrue(rows[0].hasPrefix("step,loss,loss_shape,loss_colour,loss_background,loss_size"))
-        XCTAssertEqual(try AnnotatorSet.load(folder: folder).all.map(\.name), AnnotatorSet.names)
+        XCTAssertEqual(try AnnotatorSet.load(folder: folder).all.map(\.name), AnnotatorSet.builtInNames)
 
         XCTAssertEqual(try trainer.cachedClassifier(), path, "same settings: reused")
         let other = AnnotatorTrainer(settings: try RunSettings(try config(folder, ["annotators.min_accuracy=0", "annotators.lr=1e-3"])),

@@ -115,7 +115,7 @@ final class ComparisonTests: XCTestCase {
                                                   "eval-sft-aesthetic-s0", "train-dde-aesthetic-s0", "eval-dde-aesthetic-s0"])
         XCTAssertTrue(timings.numbers("seconds").allSatisfy { ($0 ?? -1) > 0 }, "a positive time per stage")
         XCTAssertEqual(try String(contentsOfFile: folder + "/eval-base/scores.csv", encoding: .utf8).split(separator: "\n").count,
-                       1 + 3 * comparison.evalPrompts.count, "the header, then 3 eval annotators x the test prompts x 1 image")
+                       try 1 + 3 * comparison.evalPrompts().count, "the header, then 3 eval annotators x the test prompts x 1 image")
         let plan = try Comparison(settings: try RunSettings(config), build: BuildInfo(commit: "test"), observer: SilentObserver()).plan()
         XCTAssertTrue(plan.filter { $0.stage.hasPrefix("train-") || $0.stage.hasPrefix("pairs-") || $0.stage == "pretrain" }
                         .allSatisfy(\.cached), "\(plan)")

@@ -121,6 +121,8 @@ final class KeyTableTests: XCTestCase {
         XCTAssertTrue(CommandKeys.help(for: "forward").contains("inputs = "))
         XCTAssertEqual(CommandKeys.onlyFor(ConfigKeys.all.first { $0.name == "trace" }!), "sample")
         XCTAssertEqual(CommandKeys.help(for: "config").split(separator: "\n").filter { $0.hasPrefix("  ") }.count,
-                       ConfigKeys.all.count, "config: every key")
+                       ConfigKeys.all.count + 1, "config: every key, and the annotator.NAME family")
+        XCTAssertTrue(CommandKeys.help(for: "pairs").contains("annotator.NAME = COMMAND"))
+        XCTAssertFalse(train.contains("annotator.NAME"), "train runs no annotator")
     }
 }

@@ -19,7 +19,7 @@ final class PairsTests: XCTestCase {
         let base = try Pretrainer(settings: try RunSettings(config), folder: folder + "/pretrain", build: BuildInfo(commit: "test"),
                                   observer: SilentObserver()).run()
         let (model, _) = try Checkpoint.loadModel(base)
-        let prompts = Array(ShapesWorld.split().train.prefix(3))
+        let prompts = Array(ShapesWorld.split().train.prefix(3)).map(Caption.init)
         let summary = try PairsBuilder.build(model, annotator: AestheticAnnotator(), prompts: prompts, settings: try RunSettings(config),
                                              folder: folder + "/pairs")
         XCTAssertGreaterThanOrEqual(summary.pairs, 3)

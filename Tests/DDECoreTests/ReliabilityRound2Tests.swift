@@ -39,7 +39,7 @@ final class ReliabilityRound2Tests: XCTestCase {
         let cases: [(String, String)] = [
             ("compare.methods=uniform,ddee", "did you mean 'dde'"),
             ("compare.methods=", "entries"),
-            ("compare.annotators=pick,bogus", "'bogus' is not one of"),
+            ("compare.annotators=pick,bogus", "'bogus' is not an annotator"),
             ("compare.seeds=-1", "must be >= 0"),
             ("compare.seeds=0,0", "listed twice"),
             ("compare.beta=-5", "must be > 0"),
@@ -68,7 +68,7 @@ final class ReliabilityRound2Tests: XCTestCase {
         try "seed = 1\ncompare.annotators = align, pik\n".write(toFile: file, atomically: true, encoding: .utf8)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: file) }
         let message = errorText { try ConfigLoader.load(file: file, overrides: []) }
-        XCTAssertTrue(message.hasPrefix("\(file):2: key 'compare.annotators': 'pik' is not one of"), message)
+        XCTAssertTrue(message.hasPrefix("\(file):2: key 'compare.annotators': 'pik' is not an annotator"), message)
         XCTAssertTrue(message.contains("did you mean 'pick'"), message)
     }
 

@@ -16,7 +16,7 @@ import Foundation
 /// rising over the palette's whole range, so clean renders do not all tie at 1 (16 px: mean
 /// 0.78, 10th-90th percentile 0.68-0.88; blur 0.28, noise 0.26, lowContrast 0.51, cutByBorder
 /// 0.06; docs/ANNOTATORS.md).
-public struct AestheticAnnotator: Annotator {
+public struct AestheticAnnotator: ShapesAnnotator {
     public let name = "aesthetic"
 
     public init() {}

@@ -12,7 +12,7 @@ import Foundation
 /// `p = 1 / Σ_j exp(l_j - l_y)`: a confident head gives `1 - 1e-9`, not a Float that rounds
 /// to exactly 1, so twins the classifier reads equally well still differ by its confidence
 /// instead of tying.
-public final class AlignAnnotator: Annotator, @unchecked Sendable {
+public final class AlignAnnotator: ShapesAnnotator, @unchecked Sendable {
     public let name = "align"
 
     /// The classifier's weights.

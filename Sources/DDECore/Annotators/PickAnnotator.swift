@@ -13,7 +13,7 @@ import Foundation
 /// side) a shape of the prompt's kind with the measured area would have (`A_kind` its area at
 /// radius 1: circle π, ring 3π/4, square 2.89, ...), and `r_prompt` the middle of the prompt
 /// size's radius range (small 0.215, large 0.365). `ImageStatistics` gives the measurements.
-public final class PickAnnotator: Annotator, @unchecked Sendable {
+public final class PickAnnotator: ShapesAnnotator, @unchecked Sendable {
     public let name = "pick"
 
     /// A formula over the other two: the align classifier's weights stand for it.

@@ -123,6 +123,22 @@ public final class Cluster: @unchecked Sendable {
         return allgather(mine, count: count, itemSize: itemSize, type: mpi.double, mpi)
     }
 
+    /// `gather` of finite values from a body that may throw (an external annotator's command): a
+    /// rank whose body throws sends NaN for its shard instead, so no rank waits forever, and
+    /// then every rank throws: its own error, or that another rank's failed.
+    public func gather(count: Int, itemSize: Int = 1, throwing body: (Range<Int>) throws -> [Double]) throws -> [Double] {
+        var failure: Error?
+        let all = gather(count: count, itemSize: itemSize) { range -> [Double] in
+            do { return try body(range) } catch {
+                failure = error
+                return [Double](repeating: .nan, count: range.count * itemSize)
+            }
+        }
+        if let failure { throw failure }
+        if all.contains(where: \.isNaN) { throw TrainingError("another rank of the MPI job failed here; its output says why") }
+        return all
+    }
+
     private func allgather<T: Numeric>(_ mine: [T], count: Int, itemSize: Int, type: OpenMPI.Handle, _ mpi: OpenMPI) -> [T] {
         let shards = (0..<size).map { Cluster.shard(count, rank: $0, size: size) }
         precondition(count * itemSize <= Int(Int32.max), "Cluster.gather of \(count * itemSize) values: more than Int32.max")

@@ -64,7 +64,8 @@ extension Comparison {
         let ann = finishedSource(layout.annotators, StageSignature(.annotators, config))
         rows.append(("annotators", ann != nil, Double(settings.annotators.training.steps) * rates.annotatorStep))
         let base = pre.flatMap { try? Checkpoint.loadModel($0 + "/model.safetensors", workspace: workspace) }?.model.contentDigest
-        let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace) }
+        let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace, external: config.externalAnnotators) }
+        let prompts = try prompts()
         var sampled = false  // the first pairs stage to run samples the images for all of them
         var pairsDone: [String: String] = [:]  // annotator: the pairs file, here or in `reuse`
         for a in pairAnnotators {
@@ -72,11 +73,11 @@ extension Comparison {
             if let base, let annotator = annotators?.named(a) {
                 c = finishedSource(layout.pairs(a), try pairsSignature(annotator, base: base))
             }
-            let images = (ShapesWorld.split().train.count + ShapesWorld.split().validation.count) * settings.pairs.samplesPerPrompt
+            let images = (prompts.train.count + prompts.validation.count) * settings.pairs.samplesPerPrompt
             rows.append(("pairs-\(a)", c != nil, sampled ? 5 : Double(images) * rates.sampleImage))
             if let c { pairsDone[a] = c + "/pairs.jsonl" } else { sampled = true }
         }
-        let evalCost = Double(evalPrompts.count * settings.eval.imagesPerPrompt) * rates.sampleImage
+        let evalCost = Double(try evalPrompts().count * settings.eval.imagesPerPrompt) * rates.sampleImage
             * Double(settings.eval.steps) / Double(settings.sampler.steps)
         rows.append(("eval-base", false, evalCost))
         var pairDigests: [String: ContentDigest] = [:]

@@ -51,9 +51,30 @@ public final class Comparison {
     /// The annotators whose pairs the runs train on, sorted.
     var pairAnnotators: [String] { Set(runs.map(\.annotator)).sorted() }
 
+    /// The run's captions (`RunPrompts`: the world's, `prompts = FILE`'s or a data folder's), read once.
+    public func prompts() throws -> RunPrompts {
+        if let resolvedPrompts { return resolvedPrompts }
+        let prompts = try RunPrompts.resolve(settings.data)
+        resolvedPrompts = prompts
+        return prompts
+    }
+
+    private var resolvedPrompts: RunPrompts?
+
     /// The prompts models are scored on: the test split, or the validation split when tuning.
-    public var evalPrompts: [ShapesPrompt] {
-        settings.eval.prompts == .validation ? ShapesWorld.split().validation : ShapesWorld.split().test
+    public func evalPrompts() throws -> [Caption] { try prompts().evaluated(settings.eval.prompts) }
+
+    /// Every pairs annotator can read the captions it labels, and there are prompts to
+    /// evaluate: checked before the first stage, so a run that would stop there starts no work.
+    func checkPrompts() throws {
+        let prompts = try prompts()
+        guard !prompts.train.isEmpty else { throw DataError("\(prompts.source) gives no training prompts (\(prompts.splitRule))") }
+        for a in pairAnnotators { try AnnotatorSet.check(a, canJudge: prompts.train + prompts.validation) }
+        if settings.config.externalAnnotators.isEmpty, let outside = Caption.firstOutsideShapesWorld(try evalPrompts()) {
+            throw AnnotatorError("\(outside.place): '\(outside.text.excerpt)' is not a shapes-world caption, the only kind the built-in "
+                                 + "annotators judge, so no annotator could score the evaluation; define one with annotator.NAME = COMMAND "
+                                 + "(README, Your own scorer)")
+        }
     }
 
     /// The settings of one fine-tune: its method's beta and learning rate (or the grid point's),
@@ -64,10 +85,11 @@ public final class Comparison {
         return try settings.forMethod(run.method, beta: run.beta, lr: run.lr, extra: extra)
     }
 
-    /// The pairs stage's signature: its keys, the base model and the annotator that labels them.
+    /// The pairs stage's signature: its keys, the base model, the annotator that labels them and,
+    /// unless they are the world's, the captions.
     func pairsSignature(_ annotator: any Annotator, base: ContentDigest) throws -> StageSignature {
         StageSignature(.pairs, try settings.config.overriding(["annotator": annotator.name]),
-                       inputs: [("base", base), ("annotator", annotator.contentDigest)])
+                       inputs: [("base", base), ("annotator", annotator.contentDigest)] + (try prompts().contentDigest.map { [("prompts", $0)] } ?? []))
     }
 
     var pretrainFolder: StageFolder { StageFolder(layout.pretrain, primary: "model.safetensors") }
@@ -103,26 +125,26 @@ public final class Comparison {
     /// the pairs file.
     @discardableResult
     public func pairs(annotator a: String, base: TextToImageModel, annotators: AnnotatorSet) throws -> String {
-        guard let annotator = annotators.named(a) else { throw TrainingError("no annotator '\(a)' (\(AnnotatorSet.names.joined(separator: ", ")))") }
+        let prompts = try prompts()
+        let annotator = try annotators.judging(a, prompts.train + prompts.validation)
         let folder = layout.pairs(a), signature = try pairsSignature(annotator, base: base.contentDigest)
         try adopt(folder, signature)
         let frame = StageFrame("pairs-\(a)", folder: StageFolder(folder), signature: signature)
         if try frame.isFinished(observer: observer) { return layout.pairsFile(a) }
         let s = try settings.overriding(["annotator": a])
         // The images do not depend on the annotator: sampled once per split for every annotator.
-        func sampled(_ split: String, _ prompts: [ShapesPrompt]) -> Sampling.Result {
+        func sampled(_ split: String, _ prompts: [Caption]) -> Sampling.Result {
             if let done = pairImages[split] { return done }
             observer?.note("pairs: sampling \(s.pairs.samplesPerPrompt) images per \(split) prompt (shared by every annotator)")
             let result = PairsBuilder.sample(base, prompts: prompts, settings: s)
             pairImages[split] = result
             return result
         }
-        let split = ShapesWorld.split()
-        let train = try PairsBuilder.build(base, annotator: annotator, prompts: split.train, settings: s, folder: folder,
-                                           sampled: sampled("training", split.train))
+        let train = try PairsBuilder.build(base, annotator: annotator, prompts: prompts.train, settings: s, folder: folder,
+                                           sampled: sampled("training", prompts.train))
         observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, train.pairs, train.meanGap, train.seconds))
-        let held = try PairsBuilder.build(base, annotator: annotator, prompts: split.validation, settings: s,
-                                          folder: folder, file: "heldout.jsonl", sampled: sampled("validation", split.validation))
+        let held = try PairsBuilder.build(base, annotator: annotator, prompts: prompts.validation, settings: s,
+                                          folder: folder, file: "heldout.jsonl", sampled: sampled("validation", prompts.validation))
         observer?.note(String(format: "pairs-%@: %d held-out pairs from the validation prompts, %.0f s", a, held.pairs, held.seconds))
         try frame.finish()
         return layout.pairsFile(a)
@@ -197,6 +219,8 @@ public final class Comparison {
         FileIO.removeStaleTemporaries(in: layout.out)
         try settings.config.writeResolved(to: layout.out)
         let observer = self.observer ?? SilentObserver()
+        try checkPrompts()
+        if let p = resolvedPrompts, !p.isWorld { observer.note("prompts: \(p.summary) (\(p.splitRule))") }
         let times = StageTimes(path: layout.file("timings.csv"))
         let base = try times.measure("pretrain") {
             try adopt(layout.pretrain, try Pretrainer.signature(settings))
@@ -205,12 +229,12 @@ public final class Comparison {
         let annotators = try times.measure("annotators") {
             try adopt(layout.annotators, StageSignature(.annotators, settings.config))
             try AnnotatorTrainer(settings: settings, workspace: workspace, folder: layout.annotators, build: build, observer: observer).run()
-            return try AnnotatorSet.load(folder: layout.annotators, workspace: workspace)
+            return try AnnotatorSet.load(folder: layout.annotators, workspace: workspace, external: settings.config.externalAnnotators)
         }
         let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
         let evaluation = try times.measure("eval-base") {
-            try MainJobEvaluation(base: baseModel, baseFolder: layout.baseEvaluation, annotators: annotators, prompts: evalPrompts,
+            try MainJobEvaluation(base: baseModel, baseFolder: layout.baseEvaluation, annotators: annotators, prompts: try evalPrompts(),
                                   settings: settings, observer: observer)
         }
         for a in pairAnnotators {

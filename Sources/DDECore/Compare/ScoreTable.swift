@@ -31,12 +31,18 @@ public struct ScoreTable: Sendable {
     public let prompts: Int
     public let perPrompt: Int
     public let base: [String: [Double]]
+    /// The eval annotators, in column order.
+    public let annotators: [String]
     public private(set) var models: [Model] = []
 
-    public init(prompts: Int, perPrompt: Int, base: [String: [Double]]) {
+    /// `annotators` nil: the base's, built-in ones first (in `AnnotatorSet.builtInNames` order),
+    /// then the external ones by name.
+    public init(prompts: Int, perPrompt: Int, annotators: [String]? = nil, base: [String: [Double]]) {
         self.prompts = prompts
         self.perPrompt = perPrompt
         self.base = base
+        self.annotators = annotators ?? AnnotatorSet.builtInNames.filter { base[$0] != nil }
+            + base.keys.filter { !AnnotatorSet.builtInNames.contains($0) }.sorted()
     }
 
     public mutating func add(_ model: Model) { models.append(model) }
@@ -62,10 +68,10 @@ public struct ScoreTable: Sendable {
         return text
     }
 
-    /// `prompt,image,eval_annotator,score` for every annotator (in `AnnotatorSet.names` order),
+    /// `prompt,image,eval_annotator,score` for every annotator (in `annotators` order),
     /// prompt and image; scores in full precision.
     private func lines(_ scores: [String: [Double]]) -> [String] {
-        AnnotatorSet.names.compactMap { a in scores[a].map { (a, $0) } }.flatMap { a, s in
+        annotators.compactMap { a in scores[a].map { (a, $0) } }.flatMap { a, s in
             s.indices.map { k in "\(k / perPrompt),\(k % perPrompt),\(a),\(MetricsLog.format(s[k]))" }
         }
     }

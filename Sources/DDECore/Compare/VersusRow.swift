@@ -27,7 +27,7 @@ public struct VersusRow: Sendable {
         for train in trainAnnotators {
             for (i, earlier) in methods.enumerated() {
                 for later in methods[(i + 1)...] {
-                    for eval in AnnotatorSet.names {
+                    for eval in table.annotators {
                         if let row = VersusRow(table, method: later, versus: earlier, trainAnnotator: train, evalAnnotator: eval) {
                             rows.append(row)
                         }

@@ -12,8 +12,8 @@ public enum CommandKeys {
         "annotators": ["general", "data", "annotators"],
         "pairs": ["general", "model", "data", "diffusion", "annotators", "pairs", "sampling"],
         "train": ["general", "model", "data", "diffusion", "optimisation", "lora", "pairs", "losses"],
-        "sample": ["general", "model", "diffusion", "sampling"],
-        "eval": ["general", "model", "diffusion", "annotators", "sampling", "evaluation"],
+        "sample": ["general", "model", "data", "diffusion", "sampling"],
+        "eval": ["general", "model", "data", "diffusion", "annotators", "sampling", "evaluation"],
         "claims": ["general", "evaluation", "compare"],
         "inspect": ["general", "diffusion", "losses"],
         "export": ["general", "model", "lora"],
@@ -36,6 +36,10 @@ public enum CommandKeys {
             }
             let left = "\(key.name) = \(key.defaultText.isEmpty ? "\"\"" : key.defaultText)"
             out += "  " + left.padding(toLength: max(width, left.count) + 2, withPad: " ", startingAt: 0) + firstClause(key.doc) + "\n"
+        }
+        if ["compare", "pairs", "eval", "config"].contains(command) {
+            out += "external annotators:\n  " + "\(ExternalAnnotatorKey.prefix)NAME = COMMAND".padding(toLength: width + 2, withPad: " ", startingAt: 0)
+                + "defines annotator NAME, scored by running COMMAND FOLDER (README, Your own scorer)\n"
         }
         return out
     }

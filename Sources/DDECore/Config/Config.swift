@@ -32,13 +32,19 @@ public struct Config: Sendable {
     public let sourceFile: String?
     /// Every key, in `ConfigKeys.all` order.
     public let settings: [Setting]
+    /// The `annotator.NAME = COMMAND` keys, by name: the family outside the table.
+    public let externalAnnotators: [ExternalAnnotatorKey]
 
-    init(name: String, sourceFile: String?, settings: [Setting]) {
+    init(name: String, sourceFile: String?, settings: [Setting], externalAnnotators: [ExternalAnnotatorKey] = []) {
         guard settings.map(\.key.name) == ConfigKeys.all.map(\.name) else { fatalError("Config: settings must follow ConfigKeys.all") }
         self.name = name
         self.sourceFile = sourceFile
         self.settings = settings
+        self.externalAnnotators = externalAnnotators
     }
+
+    /// Every annotator a key may name: the built-in three, then the external ones.
+    public var annotatorNames: [String] { ExternalAnnotatorKey.builtInNames + externalAnnotators.map(\.name) }
 
     /// The run folder: the `out` key, which the loader already resolved from empty to
     /// `runs/<name>`.
@@ -120,6 +126,10 @@ public struct Config: Sendable {
             var line = s.key.name.padding(toLength: width, withPad: " ", startingAt: 0) + " =" + (text.isEmpty ? "" : " \(text)")
             if s.origin != .defaultValue { line += "  # \(s.origin)" }
             out += line + "\n"
+        }
+        if !externalAnnotators.isEmpty {
+            out += "\n# external annotators (annotator.NAME = COMMAND)\n"
+            for a in externalAnnotators { out += "\(a.key) = \(a.command)  # \(a.origin)\n" }
         }
         return out
     }

@@ -73,17 +73,14 @@ public struct ConfigCheck: Sendable {
         }
     }
 
-    /// A string list of `annotator:value` entries: a known annotator (`AnnotatorSet.names`) at
-    /// most once, each value a finite number > 0.
+    /// A string list of `annotator:value` entries: an annotator at most once, each value a finite
+    /// number > 0 (that the annotator exists, built in or `annotator.NAME`, is checked across keys).
     public static let annotatorValues = ConfigCheck("annotator:value entries, value > 0") { value in
         guard case .stringList(let list) = value else { fatalError("annotatorValues on \(value)") }
         var seen: Set<String> = []
         for entry in list {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 else { return "'\(entry)' is not annotator:value" }
-            guard AnnotatorSet.names.contains(parts[0]) else {
-                return "'\(parts[0])' is not an annotator (\(AnnotatorSet.names.joined(separator: ", ")))" + DidYouMean.hint(for: parts[0], among: AnnotatorSet.names)
-            }
             guard let v = Double(parts[1]), v.isFinite, v > 0 else { return "'\(parts[1])' for \(parts[0]) must be a number > 0" }
             guard seen.insert(parts[0]).inserted else { return "\(parts[0]) is listed twice" }
         }

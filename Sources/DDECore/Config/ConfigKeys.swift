@@ -121,7 +121,7 @@ public enum ConfigKeys {
 
     /// The preference pairs (docs/TESTBED.md, Pairs).
     static let pairs = section("pairs", [
-        ConfigKey("annotator", .choice(AnnotatorSet.names), "pick", affects: [.pairs], "the annotator that labels the pairs (and the one a fine-tune is scored by first)"),
+        ConfigKey("annotator", .string, "pick", affects: [.pairs], "the annotator that labels the pairs: align, aesthetic, pick or the NAME of an annotator.NAME = COMMAND key (README, Your own scorer)"),
         ConfigKey("pairs.samples_per_prompt", .int, "4", unit: "images", affects: [.pairs], "base-model images per training prompt, scored; best paired with worst", .atLeast(2)),
         ConfigKey("pairs.min_gap", .float, "0.05", affects: [.pairs], "more pairs per prompt (2nd best with 2nd worst, ...) while their score gap is at least this", .atLeast(0.0)),
         ConfigKey("pairs.seed", .int, "2000", affects: [.pairs], "seed of the pair images' noise (column j of every prompt starts from seed + j)", .atLeast(0)),
@@ -192,7 +192,8 @@ public enum ConfigKeys {
         ConfigKey("sample.steps", .int, "25", unit: "steps", affects: [.pairs], "sampler steps", .range(1...1000)),
         ConfigKey("sample.guidance", .float, "3", affects: [.pairs], "classifier-free guidance scale g (1 = no guidance)", .atLeast(0.0)),
         ConfigKey("sample.eta", .float, "0", affects: [.pairs, .eval], "DDIM eta (0 = deterministic)", .range(0.0...1.0)),
-        ConfigKey("prompts", .string, "", affects: [], "dde-train sample: prompts separated by ';' (empty = 8 validation prompts)"),
+        ConfigKey("prompts", .path, "", affects: [.pairs, .eval], "a file of captions, one a line: pairs, eval, sample and the main job use them instead of the world's (split: README, Your own prompts)", .existingFileOrEmpty),
+        ConfigKey("sample.prompts", .string, "", affects: [], "dde-train sample: prompts separated by ';' (empty = the prompts file's, else 8 validation prompts)"),
         ConfigKey("n", .int, "8", unit: "images", affects: [], "dde-train sample: images per prompt (grid columns, one seed each)", .range(1...256)),
         ConfigKey("trace", .path, "", affects: [], "dde-train sample: also write noise, conditioning, timesteps and images to this safetensors file"),
     ])
@@ -210,7 +211,7 @@ public enum ConfigKeys {
     /// The main job: which fine-tunes to run and compare.
     static let compare = section("compare", [
         ConfigKey("compare.methods", .stringList, "sft,uniform,discounted,dde", affects: [], "losses the main job fine-tunes and compares", .eachOneOf(PreferenceLoss.Kind.allCases.map(\.rawValue)), .distinct, .count(1...16)),
-        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", affects: [], "annotators whose pairs each method is trained on", .eachOneOf(AnnotatorSet.names), .distinct, .count(1...16)),
+        ConfigKey("compare.annotators", .stringList, "align,aesthetic,pick", affects: [], "annotators whose pairs each method is trained on (built-in or annotator.NAME)", .distinct, .count(1...16)),
         ConfigKey("compare.seeds", .intList, "0", affects: [], "fine-tune seeds per method and annotator (the base and the pairs are shared)", .eachAtLeast(0), .distinct, .count(1...1000)),
         ConfigKey("compare.beta", .floatList, "", affects: [], "a grid: every DPO-style method is also run at each of these betas (empty = each method's own)", .eachPositive, .distinct),
         ConfigKey("compare.lr", .floatList, "", affects: [], "a grid: every method is also run at each of these learning rates (empty = each method's own)", .eachPositive, .distinct),

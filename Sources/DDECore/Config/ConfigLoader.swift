@@ -38,7 +38,12 @@ public enum ConfigLoader {
             if key.name == "out", value == .string("") { value = .string("runs/\(name)") }
             return Config.Setting(key: key, value: value, origin: assigned[key.name]?.origin ?? .defaultValue)
         }
-        let config = Config(name: name, sourceFile: file, settings: settings)
+        // The `annotator.NAME` family, by name.
+        let external = assigned.keys.sorted().compactMap { key -> ExternalAnnotatorKey? in
+            guard let name = ExternalAnnotatorKey.name(ofKey: key), case .string(let command)? = assigned[key]?.value else { return nil }
+            return ExternalAnnotatorKey(name: name, command: command, origin: assigned[key]!.origin)
+        }
+        let config = Config(name: name, sourceFile: file, settings: settings, externalAnnotators: external)
         try checkAcrossKeys(config)
         return config
     }
@@ -89,13 +94,20 @@ public enum ConfigLoader {
                             chain: chain, into: &assigned)
                 continue
             }
-            guard let configKey = ConfigKeys.key(key) else {
-                throw ConfigError(at: location, "unknown key '\(key.excerpt)'" + unknownKeyHint(key))
-            }
             if let first = firstLine[key] {
                 throw ConfigError(at: location, "duplicate key '\(key)' (first set on line \(first))")
             }
             firstLine[key] = number
+            if let name = ExternalAnnotatorKey.name(ofKey: key) {
+                if let problem = ExternalAnnotatorKey.problem(name: name, command: value) {
+                    throw ConfigError(at: location, "key '\(key.excerpt)': \(problem)")
+                }
+                assigned[key] = Assignment(value: .string(value), origin: .file(display, line: number))
+                continue
+            }
+            guard let configKey = ConfigKeys.key(key) else {
+                throw ConfigError(at: location, "unknown key '\(key.excerpt)'" + unknownKeyHint(key))
+            }
             assigned[key] = Assignment(value: try parse(configKey, value, at: location), origin: .file(display, line: number))
         }
     }
@@ -131,6 +143,11 @@ public enum ConfigLoader {
             throw failure("expected 'key=value'" + hint)
         }
         if key == "include" { throw failure("include works only inside config files") }
+        if let name = ExternalAnnotatorKey.name(ofKey: key) {
+            if let problem = ExternalAnnotatorKey.problem(name: name, command: value) { throw failure(problem) }
+            assigned[key] = Assignment(value: .string(value), origin: .commandLine)
+            return
+        }
         guard let configKey = ConfigKeys.key(key) else {
             throw failure("unknown key '\(key.excerpt)'" + unknownKeyHint(key))
         }
@@ -179,6 +196,7 @@ public enum ConfigLoader {
     /// The checks that involve two keys, on resolved values. Defaults pass them all (a test
     /// holds this), so a failure always has a non-default key to point at.
     private static func checkAcrossKeys(_ config: Config) throws {
+        try checkAnnotatorNames(config)
         let channels = config.intList("block_out_channels")
         let groups = config.int("norm_num_groups")
         if let bad = channels.first(where: { $0 % groups != 0 }) {
@@ -247,6 +265,29 @@ public enum ConfigLoader {
                 } catch {
                     throw crossKey(config, key, "timesteps", "\(error)")
                 }
+            }
+        }
+    }
+
+    /// Every annotator a key names is a built-in one or defined by an `annotator.NAME` key.
+    private static func checkAnnotatorNames(_ config: Config) throws {
+        let known = config.annotatorNames
+        func problem(_ name: String) -> String? {
+            known.contains(name) ? nil : "'\(name.excerpt)' is not an annotator (\(known.joined(separator: ", ")); "
+                + "define an external one with annotator.\(name.excerpt) = COMMAND)" + DidYouMean.hint(for: name, among: known)
+        }
+        func fail(_ key: String, _ problem: String) -> ConfigError {
+            switch config.origin(key) {
+            case .commandLine: ConfigError(at: "command line", "override '\(key)=\(config.value(key).text.excerpt)': key '\(key)': \(problem)")
+            case .file(let path, let line): ConfigError(at: "\(path):\(line)", "key '\(key)': \(problem)")
+            case .defaultValue: ConfigError(at: nil, "key '\(key)': \(problem)")
+            }
+        }
+        if let p = problem(config.string("annotator")) { throw fail("annotator", p) }
+        for name in config.stringList("compare.annotators") { if let p = problem(name) { throw fail("compare.annotators", p) } }
+        for key in Config.byAnnotator.map(\.value) {
+            for entry in config.stringList(key) {
+                if let name = entry.split(separator: ":").first.map(String.init), let p = problem(name) { throw fail(key, p) }
             }
         }
     }

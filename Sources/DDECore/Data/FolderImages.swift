@@ -1,8 +1,10 @@
 import Foundation
 
 /// `data = folder:PATH`: PNG or JPEG files plus `captions.jsonl` (one `{"file": ..., "caption": ...}`
-/// a line), resized to `sample_size` (area average down, bilinear up). Every 20th image (by line)
-/// is held out for validation. Loaded once into memory.
+/// a line), resized to `sample_size` (area average down, bilinear up). Every 20th entry (the
+/// 20th, 40th, ... non-empty line, `isHeldOut`) is held out for validation, whether or not a
+/// line before it was skipped; their captions are the run's held-out prompts (`RunPrompts`).
+/// Loaded once into memory.
 public final class FolderImages: TrainingImages {
     public let sampleSize: Int
     let train: [(image: [Float], caption: String)]
@@ -18,23 +20,14 @@ public final class FolderImages: TrainingImages {
         do { bytes = try FileIO.read(listPath) } catch {
             throw DataError("\(listPath): cannot read the captions file (data = folder:PATH needs PNG or JPEG files plus captions.jsonl)")
         }
-        var all: [(image: [Float], caption: String)] = []
+        var all: [(image: [Float], caption: String, entry: Int)] = []
         var skipped: [String] = []
-        let lines = String(decoding: bytes, as: UTF8.self).fileLines()
-        for (i, raw) in lines.enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            let place = "\(listPath):\(i + 1)"
+        for entry in try Self.entries(listPath, bytes: bytes, skipBad: skipBad, skipped: &skipped) {
             do {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                    throw DataError("\(place): not a JSON object")
-                }
-                guard let file = object["file"] as? String else { throw DataError("\(place): no \"file\" string") }
-                guard let caption = object["caption"] as? String else { throw DataError("\(place): no \"caption\" string") }
-                let path = file.hasPrefix("/") ? file : folder + "/" + file
+                let path = entry.file.hasPrefix("/") ? entry.file : folder + "/" + entry.file
                 let image: RGBImage
-                do { image = try ImageFile.read(path) } catch { throw DataError("\(place): \(error)") }
-                all.append((FolderImages.resize(image, to: sampleSize), caption))
+                do { image = try ImageFile.read(path) } catch { throw DataError("\(entry.place): \(error)") }
+                all.append((FolderImages.resize(image, to: sampleSize), entry.caption, entry.number))
             } catch let error as DataError {
                 if !skipBad { throw error }
                 skipped.append(error.description)
@@ -43,12 +36,51 @@ public final class FolderImages: TrainingImages {
         guard all.count >= 2 else {
             throw DataError("\(listPath): \(all.count) usable images; pretraining needs at least 2")
         }
-        train = all.enumerated().filter { $0.offset % 20 != 19 }.map(\.element)
-        let heldOut = all.enumerated().filter { $0.offset % 20 == 19 }.map(\.element)
+        train = all.filter { !Self.isHeldOut(entry: $0.entry) }.map { ($0.image, $0.caption) }
+        let heldOut = all.filter { Self.isHeldOut(entry: $0.entry) }.map { ($0.image, $0.caption) }
         // With fewer than 20 images nothing is held out; validation then reuses the last one.
-        held = heldOut.isEmpty ? [all[all.count - 1]] : heldOut
+        held = heldOut.isEmpty ? [(all[all.count - 1].image, all[all.count - 1].caption)] : heldOut
         vocabularyCaptions = all.map(\.caption)
         self.skipped = skipped
+    }
+
+    /// Entry `number` (0-based count of the non-empty lines of captions.jsonl) is held out: the
+    /// 20th, 40th, ...
+    public static func isHeldOut(entry number: Int) -> Bool { number % 20 == 19 }
+
+    /// One line of captions.jsonl: its file, caption, 0-based entry number and `file:line`.
+    struct Entry {
+        let file: String
+        let caption: String
+        let number: Int
+        /// 1-based line of captions.jsonl.
+        let line: Int
+        let place: String
+    }
+
+    /// The entries of captions.jsonl (`bytes`, read from `listPath`); a bad line stops, or is
+    /// skipped into `skipped` under `skipBad` (it keeps its entry number).
+    static func entries(_ listPath: String, bytes: [UInt8], skipBad: Bool, skipped: inout [String]) throws -> [Entry] {
+        var out: [Entry] = []
+        var number = 0
+        for (i, raw) in String(decoding: bytes, as: UTF8.self).fileLines().enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            defer { number += 1 }
+            let place = "\(listPath):\(i + 1)"
+            do {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    throw DataError("\(place): not a JSON object")
+                }
+                guard let file = object["file"] as? String else { throw DataError("\(place): no \"file\" string") }
+                guard let caption = object["caption"] as? String else { throw DataError("\(place): no \"caption\" string") }
+                out.append(Entry(file: file, caption: caption, number: number, line: i + 1, place: place))
+            } catch let error as DataError {
+                if !skipBad { throw error }
+                skipped.append(error.description)
+            }
+        }
+        return out
     }
 
     public func fillBatch(_ out: UnsafeMutablePointer<Float>, count: Int, rng: inout RandomStream, prompts: inout [String]) {

@@ -96,12 +96,4 @@ public enum DistributionMetrics {
         let ref = reference(prompts: prompts, perPrompt: k, size: s, classifier: classifier, seed: seed)
         return try report(images: images, prompts: prompts, size: s, classifier: classifier, reference: ref)
     }
-
-    /// The report of an evaluated model's images (prompt-major, `perPrompt` each).
-    public static func report(_ evaluation: ModelEvaluation, size s: Int, classifier: AlignClassifier,
-                              reference: FrechetDistance.Moments) throws -> DistributionReport {
-        let prompts = evaluation.prompts.flatMap { [ShapesPrompt](repeating: $0, count: evaluation.perPrompt) }
-        return try report(images: evaluation.images.flatMap { $0 }, prompts: prompts, size: s, classifier: classifier,
-                          reference: reference)
-    }
 }

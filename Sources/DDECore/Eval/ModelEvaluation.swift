@@ -6,36 +6,38 @@
 
 import Foundation
 
-/// Scores one model on the test prompts with every annotator (testbed.md, Evaluation): each test
+/// Scores one model on the test prompts with every annotator given (docs/TESTBED.md, Evaluation): each test
 /// prompt x `eval.images_per_prompt` images, DDIM `eval.steps`, guidance `eval.guidance`; image j
 /// of every prompt starts from the noise of seed `eval.seed + j`, the same for every model, so
 /// each tuned image has a base twin.
 public struct ModelEvaluation {
-    public let prompts: [ShapesPrompt]
+    public let prompts: [Caption]
+    /// The annotators' names, in the order they scored (the report's columns).
+    public let annotators: [String]
     public let perPrompt: Int
     /// Per annotator name: scores in prompt-major order (prompt i, image j at i * perPrompt + j).
     public let scores: [String: [Double]]
     /// The generated images (CHW in [-1, 1], clamped), prompt-major.
     public let images: [[Float]]
 
-    public static func run(_ model: TextToImageModel, annotators: AnnotatorSet, prompts: [ShapesPrompt],
-                           settings: RunSettings) -> ModelEvaluation {
+    public static func run(_ model: TextToImageModel, annotators: [any Annotator], prompts: [Caption],
+                           settings: RunSettings) throws -> ModelEvaluation {
         let eval = settings.eval, n = eval.imagesPerPrompt
         let result = Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: n, sampler: settings.sampler,
                                        schedule: settings.schedule, seed: eval.seed, steps: eval.steps, guidance: Float(eval.guidance))
         let images = result.images.flatMap { $0.map { $0.x0.map { min(1, max(-1, $0)) } } }
         let flat = images.flatMap { $0 }
-        let repeated = prompts.flatMap { [ShapesPrompt](repeating: $0, count: n) }
+        let repeated = prompts.flatMap { [String](repeating: $0.text, count: n) }
         var scores: [String: [Double]] = [:]
         // The images split over the ranks of an MPI job.
         let d = 3 * model.sampleSize * model.sampleSize
-        for annotator in annotators.all {
-            scores[annotator.name] = Cluster.current.gather(count: repeated.count) { mine in
-                annotator.scores(Array(flat[(mine.lowerBound * d)..<(mine.upperBound * d)]), prompts: Array(repeated[mine]),
-                                 size: model.sampleSize)
+        for annotator in annotators {
+            scores[annotator.name] = try Cluster.current.gather(count: repeated.count) { mine in
+                try annotator.scores(Array(flat[(mine.lowerBound * d)..<(mine.upperBound * d)]), captions: Array(repeated[mine]),
+                                     size: model.sampleSize)
             }
         }
-        return ModelEvaluation(prompts: prompts, perPrompt: n, scores: scores, images: images)
+        return ModelEvaluation(prompts: prompts, annotators: annotators.map(\.name), perPrompt: n, scores: scores, images: images)
     }
 
     /// The mean over images and a 95% bootstrap interval over prompts (prompts resampled with

@@ -6,7 +6,7 @@ import Foundation
 /// so on while the gap is at least `pairs.min_gap`; equal scores are never paired. Written as
 /// `pairs.jsonl` (Pick-a-Pic columns) plus `images/*.png`, and `signature.txt`. The same on the
 /// validation prompts gives `heldout.jsonl`, the held-out pairs of losses.md's held-out implicit
-/// accuracy (file names carry the prompt's index, so the two sets share `images/`).
+/// accuracy (file names carry the caption's id, `Caption.id`, so the two sets share `images/`).
 public enum PairsBuilder {
     public struct Summary {
         public var pairs: Int
@@ -18,13 +18,13 @@ public enum PairsBuilder {
     /// The base model's images the pairs are chosen from: `pairs.samples_per_prompt` per prompt,
     /// column j of every prompt from seed `pairs.seed + j`. They do not depend on the annotator,
     /// so the main job samples them once for all three.
-    public static func sample(_ model: TextToImageModel, prompts: [ShapesPrompt], settings: RunSettings) -> Sampling.Result {
+    public static func sample(_ model: TextToImageModel, prompts: [Caption], settings: RunSettings) -> Sampling.Result {
         Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: settings.pairs.samplesPerPrompt, sampler: settings.sampler,
                           schedule: settings.schedule, seed: settings.pairs.seed)
     }
 
     /// Scores `sampled` (from `sample`, or sampled here when nil) and writes the pairs.
-    public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [ShapesPrompt], settings: RunSettings,
+    public static func build(_ model: TextToImageModel, annotator: any Annotator, prompts: [Caption], settings: RunSettings,
                              folder: String, file: String = "pairs.jsonl", sampled: Sampling.Result? = nil) throws -> Summary {
         let started = Stopwatch.now()
         let images = folder + "/images"
@@ -36,12 +36,11 @@ public enum PairsBuilder {
         var rows: [PreferencePairs.Row] = []
         var gaps = 0.0
         let size = model.sampleSize
-        // Each prompt's n images scored together; the prompts split over the ranks of an MPI job.
-        let allScores = Cluster.current.gather(count: prompts.count, itemSize: n) { mine in
-            mine.flatMap { i in
-                let flat = result.images[i].flatMap { $0.x0.map { min(1, max(-1, $0)) } }
-                return annotator.scores(flat, prompts: [ShapesPrompt](repeating: prompts[i], count: n), size: size)
-            }
+        // Every image of a rank's prompts in one call (an external annotator runs its command
+        // once); the prompts split over the ranks of an MPI job.
+        let allScores = try Cluster.current.gather(count: prompts.count, itemSize: n) { mine in
+            let flat = mine.flatMap { i in result.images[i].flatMap { $0.x0.map { min(1, max(-1, $0)) } } }
+            return try annotator.scores(flat, captions: mine.flatMap { [String](repeating: prompts[$0].text, count: n) }, size: size)
         }
         for (i, prompt) in prompts.enumerated() {
             let generated = result.images[i]
@@ -52,7 +51,7 @@ public enum PairsBuilder {
                 let best = order[k], worst = order[n - 1 - k]
                 let gap = scores[best] - scores[worst]
                 if gap <= 0 || (k > 0 && gap < minGap) { break }
-                let name0 = String(format: "p%03d-%d.png", prompt.index, best), name1 = String(format: "p%03d-%d.png", prompt.index, worst)
+                let name0 = String(format: "p%03d-%d.png", prompt.id, best), name1 = String(format: "p%03d-%d.png", prompt.id, worst)
                 // Alternate which side the winner is on, so label_0 is not always 1.
                 let winnerFirst = rows.count % 2 == 0
                 try PNGFile.write(generated[best].image, to: images + "/" + name0)

@@ -65,8 +65,15 @@ public enum ComparisonReport {
         return text
     }
 
+    /// The table's columns: the annotators that scored the base, in the order they scored
+    /// (the built-in three, then the external ones).
+    static func evalAnnotators(_ rows: [ReportRow]) -> [String] {
+        var seen: Set<String> = []
+        return rows.filter { $0.method == "base" }.map(\.evalAnnotator).filter { seen.insert($0).inserted }
+    }
+
     /// The table's layout: one row per method (or per method and grid point in a sweep) in report
-    /// order, base first; columns `AnnotatorSet.names`; a method's cell under annotator X is its
+    /// order, base first; columns `evalAnnotators(rows)`; a method's cell under annotator X is its
     /// fine-tune on X's pairs, scored by X (nil where that fine-tune is not in the plan).
     static func layout(_ rows: [ReportRow]) -> [(method: String, setting: String, cells: [Aggregate?])] {
         let aggregates = aggregate(rows)
@@ -75,7 +82,7 @@ public enum ComparisonReport {
             for a in aggregates where a.method == m && !labels.contains(where: { $0 == (m, a.setting) }) { labels.append((m, a.setting)) }
         }
         return labels.map { m, setting in
-            (m, setting, AnnotatorSet.names.map { a in
+            (m, setting, evalAnnotators(rows).map { a in
                 aggregates.first { $0.method == m && $0.setting == setting && $0.eval == a && ($0.method == "base" || $0.train == a) }
             })
         }
@@ -87,7 +94,7 @@ public enum ComparisonReport {
         let layout = layout(rows)
         let width = 34, first = max(12, layout.map { $0.method.count + $0.setting.count + 3 }.max() ?? 0)
         var text = "method".padding(toLength: first, withPad: " ", startingAt: 0)
-            + AnnotatorSet.names.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
+            + evalAnnotators(rows).map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined() + "\n"
         for (m, setting, cells) in layout {
             var line = (setting.isEmpty ? m : m + " " + setting).padding(toLength: first, withPad: " ", startingAt: 0)
             for aggregate in cells {

@@ -45,7 +45,7 @@ public enum ReportPage {
             samples = comparison.samples
             versus = comparison.versus
             claims = RunClaims.all(comparison, versus: comparison.versus, scores: comparison.scores)
-            evalPrompts = comparison.evalPrompts.count
+            evalPrompts = comparison.scores?.prompts ?? 0
         }
     }
 
@@ -112,7 +112,8 @@ public enum ReportPage {
             + "classifier's features to clean renders of the same prompts (lower is closer), the Inception-Score analog (higher "
             + "is more confident and diverse) and the colour error in sRGB units (lower is truer colour); a fine-tune that "
             + "raises its annotator's score while these get worse is reward hacking.</p>\n"
-            + csvTable(CSVTable(text: ComparisonReport.distributionCSV(c.distribution)))
+            + (c.distribution.isEmpty ? "<p>Not computed: they compare against clean renders of the prompts, and the prompts are not all "
+                + "shapes-world captions.</p>\n" : csvTable(CSVTable(text: ComparisonReport.distributionCSV(c.distribution))))
 
         page += "<h2 id=\"grids\">Samples: the same prompts and seeds for every model</h2>\n" + grids(c.samples, evalSeed: settings.eval.seed)
 
@@ -146,7 +147,7 @@ public enum ReportPage {
 
     static func mainTable(_ rows: [ReportRow]) -> String {
         var html = "<table class=\"main\">\n<thead><tr><th>method</th>"
-            + AnnotatorSet.names.map { "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+            + ComparisonReport.evalAnnotators(rows).map { "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for (method, setting, cells) in ComparisonReport.layout(rows) {
             html += "<tr><th>\(esc(method + setting))</th>"
             for cell in cells {

@@ -19,7 +19,9 @@ public enum VersusMatrix {
     }
 
     static func annotators(_ rows: [VersusRow]) -> [String] {
-        AnnotatorSet.names.filter { a in rows.contains { $0.trainAnnotator == a } }
+        var seen: Set<String> = []
+        let present = rows.map(\.trainAnnotator).filter { seen.insert($0).inserted }
+        return AnnotatorSet.builtInNames.filter(present.contains) + present.filter { !AnnotatorSet.builtInNames.contains($0) }
     }
 
     static func text(_ c: (String, Double, Double, Double)) -> String {

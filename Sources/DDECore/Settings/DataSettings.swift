@@ -1,14 +1,17 @@
 import Foundation
 
-/// The training images: the `data`, `world.defect_rate` and `data.skip_bad` keys.
+/// The training images and prompts: the `data`, `world.defect_rate`, `data.skip_bad` and `prompts` keys.
 public struct DataSettings: Sendable, Equatable {
     /// `world`, or `folder:PATH`.
     public var source: String
     public var worldDefectRate: Float
     /// Skip (and count) unreadable images and bad lines instead of stopping.
     public var skipBad: Bool
+    /// `prompts`: a file of captions, one a line, or "" (`RunPrompts`).
+    public var promptsFile: String
 
     init(_ config: Config) {
+        promptsFile = config.string("prompts")
         source = config.string("data")
         worldDefectRate = config.float("world.defect_rate")
         skipBad = config.bool("data.skip_bad")

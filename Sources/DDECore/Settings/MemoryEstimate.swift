@@ -56,7 +56,9 @@ public enum MemoryEstimate {
             return Stage(name: name, bytes: sum(parts.map(\.0)), key: top.1, what: top.2)
         }
         let pretrain = settings.pretrain, align = settings.annotators.training, tune = settings.fineTune
-        let split = prompts
+        // The run's prompt counts (a prompts file or data folder's; a file that cannot be read
+        // fails later with its own error, the estimate then takes the world's).
+        let split = (try? RunPrompts.resolve(settings.data)).map { (train: $0.train.count, validation: $0.validation.count, test: $0.test.count) } ?? prompts
         return [
             stage("pretrain", [(model, "block_out_channels", "the U-Net's weights and training state"),
                                (floats(product(sum(product(160, activations), transformers), pretrain.batch / pretrain.gradAccum)), "pretrain.batch", "the activations of a step's images"),

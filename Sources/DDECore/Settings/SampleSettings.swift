@@ -1,8 +1,8 @@
 import Foundation
 
-/// `dde-train sample`: `prompts`, `n`, `trace`.
+/// `dde-train sample`: `sample.prompts`, `n`, `trace`.
 public struct SampleSettings: Sendable, Equatable {
-    /// Empty: the validation prompts.
+    /// Empty: the prompts file's captions, else 8 validation prompts.
     public var prompts: [String]
     /// Images per prompt.
     public var n: Int
@@ -10,7 +10,7 @@ public struct SampleSettings: Sendable, Equatable {
     public var trace: String
 
     init(_ config: Config) {
-        prompts = config.string("prompts").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        prompts = config.string("sample.prompts").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         n = config.int("n")
         trace = config.string("trace")
     }
