@@ -54,4 +54,11 @@ for method in uniform dde; do
 done
 grep -q '"annotator":"bright"' "$work/own/pairs-bright/pairs.jsonl" || fail "the pairs were not labelled by bright"
 grep -q "a watercolour of a lighthouse" "$work/own/pairs-bright/pairs.jsonl" || fail "the pairs do not use the file's captions"
-echo "check-own-prompts: prompts=FILE and annotator.bright: pairs, 2 fine-tunes and report.md with the bright column; refusals named"
+
+# Under MPI each rank runs the scorer on its own share, in its own folder (9 eval images: 5 and 4).
+if command -v mpirun > /dev/null; then
+    "$bin" "${common[@]}" out="$work/mpi" compare.annotators=bright ranks=2 threads=1 eval.images_per_prompt=3 > "$work/mpi.log" 2>&1 \
+        || { tail -n 20 "$work/mpi.log" >&2; fail "the same run on two MPI ranks failed"; }
+    grep -q "^method  *bright" "$work/mpi/report.md" || fail "the MPI run's report.md has no bright column"
+fi
+echo "check-own-prompts: prompts=FILE and annotator.bright: pairs, 2 fine-tunes and report.md with the bright column (one process and two MPI ranks); refusals named"

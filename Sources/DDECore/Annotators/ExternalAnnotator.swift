@@ -42,11 +42,13 @@ public struct ExternalAnnotator: Annotator {
         let names = (1...count).map { String(format: "%04d.png", $0) }
         var lines = ""
         for i in 0..<count {
-            try PNGFile.write(RGBImage(chw: images + i * 3 * size * size, width: size, height: size), to: folder + "/" + names[i])
+            let png = try PNGFile.encode(RGBImage(chw: images + i * 3 * size * size, width: size, height: size))
+            try FileIO.writeAtomicallyOnThisRank(png, to: folder + "/" + names[i])
             let object = try JSONSerialization.data(withJSONObject: ["image": names[i], "caption": captions[i]], options: [.sortedKeys])
             lines += String(decoding: object, as: UTF8.self) + "\n"
         }
-        try FileIO.writeAtomically(Array(lines.utf8), to: folder + "/captions.jsonl")
+        // Each rank of an MPI job scores its own share in its own folder: written by this rank.
+        try FileIO.writeAtomicallyOnThisRank(Array(lines.utf8), to: folder + "/captions.jsonl")
         try run(folder)
         let scores = try Self.readScores(folder + "/scores.csv", images: names, annotator: name)
         try? FileManager.default.removeItem(atPath: folder)

@@ -140,6 +140,9 @@ public final class Comparison {
             pairImages[split] = result
             return result
         }
+        if let external = annotator as? ExternalAnnotator {
+            observer?.note("pairs-\(a): scoring \((prompts.train.count + prompts.validation.count) * s.pairs.samplesPerPrompt) images by running '\(external.command.excerpt) FOLDER'")
+        }
         let train = try PairsBuilder.build(base, annotator: annotator, prompts: prompts.train, settings: s, folder: folder,
                                            sampled: sampled("training", prompts.train))
         observer?.note(String(format: "pairs-%@: %d pairs, mean gap %.3f, %.0f s", a, train.pairs, train.meanGap, train.seconds))
@@ -221,6 +224,10 @@ public final class Comparison {
         let observer = self.observer ?? SilentObserver()
         try checkPrompts()
         if let p = resolvedPrompts, !p.isWorld { observer.note("prompts: \(p.summary) (\(p.splitRule))") }
+        let evaluated = try evalPrompts().count
+        if evaluated < 10 {
+            observer.note("only \(evaluated) \(settings.eval.prompts.rawValue) prompts: the 95% intervals resample prompts and say little below about 10")
+        }
         let times = StageTimes(path: layout.file("timings.csv"))
         let base = try times.measure("pretrain") {
             try adopt(layout.pretrain, try Pretrainer.signature(settings))

@@ -41,6 +41,12 @@ public enum FileIO {
         try Cluster.current.writing({ try writeAtomicallyHere(bytes, to: path) }, otherwise: ())
     }
 
+    /// `writeAtomically` by this process alone, under MPI too: for scratch files only this rank
+    /// reads (the images an external annotator scores on each rank).
+    public static func writeAtomicallyOnThisRank(_ bytes: [UInt8], to path: String) throws {
+        try writeAtomicallyHere(bytes, to: path)
+    }
+
     private static func writeAtomicallyHere(_ bytes: [UInt8], to path: String) throws {
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
