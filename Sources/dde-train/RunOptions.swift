@@ -104,7 +104,7 @@ struct RunOptions: ParsableArguments {
             throw TrainingError("no annotators in \(folder) (the align classifier \(AnnotatorTrainer.classifierPath(folder)) is missing); "
                                 + "run 'dde-train annotators' with out=\(settings.out) first, or point out= at a run that has them")
         }
-        return try AnnotatorSet.load(folder: folder, workspace: workspace, external: settings.config.externalAnnotators)
+        return try AnnotatorSet.load(folder: folder, workspace: workspace, external: settings.annotators.external)
     }
 
     /// "" on rank 0 (and alone), "rank N: " on the other ranks of an MPI job.

@@ -64,7 +64,7 @@ extension Comparison {
         let ann = finishedSource(layout.annotators, StageSignature(.annotators, config))
         rows.append(("annotators", ann != nil, Double(settings.annotators.training.steps) * rates.annotatorStep))
         let base = pre.flatMap { try? Checkpoint.loadModel($0 + "/model.safetensors", workspace: workspace) }?.model.contentDigest
-        let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace, external: config.externalAnnotators) }
+        let annotators = ann.flatMap { try? AnnotatorSet.load(folder: $0, workspace: workspace, external: settings.annotators.external) }
         let prompts = try prompts()
         var sampled = false  // the first pairs stage to run samples the images for all of them
         var pairsDone: [String: String] = [:]  // annotator: the pairs file, here or in `reuse`

@@ -70,7 +70,7 @@ public final class Comparison {
         let prompts = try prompts()
         guard !prompts.train.isEmpty else { throw DataError("\(prompts.source) gives no training prompts (\(prompts.splitRule))") }
         for a in pairAnnotators { try AnnotatorSet.check(a, canJudge: prompts.train + prompts.validation) }
-        if settings.config.externalAnnotators.isEmpty, let outside = Caption.firstOutsideShapesWorld(try evalPrompts()) {
+        if settings.annotators.external.isEmpty, let outside = Caption.firstOutsideShapesWorld(try evalPrompts()) {
             throw AnnotatorError("\(outside.place): '\(outside.text.excerpt)' is not a shapes-world caption, the only kind the built-in "
                                  + "annotators judge, so no annotator could score the evaluation; define one with annotator.NAME = COMMAND "
                                  + "(README, Your own scorer)")
@@ -236,7 +236,7 @@ public final class Comparison {
         let annotators = try times.measure("annotators") {
             try adopt(layout.annotators, StageSignature(.annotators, settings.config))
             try AnnotatorTrainer(settings: settings, workspace: workspace, folder: layout.annotators, build: build, observer: observer).run()
-            return try AnnotatorSet.load(folder: layout.annotators, workspace: workspace, external: settings.config.externalAnnotators)
+            return try AnnotatorSet.load(folder: layout.annotators, workspace: workspace, external: settings.annotators.external)
         }
         let baseModel = try Checkpoint.loadModel(base, workspace: workspace).model
         baseModel.store.freeze()  // only sampled from: its transformed weights are kept
