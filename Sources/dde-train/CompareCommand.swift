@@ -39,7 +39,7 @@ struct CompareCommand: ParsableCommand {
             let rows = try comparison.run()
             let out = settings.out, eval = settings.eval
             let table = ComparisonReport.table(rows)
-            let heading = "\(try comparison.evalPrompts().count) \(eval.prompts.rawValue) prompts x \(eval.imagesPerPrompt) images, DDIM \(eval.steps) steps, guidance \(eval.guidance); "
+            let heading = "\(try comparison.evalPrompts().count) \(eval.prompts.phrase) x \(eval.imagesPerPrompt) images, DDIM \(eval.steps) steps, guidance \(eval.guidance); "
                 + "mean, change vs base [95% paired bootstrap], beat ratio b; each method scored by the annotator of its pairs"
             print(heading)
             print(table)

@@ -33,8 +33,8 @@ struct EvalCommand: ParsableCommand {
                 throw TrainingError("no annotator can score these prompts; define one with annotator.NAME = COMMAND (README, Your own scorer)")
             }
             let evaluation = try ModelEvaluation.run(model, annotators: able, prompts: prompts, settings: settings)
-            print(String(format: "%@: %d %@ prompts of %@ x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,
-                         evaluation.prompts.count, settings.eval.prompts.rawValue, runPrompts.source, evaluation.perPrompt,
+            print(String(format: "%@: %d %@ of %@ x %d images, DDIM %d steps, guidance %g (%.0f s)", checkpoint,
+                         evaluation.prompts.count, settings.eval.prompts.phrase, runPrompts.source, evaluation.perPrompt,
                          settings.eval.steps, settings.eval.guidance, Stopwatch.now() - started))
             for name in evaluation.annotators {
                 let s = evaluation.summary(name, resamples: settings.eval.bootstrap, seed: settings.eval.seed)

@@ -33,6 +33,7 @@ final class RunPromptsTests: XCTestCase {
         XCTAssertEqual(prompts.test[0].place, path + ":20", "blank lines count in the line number")
         XCTAssertEqual(Set(prompts.all.map(\.id)).count, 25, "ids are unique")
         XCTAssertEqual(try prompts.evaluated(.test).count, 2)
+        XCTAssertEqual(try prompts.evaluated(.all).map(\.text), captions, "eval.prompts = all: the whole file, in order")
         XCTAssertNotNil(prompts.contentDigest)
     }
 

@@ -225,8 +225,11 @@ public final class Comparison {
         try checkPrompts()
         if let p = resolvedPrompts, !p.isWorld { observer.note("prompts: \(p.summary) (\(p.splitRule))") }
         let evaluated = try evalPrompts().count
+        if settings.eval.prompts == .all {
+            observer.note("eval.prompts = all: models are scored on every caption, the \(try prompts().train.count) they were tuned on included")
+        }
         if evaluated < 10 {
-            observer.note("only \(evaluated) \(settings.eval.prompts.rawValue) prompts: the 95% intervals resample prompts and say little below about 10")
+            observer.note("only \(evaluated) \(settings.eval.prompts.phrase): the 95% intervals resample prompts and say little below about 10")
         }
         let times = StageTimes(path: layout.file("timings.csv"))
         let base = try times.measure("pretrain") {

@@ -26,7 +26,7 @@ final class MainJobEvaluation {
         self.prompts = prompts
         self.settings = settings
         self.observer = observer
-        observer.note("evaluating the base model on \(prompts.count) \(settings.eval.prompts.rawValue) prompts with \(annotators.map(\.name).joined(separator: ", "))")
+        observer.note("evaluating the base model on \(prompts.count) \(settings.eval.prompts.phrase) with \(annotators.map(\.name).joined(separator: ", "))")
         if let outside = Caption.firstOutsideShapesWorld(prompts) {
             observer.note("\(outside.place): '\(outside.text.excerpt)' is not a shapes-world caption: align, aesthetic, pick "
                           + "and the distribution metrics are left out of the evaluation")
@@ -51,7 +51,7 @@ final class MainJobEvaluation {
 
     /// Evaluates the fine-tune of `run`; its scores go to `folder/scores.csv`.
     func add(_ run: Comparison.Run, model: TextToImageModel, folder: String) throws {
-        observer.note("eval-\(run.name): \(prompts.count) \(settings.eval.prompts.rawValue) prompts x \(settings.eval.imagesPerPrompt) images")
+        observer.note("eval-\(run.name): \(prompts.count) \(settings.eval.prompts.phrase) x \(settings.eval.imagesPerPrompt) images")
         let e = try ModelEvaluation.run(model, annotators: annotators, prompts: prompts, settings: settings)
         if let d = try distributionReport(e, size: model.sampleSize) { distribution.append((run.methodLabel, run.annotator, run.seed, d)) }
         samples.add(run.name, e)

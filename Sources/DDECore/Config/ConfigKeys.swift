@@ -205,7 +205,7 @@ public enum ConfigKeys {
         ConfigKey("eval.guidance", .float, "3", affects: [.eval], "classifier-free guidance when evaluating", .atLeast(0.0)),
         ConfigKey("eval.seed", .int, "1000", affects: [.eval], "seed of the evaluation noise (shared by every model)", .atLeast(0)),
         ConfigKey("eval.bootstrap", .int, "2000", unit: "resamples", affects: [.report], "bootstrap resamples for the 95% intervals (more than a million would run for hours and move no printed digit)", .range(100...1_000_000)),
-        ConfigKey("eval.prompts", .choice(of: PromptSplit.self), "test", affects: [.eval], "prompt split evaluated: test (reports) or validation (tuning: scripts/sweep.sh)"),
+        ConfigKey("eval.prompts", .choice(of: PromptSplit.self), "test", affects: [.eval], "prompt split evaluated: test (reports), validation (tuning: scripts/sweep.sh) or all (every caption, training ones included: a benchmark file scored whole)"),
     ])
 
     /// The main job: which fine-tunes to run and compare.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The captions a run labels pairs on (`train`, and `validation` for the held-out pairs) and
-/// evaluates on (`test`, or `validation` when tuning), from one of three sources (README, Your
+/// evaluates on (`test`, `validation` when tuning, or `all`), from one of three sources (README, Your
 /// own prompts):
 ///
 /// - the shapes world (`data = world`, no `prompts`): its fixed 288/48/48 split (`ShapesWorld`);
@@ -81,7 +81,12 @@ public struct RunPrompts: Sendable {
 
     /// The captions models are scored on; throws when there are none, saying how to get some.
     public func evaluated(_ split: PromptSplit) throws -> [Caption] {
-        let list = split == .validation ? validation : test
+        let list: [Caption]
+        switch split {
+        case .test: list = test
+        case .validation: list = validation
+        case .all: list = all
+        }
         guard !list.isEmpty else {
             throw DataError("\(source) gives no \(split.rawValue) prompts (" + splitRule + "); give more captions, or prompts = FILE")
         }

@@ -138,7 +138,7 @@ public enum ReportPage {
     // MARK: Sections
 
     static func tableCaption(_ settings: RunSettings) -> String {
-        "Each cell: the mean score over the \(settings.eval.prompts.rawValue) prompts; for a fine-tune, below it the change against the base in % with its "
+        "Each cell: the mean score over the \(settings.eval.prompts.phrase); for a fine-tune, below it the change against the base in % with its "
             + "95% paired bootstrap interval and the beat ratio b (share of same-noise twins where the fine-tune scores higher, "
             + "ties half) with its interval. A method's cell under an annotator is its fine-tune on that annotator's pairs, "
             + "scored by the same annotator (the paper's layout); means over seeds \(settings.compare.seeds.map(String.init).joined(separator: ",")). "

@@ -18,7 +18,11 @@ public struct EvalSettings: Sendable, Equatable {
     }
 }
 
-/// The prompts a model is evaluated on: `test` (reports) or `validation` (tuning).
+/// The prompts a model is evaluated on: `test` (reports), `validation` (tuning) or `all` (every
+/// caption, the training ones included: a benchmark file scored whole by `dde-train eval`).
 public enum PromptSplit: String, CaseIterable, Sendable {
-    case test, validation
+    case test, validation, all
+
+    /// `test prompts`, `validation prompts`, `prompts (every caption)`, for messages.
+    public var phrase: String { self == .all ? "prompts (every caption)" : rawValue + " prompts" }
 }
