@@ -17,7 +17,7 @@ public enum PairsBuilder {
 
     /// The base model's images the pairs are chosen from: `pairs.samples_per_prompt` per prompt,
     /// column j of every prompt from seed `pairs.seed + j`. They do not depend on the annotator,
-    /// so the main job samples them once for all three.
+    /// so the main job samples them once for every annotator.
     public static func sample(_ model: TextToImageModel, prompts: [Caption], settings: RunSettings) -> Sampling.Result {
         Sampling.generate(model, prompts: prompts.map(\.text), perPrompt: settings.pairs.samplesPerPrompt, sampler: settings.sampler,
                           schedule: settings.schedule, seed: settings.pairs.seed)
