@@ -75,8 +75,14 @@ final class ExternalAnnotatorTests: XCTestCase {
         XCTAssertTrue(nan.contains("0001.png") && nan.contains("not a finite number"), nan)
         let header = failure("file,value\\n0001.png,1\\n")
         XCTAssertTrue(header.contains("expected the header 'image,score'"), header)
+        let pandas = failure(",image,score\\n0,0001.png,1\\n")
+        XCTAssertTrue(pandas.contains("index=False"), pandas)
         let twice = failure("image,score\\n0001.png,1\\n0001.png,2\\n")
         XCTAssertTrue(twice.contains("0001.png is scored twice"), twice)
+        // A byte-order mark, CRLF line ends and quoted fields read as if absent.
+        let quoted = "python3 -c 'import sys; open(sys.argv[1]+\"/scores.csv\",\"w\",encoding=\"utf-8-sig\",newline=\"\").write("
+            + "\"image,score\\r\\n\\\"0001.png\\\",1\\r\\n0002.png,\\\"2\\\"\\r\\n0003.png, 3 \\r\\n\")'"
+        XCTAssertEqual(try annotator("excel", quoted).scores(images, captions: ["a", "b", "c"], size: size), [1, 2, 3])
         let none = (try? annotator("silent", "true").scores(images, captions: ["a", "b", "c"], size: size)) == nil
         XCTAssertTrue(none, "a command that writes no scores.csv fails")
     }

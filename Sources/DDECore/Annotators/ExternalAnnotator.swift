@@ -86,14 +86,25 @@ public struct ExternalAnnotator: Annotator {
         do { bytes = try FileIO.read(path) } catch {
             throw AnnotatorError("annotator \(annotator): the command wrote no \(path) (it must write '\(header)' and a line per image)")
         }
-        let lines = String(decoding: bytes, as: UTF8.self).fileLines().map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard let first = lines.first, first.replacingOccurrences(of: " ", with: "") == header else {
-            throw AnnotatorError("\(path):1: expected the header '\(header)', got '\((lines.first ?? "").excerpt)'")
+        // A byte-order mark (Excel, utf-8-sig) and fields in double quotes are read as if absent.
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lines = (text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text).fileLines()
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func fields(_ line: String) -> [String] {
+            line.split(separator: ",", omittingEmptySubsequences: false).map { field in
+                let f = field.trimmingCharacters(in: .whitespaces)
+                return f.count >= 2 && f.hasPrefix("\"") && f.hasSuffix("\"") ? String(f.dropFirst().dropLast()) : f
+            }
+        }
+        guard let first = lines.first, fields(first) == ["image", "score"] else {
+            let got = lines.first ?? ""
+            let hint = got.hasPrefix(",") || got.hasPrefix("Unnamed") ? " (pandas writes its index as a first column: to_csv(..., index=False))" : ""
+            throw AnnotatorError("\(path):1: expected the header '\(header)', got '\(got.excerpt)'" + hint)
         }
         var byImage: [String: Double] = [:]
         for (i, line) in lines.enumerated().dropFirst() where !line.isEmpty {
             let place = "\(path):\(i + 1)"
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = fields(line)
             guard fields.count == 2 else { throw AnnotatorError("\(place): expected 'image,score', got '\(line.excerpt)'") }
             guard let score = Double(fields[1]), score.isFinite else {
                 throw AnnotatorError("\(place): the score of \(fields[0].excerpt) is '\(fields[1].excerpt)', not a finite number")
