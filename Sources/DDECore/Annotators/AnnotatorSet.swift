@@ -27,7 +27,7 @@ public struct AnnotatorSet: Sendable {
     public var builtIn: [any ShapesAnnotator] { [align, aesthetic, pick] }
 
     /// The built-in three, then the external ones.
-    public var all: [any Annotator] { [align, aesthetic, pick] + external }
+    public var all: [any Annotator] { builtIn + external }
 
     /// Their names, in `all` order (the report's columns).
     public var names: [String] { all.map(\.name) }

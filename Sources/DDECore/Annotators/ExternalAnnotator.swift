@@ -96,7 +96,7 @@ public struct ExternalAnnotator: Annotator {
                 return f.count >= 2 && f.hasPrefix("\"") && f.hasSuffix("\"") ? String(f.dropFirst().dropLast()) : f
             }
         }
-        guard let first = lines.first, fields(first) == ["image", "score"] else {
+        guard let first = lines.first, fields(first) == fields(header) else {
             let got = lines.first ?? ""
             let hint = got.hasPrefix(",") || got.hasPrefix("Unnamed") ? " (pandas writes its index as a first column: to_csv(..., index=False))" : ""
             throw AnnotatorError("\(path):1: expected the header '\(header)', got '\(got.excerpt)'" + hint)
